@@ -1,0 +1,149 @@
+package db
+
+import (
+	"context"
+	"fmt"
+)
+
+// CompanyOrderField is what a list of companies can be sorted by.
+type CompanyOrderField string
+
+// The company sort fields.
+const (
+	CompanyOrderName      CompanyOrderField = "NAME"
+	CompanyOrderCreatedAt CompanyOrderField = "CREATED_AT"
+	CompanyOrderUpdatedAt CompanyOrderField = "UPDATED_AT"
+)
+
+// CompanyOrder is one sort key of a company list.
+type CompanyOrder struct {
+	Field     CompanyOrderField `json:"field"`
+	Direction Direction         `json:"direction"`
+}
+
+// CompanyFilter selects companies. All given fields must hold; AND, OR and
+// NOT combine nested filters.
+type CompanyFilter struct {
+	And       []*CompanyFilter `json:"AND"`
+	Or        []*CompanyFilter `json:"OR"`
+	Not       *CompanyFilter   `json:"NOT"`
+	ID        *IDFilter        `json:"id"`
+	Slug      *StringFilter    `json:"slug"`
+	Name      *StringFilter    `json:"name"`
+	Status    *StatusFilter    `json:"status"`
+	Framework *RelationFilter  `json:"framework"`
+	Trend     *RelationFilter  `json:"trend"`
+}
+
+var companyTable = func() *table[*Company] {
+	tb := &table[*Company]{
+		typ: TypeCompany, name: "companies", alias: "c",
+		cols: sprintfCols(metaCols, "c") + ", c.name",
+		scan: func(s scanner) (*Company, error) {
+			c := &Company{}
+			err := s.Scan(append(scanMeta(&c.Meta), &c.Name)...)
+			return c, err
+		},
+		rowID:        func(c *Company) int64 { return c.RowID },
+		orders:       metaOrders("c", func(c *Company) *Meta { return &c.Meta }),
+		defaultOrder: string(CompanyOrderName),
+	}
+	tb.orders["NAME"] = orderCol[*Company]{expr: "c.name COLLATE NOCASE", key: func(c *Company) any { return c.Name }}
+	return tb
+}()
+
+func sprintfCols(format, alias string) string { return fmt.Sprintf(format, alias) }
+
+func (f *CompanyFilter) build(ctx context.Context) (where, error) {
+	return f.sql(&filterBuilder{ctx: ctx}, 0)
+}
+
+func (f *CompanyFilter) sql(b *filterBuilder, depth int) (where, error) {
+	var w where
+	if f == nil {
+		return w, nil
+	}
+	if err := logic(b, &w, depth, f.And, f.Or, f.Not, func(g *CompanyFilter, d int) (where, error) { return g.sql(b, d) }); err != nil {
+		return w, err
+	}
+	if err := b.id(&w, "c", TypeCompany, f.ID); err != nil {
+		return w, err
+	}
+	if err := b.str(&w, "filter.slug", "c.slug", f.Slug); err != nil {
+		return w, err
+	}
+	if err := b.str(&w, "filter.name", "c.name", f.Name); err != nil {
+		return w, err
+	}
+	if err := b.status(&w, "c", f.Status); err != nil {
+		return w, err
+	}
+	if err := b.relation(&w, "filter.framework", "c", linkCompanyFrameworks, "frameworks", TypeFramework, f.Framework); err != nil {
+		return w, err
+	}
+	if err := b.relation(&w, "filter.trend", "c", linkCompanyTrends, "trends", TypeTrend, f.Trend); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+func companyOrder(order []*CompanyOrder) ([]string, []Direction) {
+	fields := make([]string, 0, len(order))
+	dirs := make([]Direction, 0, len(order))
+	for _, o := range order {
+		if o != nil {
+			fields, dirs = append(fields, string(o.Field)), append(dirs, o.Direction)
+		}
+	}
+	return fields, dirs
+}
+
+// Companies returns one page of the companies visible to the caller that
+// match f, sorted by order (default: name). EINVALID for bad page sizes,
+// cursors, filters or orderings.
+func (d *DB) Companies(ctx context.Context, f *CompanyFilter, order []*CompanyOrder, pa PageArgs) (*Page[*Company], error) {
+	w, err := f.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible(ctx, &w, "c")
+	fields, dirs := companyOrder(order)
+	return list(ctx, d, companyTable, w, fields, dirs, pa)
+}
+
+// CountCompanies returns how many visible companies match f.
+func (d *DB) CountCompanies(ctx context.Context, f *CompanyFilter) (int, error) {
+	w, err := f.build(ctx)
+	if err != nil {
+		return 0, err
+	}
+	visible(ctx, &w, "c")
+	return count(ctx, d, companyTable, w)
+}
+
+// Company returns the visible company with the given row id; ENOTFOUND if none.
+func (d *DB) Company(ctx context.Context, id int64) (*Company, error) {
+	return get(ctx, d, companyTable, "c.id = ?", id)
+}
+
+// CompanyBySlug returns the visible company with the given slug; ENOTFOUND if none.
+func (d *DB) CompanyBySlug(ctx context.Context, slug string) (*Company, error) {
+	return get(ctx, d, companyTable, "c.slug = ?", slug)
+}
+
+// CompaniesByIDs returns the visible companies with the given row ids, by id.
+func (d *DB) CompaniesByIDs(ctx context.Context, ids []int64) (map[int64]*Company, error) {
+	return byIDs(ctx, d, companyTable, ids)
+}
+
+// FrameworksOfCompanies returns, for each company, the visible frameworks
+// it uses, by name.
+func (d *DB) FrameworksOfCompanies(ctx context.Context, companyIDs []int64) (map[int64][]*Framework, error) {
+	return related(ctx, d, frameworkTable, linkCompanyFrameworks, companyIDs)
+}
+
+// TrendsOfCompanies returns, for each company, the visible trends that name
+// it, by rank.
+func (d *DB) TrendsOfCompanies(ctx context.Context, companyIDs []int64) (map[int64][]*Trend, error) {
+	return related(ctx, d, trendTable, linkCompanyTrends, companyIDs)
+}

@@ -1,0 +1,295 @@
+// Package db is trendql's domain and its storage: the content types, their
+// filters, validation and errors, and everything that touches SQLite.
+// It knows nothing of GraphQL or HTTP.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DB is a trendql database: one writer connection (every write is an
+// immediate transaction on it, so writers queue instead of failing with
+// SQLITE_BUSY) and a pool of read-only connections that run alongside the
+// writer thanks to WAL.
+type DB struct {
+	path    string
+	write   *sql.DB
+	read    *sql.DB
+	queries atomic.Int64 // SQL statements executed, for trendql_db_queries_total
+
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
+
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+// Options tune Open.
+type Options struct {
+	// ReadConns is the size of the reader pool; 0 means 2×GOMAXPROCS, at least 4.
+	ReadConns int
+}
+
+// dsn builds a modernc.org/sqlite DSN with the pragmas every connection
+// needs, so that each pooled connection gets them (a one-off PRAGMA would
+// reach only one connection).
+func dsn(path string, extra ...string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	params := []string{
+		"_pragma=busy_timeout(10000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(NORMAL)",
+	}
+	params = append(params, extra...)
+	return "file:" + esc + "?" + strings.Join(params, "&")
+}
+
+// Open opens the trendql database at path, creating it when it does not
+// exist, and migrates it to the current schema. created reports whether the
+// database was new (had no schema), so the caller can seed it. A file that
+// is not SQLite, or a SQLite database that trendql did not create, fails with
+// a clear error and is left untouched.
+func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, err error) {
+	if path == "" {
+		return nil, false, errors.New("no database path given")
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, false, fmt.Errorf("database %s is a directory, not a file", path)
+	} else if err == nil && st.Size() > 0 {
+		// Look before touching: the WAL pragma would rewrite the header of
+		// a file that is not ours.
+		if err := checkIdentity(ctx, path); err != nil {
+			return nil, false, err
+		}
+	}
+	write, err := sql.Open("sqlite", dsn(path, "_txlock=immediate"))
+	if err != nil {
+		return nil, false, fmt.Errorf("open database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	d := &DB{path: path, write: write, stmts: map[string]*sql.Stmt{}, Now: time.Now}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if err := write.PingContext(ctx); err != nil {
+		return nil, false, openError(path, err)
+	}
+	created, err = d.migrate(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	read, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	if err != nil {
+		return nil, false, fmt.Errorf("open database %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxLifetime(0)
+	read.SetConnMaxIdleTime(0)
+	d.read = read
+	return d, created, nil
+}
+
+// checkIdentity opens an existing file read-only and fails unless it is a
+// trendql database (or an empty SQLite file).
+func checkIdentity(ctx context.Context, path string) error {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	c, err := sql.Open("sqlite", "file:"+esc+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return openError(path, err)
+	}
+	defer c.Close()
+	var appID, tables int
+	if err := c.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return openError(path, err)
+	}
+	if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return openError(path, err)
+	}
+	if appID != applicationID && tables > 0 {
+		return fmt.Errorf("%s is not a trendql database (an SQLite file of another application)", path)
+	}
+	return nil
+}
+
+// openError turns SQLite's failures at open time into one clear sentence.
+func openError(path string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%s is not a trendql database (not an SQLite file)", path)
+		case sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("cannot open database %s: the file or its directory cannot be opened", path)
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
+			return fmt.Errorf("cannot open database %s: permission denied", path)
+		case sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("database %s is corrupt", path)
+		}
+	}
+	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// Path returns the file the database lives in.
+func (d *DB) Path() string { return d.path }
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	var errs []error
+	d.stmtMu.Lock()
+	for _, s := range d.stmts {
+		errs = append(errs, s.Close())
+	}
+	d.stmts = map[string]*sql.Stmt{}
+	d.stmtMu.Unlock()
+	if d.read != nil {
+		errs = append(errs, d.read.Close())
+	}
+	if d.write != nil {
+		errs = append(errs, d.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// QueryCount returns how many SQL statements this DB has executed.
+func (d *DB) QueryCount() int64 { return d.queries.Load() }
+
+// Ping checks that the database answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.queryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// PoolStats returns the reader and writer pools' statistics.
+func (d *DB) PoolStats() (read, write sql.DBStats) {
+	return d.read.Stats(), d.write.Stats()
+}
+
+// stmt returns a prepared statement on the reader pool for q, preparing it
+// once. database/sql re-prepares it lazily on each pooled connection.
+func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	d.stmtMu.RLock()
+	s := d.stmts[q]
+	d.stmtMu.RUnlock()
+	if s != nil {
+		return s, nil
+	}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if s = d.stmts[q]; s != nil {
+		return s, nil
+	}
+	s, err := d.read.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	// Filters build SQL dynamically; bound the cache so hostile filter
+	// shapes cannot grow it without limit.
+	if len(d.stmts) < 512 {
+		d.stmts[q] = s
+	}
+	return s, nil
+}
+
+// query runs a read statement on the reader pool.
+func (d *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	d.queries.Add(1)
+	s, err := d.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// row is a *sql.Row look-alike whose error can be set before the query ran.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.r.Scan(dest...)
+}
+
+func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
+	d.queries.Add(1)
+	s, err := d.stmt(ctx, q)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{r: s.QueryRowContext(ctx, args...)}
+}
+
+// Tx is a write transaction on the writer connection. All writes happen in
+// one: exported method → BeginTx → defer Rollback → helpers taking *Tx →
+// Commit. Now is the one timestamp of the transaction.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	ctx context.Context
+	Now time.Time
+}
+
+// BeginTx starts an immediate write transaction.
+func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.queries.Add(1)
+	return &Tx{tx: tx, db: d, ctx: ctx, Now: d.Now().UTC().Truncate(time.Millisecond)}, nil
+}
+
+// Commit commits the transaction.
+func (tx *Tx) Commit() error {
+	tx.db.queries.Add(1)
+	return tx.tx.Commit()
+}
+
+// Rollback aborts the transaction; after Commit it is a no-op.
+func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
+
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	tx.db.queries.Add(1)
+	return tx.tx.ExecContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	tx.db.queries.Add(1)
+	return tx.tx.QueryContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	tx.db.queries.Add(1)
+	return tx.tx.QueryRowContext(tx.ctx, q, args...)
+}
+
+// now formats the transaction's timestamp as stored.
+func (tx *Tx) now() string { return formatTime(tx.Now) }
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

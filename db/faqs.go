@@ -1,0 +1,163 @@
+package db
+
+import "context"
+
+// FAQOrderField is what a list of FAQs can be sorted by.
+type FAQOrderField string
+
+// The FAQ sort fields.
+const (
+	FAQOrderPosition  FAQOrderField = "POSITION"
+	FAQOrderCreatedAt FAQOrderField = "CREATED_AT"
+	FAQOrderUpdatedAt FAQOrderField = "UPDATED_AT"
+)
+
+// FAQOrder is one sort key of a FAQ list.
+type FAQOrder struct {
+	Field     FAQOrderField `json:"field"`
+	Direction Direction     `json:"direction"`
+}
+
+// FAQFilter selects FAQs. All given fields must hold; AND, OR and NOT
+// combine nested filters.
+type FAQFilter struct {
+	And       []*FAQFilter    `json:"AND"`
+	Or        []*FAQFilter    `json:"OR"`
+	Not       *FAQFilter      `json:"NOT"`
+	ID        *IDFilter       `json:"id"`
+	Slug      *StringFilter   `json:"slug"`
+	Question  *StringFilter   `json:"question"`
+	Position  *IntFilter      `json:"position"`
+	Status    *StatusFilter   `json:"status"`
+	Framework *RelationFilter `json:"framework"`
+	Trend     *RelationFilter `json:"trend"`
+}
+
+var faqTable = func() *table[*FAQ] {
+	tb := &table[*FAQ]{
+		typ: TypeFAQ, name: "faqs", alias: "q",
+		cols: sprintfCols(metaCols, "q") + ", q.position, q.question, q.answer, q.items",
+		scan: func(s scanner) (*FAQ, error) {
+			f := &FAQ{}
+			err := s.Scan(append(scanMeta(&f.Meta), &f.Position, &f.Question, &f.Answer, &f.items)...)
+			return f, err
+		},
+		rowID:        func(f *FAQ) int64 { return f.RowID },
+		orders:       metaOrders("q", func(f *FAQ) *Meta { return &f.Meta }),
+		defaultOrder: string(FAQOrderPosition),
+	}
+	tb.orders["POSITION"] = orderCol[*FAQ]{expr: "q.position", isInt: true, key: func(f *FAQ) any { return int64(f.Position) }}
+	return tb
+}()
+
+var (
+	linkFAQFrameworks = link{table: "faq_frameworks", from: "faq_id", to: "framework_id"}
+	linkFrameworkFAQs = link{table: "faq_frameworks", from: "framework_id", to: "faq_id", order: "q.position"}
+	linkFAQTrends     = link{table: "faq_trends", from: "faq_id", to: "trend_id"}
+	linkTrendFAQs     = link{table: "faq_trends", from: "trend_id", to: "faq_id", order: "q.position"}
+)
+
+func (f *FAQFilter) build(ctx context.Context) (where, error) {
+	return f.sql(&filterBuilder{ctx: ctx}, 0)
+}
+
+func (f *FAQFilter) sql(b *filterBuilder, depth int) (where, error) {
+	var w where
+	if f == nil {
+		return w, nil
+	}
+	if err := logic(b, &w, depth, f.And, f.Or, f.Not, func(g *FAQFilter, d int) (where, error) { return g.sql(b, d) }); err != nil {
+		return w, err
+	}
+	if err := b.id(&w, "q", TypeFAQ, f.ID); err != nil {
+		return w, err
+	}
+	if err := b.str(&w, "filter.slug", "q.slug", f.Slug); err != nil {
+		return w, err
+	}
+	if err := b.str(&w, "filter.question", "q.question", f.Question); err != nil {
+		return w, err
+	}
+	if err := b.int(&w, "filter.position", "q.position", f.Position); err != nil {
+		return w, err
+	}
+	if err := b.status(&w, "q", f.Status); err != nil {
+		return w, err
+	}
+	if err := b.relation(&w, "filter.framework", "q", linkFAQFrameworks, "frameworks", TypeFramework, f.Framework); err != nil {
+		return w, err
+	}
+	if err := b.relation(&w, "filter.trend", "q", linkFAQTrends, "trends", TypeTrend, f.Trend); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+func faqOrder(order []*FAQOrder) ([]string, []Direction) {
+	fields := make([]string, 0, len(order))
+	dirs := make([]Direction, 0, len(order))
+	for _, o := range order {
+		if o != nil {
+			fields, dirs = append(fields, string(o.Field)), append(dirs, o.Direction)
+		}
+	}
+	return fields, dirs
+}
+
+// FAQs returns one page of the FAQs visible to the caller that match f,
+// sorted by order (default: position). EINVALID for bad page sizes,
+// cursors, filters or orderings.
+func (d *DB) FAQs(ctx context.Context, f *FAQFilter, order []*FAQOrder, pa PageArgs) (*Page[*FAQ], error) {
+	w, err := f.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible(ctx, &w, "q")
+	fields, dirs := faqOrder(order)
+	return list(ctx, d, faqTable, w, fields, dirs, pa)
+}
+
+// CountFAQs returns how many visible FAQs match f.
+func (d *DB) CountFAQs(ctx context.Context, f *FAQFilter) (int, error) {
+	w, err := f.build(ctx)
+	if err != nil {
+		return 0, err
+	}
+	visible(ctx, &w, "q")
+	return count(ctx, d, faqTable, w)
+}
+
+// FAQ returns the visible FAQ with the given row id; ENOTFOUND if none.
+func (d *DB) FAQ(ctx context.Context, id int64) (*FAQ, error) {
+	return get(ctx, d, faqTable, "q.id = ?", id)
+}
+
+// FAQBySlug returns the visible FAQ with the given slug; ENOTFOUND if none.
+func (d *DB) FAQBySlug(ctx context.Context, slug string) (*FAQ, error) {
+	return get(ctx, d, faqTable, "q.slug = ?", slug)
+}
+
+// FAQsByIDs returns the visible FAQs with the given row ids, by id.
+func (d *DB) FAQsByIDs(ctx context.Context, ids []int64) (map[int64]*FAQ, error) {
+	return byIDs(ctx, d, faqTable, ids)
+}
+
+// FrameworksOfFAQs returns the visible frameworks each FAQ's list names, in order.
+func (d *DB) FrameworksOfFAQs(ctx context.Context, faqIDs []int64) (map[int64][]*Framework, error) {
+	return related(ctx, d, frameworkTable, linkFAQFrameworks, faqIDs)
+}
+
+// TrendsOfFAQs returns the visible trends each FAQ's list names, in order.
+func (d *DB) TrendsOfFAQs(ctx context.Context, faqIDs []int64) (map[int64][]*Trend, error) {
+	return related(ctx, d, trendTable, linkFAQTrends, faqIDs)
+}
+
+// FAQsOfTrends returns, for each trend, the visible FAQs that name it.
+func (d *DB) FAQsOfTrends(ctx context.Context, trendIDs []int64) (map[int64][]*FAQ, error) {
+	return related(ctx, d, faqTable, linkTrendFAQs, trendIDs)
+}
+
+// FAQsOfFrameworks returns, for each framework, the visible FAQs that name it.
+func (d *DB) FAQsOfFrameworks(ctx context.Context, frameworkIDs []int64) (map[int64][]*FAQ, error) {
+	return related(ctx, d, faqTable, linkFrameworkFAQs, frameworkIDs)
+}

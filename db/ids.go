@@ -1,0 +1,78 @@
+package db
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+)
+
+// Type names a content type. It is the prefix of global ids and the value
+// of events' type column.
+type Type string
+
+// The content types.
+const (
+	TypeTrend     Type = "Trend"
+	TypeFramework Type = "Framework"
+	TypeCompany   Type = "Company"
+	TypeFAQ       Type = "FAQ"
+)
+
+// Types lists every content type, in a stable order.
+var Types = []Type{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
+
+func (t Type) valid() bool {
+	switch t {
+	case TypeTrend, TypeFramework, TypeCompany, TypeFAQ:
+		return true
+	}
+	return false
+}
+
+// EncodeID returns the opaque global id of the row id of a content type:
+// base64url("Trend:12") without padding. Clients must treat it as opaque.
+func EncodeID(t Type, rowID int64) string {
+	b := make([]byte, 0, 24)
+	b = append(b, t...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, rowID, 10)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeID parses a global id. It fails with EINVALID (naming field) when
+// the id is not one trendql issued.
+func DecodeID(field, id string) (Type, int64, error) {
+	if len(id) > 64 {
+		return "", 0, Invalid(field, "%q is not a valid id", truncate(id, 64))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return "", 0, Invalid(field, "%q is not a valid id", id)
+	}
+	name, num, ok := strings.Cut(string(raw), ":")
+	t := Type(name)
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !ok || !t.valid() || err != nil || n <= 0 || strconv.FormatInt(n, 10) != num {
+		return "", 0, Invalid(field, "%q is not a valid id", id)
+	}
+	return t, n, nil
+}
+
+// DecodeIDOf parses a global id that must be of type want.
+func DecodeIDOf(field string, want Type, id string) (int64, error) {
+	t, n, err := DecodeID(field, id)
+	if err != nil {
+		return 0, err
+	}
+	if t != want {
+		return 0, Invalid(field, "id %q is a %s, not a %s", id, t, want)
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,576 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+)
+
+// ImportResult says what an import did (or, dry, would do) per type.
+type ImportResult struct {
+	Created, Updated, Unchanged map[Type]int
+	ArticleChanged              bool
+}
+
+func newImportResult() *ImportResult {
+	return &ImportResult{Created: map[Type]int{}, Updated: map[Type]int{}, Unchanged: map[Type]int{}}
+}
+
+// Import upserts a content document by slug in one transaction: items whose
+// slug exists are updated (their version goes up only if something changed),
+// others are created; relations are replaced by the document's. Items the
+// document does not mention are left alone. The whole document is validated
+// first: a bad one changes nothing and fails with EINVALID naming the record
+// and field (e.g. "trends[3].rank"). With dryRun the transaction is rolled
+// back and the result says what would have happened.
+func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult, error) {
+	if err := c.normalize(); err != nil {
+		return nil, err
+	}
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.importContent(c)
+	if err != nil {
+		return nil, err
+	}
+	if dryRun {
+		return res, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return res, nil
+}
+
+// normalize fills defaults (status PUBLISHED, empty lists) and validates
+// every record on its own and the document as a whole.
+func (c *Content) normalize() error {
+	if c == nil {
+		return Invalid("format", "empty document")
+	}
+	if c.Format != ContentFormat {
+		return Invalid("format", "format must be %q, got %q", ContentFormat, truncate(c.Format, 40))
+	}
+	var v validator
+	if a := c.Article; a != nil {
+		v.text("article.title", a.Title, MaxNameLen, true)
+		if !isoDateRE.MatchString(a.LastUpdated) {
+			v.fail("article.lastUpdated", "lastUpdated must be an ISO date like 2024-01-29, got %q", truncate(a.LastUpdated, 40))
+		}
+		v.text("article.intro", a.Intro, MaxBodyLen, false)
+		v.text("article.conclusion", a.Conclusion, MaxBodyLen, false)
+		for i, s := range a.Sections {
+			v.text(fmt.Sprintf("article.sections[%d].heading", i), s.Heading, MaxNameLen, true)
+			v.text(fmt.Sprintf("article.sections[%d].body", i), s.Body, MaxBodyLen, false)
+		}
+		if a.Sections == nil {
+			a.Sections = []SectionDoc{}
+		}
+	}
+	status := func(s *Status, field string) {
+		if *s == "" {
+			*s = StatusPublished
+		}
+		v.status(field, *s)
+	}
+	list := func(l *[]string, field string) {
+		if *l == nil {
+			*l = []string{}
+		}
+		v.list(field, *l)
+	}
+	slugs := map[Type]map[string]bool{}
+	for _, t := range Types {
+		slugs[t] = map[string]bool{}
+	}
+	unique := func(t Type, field, slug string) {
+		v.slug(field, slug)
+		if slugs[t][slug] {
+			v.fail(field, "slug %q appears twice", slug)
+		}
+		slugs[t][slug] = true
+	}
+	for i := range c.Companies {
+		x := &c.Companies[i]
+		p := fmt.Sprintf("companies[%d].", i)
+		unique(TypeCompany, p+"slug", x.Slug)
+		v.text(p+"name", x.Name, MaxNameLen, true)
+		status(&x.Status, p+"status")
+	}
+	for i := range c.Frameworks {
+		x := &c.Frameworks[i]
+		p := fmt.Sprintf("frameworks[%d].", i)
+		unique(TypeFramework, p+"slug", x.Slug)
+		v.text(p+"name", x.Name, MaxNameLen, true)
+		v.kind(p+"kind", x.Kind)
+		v.text(p+"language", x.Language, MaxShortLen, false)
+		v.text(p+"creator", x.Creator, MaxShortLen, false)
+		v.year(p+"firstReleased", x.FirstReleased)
+		v.text(p+"architecture", x.Architecture, MaxShortLen, false)
+		v.text(p+"summary", x.Summary, MaxSummaryLen, false)
+		list(&x.Features, p+"features")
+		list(&x.Companies, p+"companies")
+		status(&x.Status, p+"status")
+	}
+	ranks := map[int]bool{}
+	for i := range c.Trends {
+		x := &c.Trends[i]
+		p := fmt.Sprintf("trends[%d].", i)
+		unique(TypeTrend, p+"slug", x.Slug)
+		v.positive(p+"rank", x.Rank)
+		if ranks[x.Rank] {
+			v.fail(p+"rank", "rank %d appears twice", x.Rank)
+		}
+		ranks[x.Rank] = true
+		v.text(p+"name", x.Name, MaxNameLen, true)
+		v.category(p+"category", x.Category)
+		v.text(p+"summary", x.Summary, MaxSummaryLen, false)
+		v.text(p+"body", x.Body, MaxBodyLen, false)
+		list(&x.Highlights, p+"highlights")
+		list(&x.Examples, p+"examples")
+		list(&x.Frameworks, p+"frameworks")
+		list(&x.Companies, p+"companies")
+		status(&x.Status, p+"status")
+	}
+	positions := map[int]bool{}
+	for i := range c.FAQs {
+		x := &c.FAQs[i]
+		p := fmt.Sprintf("faqs[%d].", i)
+		unique(TypeFAQ, p+"slug", x.Slug)
+		v.positive(p+"position", x.Position)
+		if positions[x.Position] {
+			v.fail(p+"position", "position %d appears twice", x.Position)
+		}
+		positions[x.Position] = true
+		v.text(p+"question", x.Question, MaxSummaryLen, true)
+		v.text(p+"answer", x.Answer, MaxBodyLen, false)
+		list(&x.Items, p+"items")
+		list(&x.Frameworks, p+"frameworks")
+		list(&x.Trends, p+"trends")
+		status(&x.Status, p+"status")
+	}
+	return v.err
+}
+
+// importContent applies a normalized document inside tx.
+func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
+	res := newImportResult()
+	cur, err := exportContent(tx.query)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	ids, err := tx.slugIDs()
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	// refs checks that every slug a record names exists, in the file or
+	// already in the database.
+	var v validator
+	refs := func(t Type, field string, l []string) {
+		seen := map[string]bool{}
+		for _, s := range l {
+			if _, ok := ids[t][s]; !ok {
+				v.fail(field, "no %s with slug %q in the file or the database", t, truncate(s, 64))
+			}
+			if seen[s] {
+				v.fail(field, "%q is listed twice", truncate(s, 64))
+			}
+			seen[s] = true
+		}
+	}
+	for _, x := range c.Companies {
+		ids[TypeCompany][x.Slug] = ids[TypeCompany][x.Slug] // present (0 = to be created)
+	}
+	for _, x := range c.Frameworks {
+		ids[TypeFramework][x.Slug] = ids[TypeFramework][x.Slug]
+	}
+	for _, x := range c.Trends {
+		ids[TypeTrend][x.Slug] = ids[TypeTrend][x.Slug]
+	}
+	for i, x := range c.Frameworks {
+		refs(TypeCompany, fmt.Sprintf("frameworks[%d].companies", i), x.Companies)
+	}
+	for i, x := range c.Trends {
+		refs(TypeFramework, fmt.Sprintf("trends[%d].frameworks", i), x.Frameworks)
+		refs(TypeCompany, fmt.Sprintf("trends[%d].companies", i), x.Companies)
+	}
+	for i, x := range c.FAQs {
+		refs(TypeFramework, fmt.Sprintf("faqs[%d].frameworks", i), x.Frameworks)
+		refs(TypeTrend, fmt.Sprintf("faqs[%d].trends", i), x.Trends)
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	if err := tx.checkUniqueNumbers(c, cur); err != nil {
+		return nil, err
+	}
+
+	st := &importStmts{tx: tx}
+	defer st.close()
+
+	if c.Article != nil && (cur.Article == nil || !reflect.DeepEqual(*c.Article, *cur.Article)) {
+		if err := tx.putArticle(c.Article); err != nil {
+			return nil, fmt.Errorf("import: article: %w", err)
+		}
+		res.ArticleChanged = true
+	}
+
+	existing := func(t Type, slug string) bool { return ids[t][slug] != 0 }
+	tally := func(t Type, isNew, changed bool) {
+		switch {
+		case isNew:
+			res.Created[t]++
+		case changed:
+			res.Updated[t]++
+		default:
+			res.Unchanged[t]++
+		}
+	}
+
+	curCompanies := indexBy(cur.Companies, func(x CompanyDoc) string { return x.Slug })
+	for _, x := range c.Companies {
+		old, ok := curCompanies[x.Slug]
+		changed := !ok || !reflect.DeepEqual(old, x)
+		tally(TypeCompany, !existing(TypeCompany, x.Slug), changed)
+		if !changed {
+			continue
+		}
+		id, err := st.upsert(TypeCompany, ids[TypeCompany][x.Slug], x.Status, old.Status,
+			"companies", []string{"slug", "name"}, x.Slug, x.Name)
+		if err != nil {
+			return nil, fmt.Errorf("import: company %q: %w", x.Slug, err)
+		}
+		ids[TypeCompany][x.Slug] = id
+	}
+
+	curFrameworks := indexBy(cur.Frameworks, func(x FrameworkDoc) string { return x.Slug })
+	for _, x := range c.Frameworks {
+		old, ok := curFrameworks[x.Slug]
+		changed := !ok || !reflect.DeepEqual(old, x)
+		tally(TypeFramework, !existing(TypeFramework, x.Slug), changed)
+		if !changed {
+			continue
+		}
+		id, err := st.upsert(TypeFramework, ids[TypeFramework][x.Slug], x.Status, old.Status, "frameworks",
+			[]string{"slug", "name", "kind", "language", "creator", "first_released", "architecture", "summary", "features"},
+			x.Slug, x.Name, string(x.Kind), x.Language, x.Creator, x.FirstReleased, x.Architecture, x.Summary, encodeList(x.Features))
+		if err != nil {
+			return nil, fmt.Errorf("import: framework %q: %w", x.Slug, err)
+		}
+		ids[TypeFramework][x.Slug] = id
+		if !ok || !slices.Equal(old.Companies, x.Companies) {
+			if err := st.setLinks(linkFrameworkCompanies, id, slugsToIDs(ids[TypeCompany], x.Companies)); err != nil {
+				return nil, fmt.Errorf("import: framework %q: %w", x.Slug, err)
+			}
+		}
+	}
+
+	// Ranks move freely within the file: park the trends it touches on
+	// negative ranks first, so that swapping two ranks violates no UNIQUE.
+	if _, err := tx.exec("UPDATE trends SET rank = -id WHERE slug IN (SELECT value FROM json_each(?))", trendSlugsJSON(c, curTrendsChanged(c, cur))); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	curTrends := indexBy(cur.Trends, func(x TrendDoc) string { return x.Slug })
+	for _, x := range c.Trends {
+		old, ok := curTrends[x.Slug]
+		changed := !ok || !reflect.DeepEqual(old, x)
+		tally(TypeTrend, !existing(TypeTrend, x.Slug), changed)
+		if !changed {
+			continue
+		}
+		id, err := st.upsert(TypeTrend, ids[TypeTrend][x.Slug], x.Status, old.Status, "trends",
+			[]string{"slug", "rank", "name", "category", "summary", "body", "highlights", "examples"},
+			x.Slug, x.Rank, x.Name, string(x.Category), x.Summary, x.Body, encodeList(x.Highlights), encodeList(x.Examples))
+		if err != nil {
+			return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
+		}
+		ids[TypeTrend][x.Slug] = id
+		if !ok || !slices.Equal(old.Frameworks, x.Frameworks) {
+			if err := st.setLinks(linkTrendFrameworks, id, slugsToIDs(ids[TypeFramework], x.Frameworks)); err != nil {
+				return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
+			}
+		}
+		if !ok || !slices.Equal(old.Companies, x.Companies) {
+			if err := st.setLinks(linkTrendCompanies, id, slugsToIDs(ids[TypeCompany], x.Companies)); err != nil {
+				return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
+			}
+		}
+	}
+
+	if _, err := tx.exec("UPDATE faqs SET position = -id WHERE slug IN (SELECT value FROM json_each(?))", faqSlugsJSON(c, cur)); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	curFAQs := indexBy(cur.FAQs, func(x FAQDoc) string { return x.Slug })
+	for _, x := range c.FAQs {
+		old, ok := curFAQs[x.Slug]
+		changed := !ok || !reflect.DeepEqual(old, x)
+		tally(TypeFAQ, !existing(TypeFAQ, x.Slug), changed)
+		if !changed {
+			continue
+		}
+		id, err := st.upsert(TypeFAQ, ids[TypeFAQ][x.Slug], x.Status, old.Status, "faqs",
+			[]string{"slug", "position", "question", "answer", "items"},
+			x.Slug, x.Position, x.Question, x.Answer, encodeList(x.Items))
+		if err != nil {
+			return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
+		}
+		ids[TypeFAQ][x.Slug] = id
+		if !ok || !slices.Equal(old.Frameworks, x.Frameworks) {
+			if err := st.setLinks(linkFAQFrameworks, id, slugsToIDs(ids[TypeFramework], x.Frameworks)); err != nil {
+				return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
+			}
+		}
+		if !ok || !slices.Equal(old.Trends, x.Trends) {
+			if err := st.setLinks(linkFAQTrends, id, slugsToIDs(ids[TypeTrend], x.Trends)); err != nil {
+				return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
+			}
+		}
+	}
+	return res, nil
+}
+
+// curTrendsChanged is the set of trend slugs in the file whose rank differs
+// from the database's; only those need parking.
+func curTrendsChanged(c *Content, cur *Content) map[string]bool {
+	ranks := map[string]int{}
+	for _, t := range cur.Trends {
+		ranks[t.Slug] = t.Rank
+	}
+	out := map[string]bool{}
+	for _, t := range c.Trends {
+		if r, ok := ranks[t.Slug]; ok && r != t.Rank {
+			out[t.Slug] = true
+		}
+	}
+	return out
+}
+
+func trendSlugsJSON(_ *Content, changed map[string]bool) string {
+	return stringsJSON(mapKeys(changed))
+}
+
+func faqSlugsJSON(c *Content, cur *Content) string {
+	pos := map[string]int{}
+	for _, f := range cur.FAQs {
+		pos[f.Slug] = f.Position
+	}
+	var out []string
+	for _, f := range c.FAQs {
+		if p, ok := pos[f.Slug]; ok && p != f.Position {
+			out = append(out, f.Slug)
+		}
+	}
+	return stringsJSON(out)
+}
+
+// checkUniqueNumbers refuses a file whose ranks or positions collide with
+// items the file does not mention.
+func (tx *Tx) checkUniqueNumbers(c *Content, cur *Content) error {
+	inFile := map[string]bool{}
+	for _, t := range c.Trends {
+		inFile[t.Slug] = true
+	}
+	taken := map[int]string{}
+	for _, t := range cur.Trends {
+		if !inFile[t.Slug] {
+			taken[t.Rank] = t.Slug
+		}
+	}
+	for i, t := range c.Trends {
+		if other, ok := taken[t.Rank]; ok {
+			return Invalid(fmt.Sprintf("trends[%d].rank", i), "rank %d is taken by trend %q, which the file does not change", t.Rank, other)
+		}
+	}
+	inFile = map[string]bool{}
+	for _, f := range c.FAQs {
+		inFile[f.Slug] = true
+	}
+	taken = map[int]string{}
+	for _, f := range cur.FAQs {
+		if !inFile[f.Slug] {
+			taken[f.Position] = f.Slug
+		}
+	}
+	for i, f := range c.FAQs {
+		if other, ok := taken[f.Position]; ok {
+			return Invalid(fmt.Sprintf("faqs[%d].position", i), "position %d is taken by FAQ %q, which the file does not change", f.Position, other)
+		}
+	}
+	return nil
+}
+
+// slugIDs maps every existing slug to its row id, per type.
+func (tx *Tx) slugIDs() (map[Type]map[string]int64, error) {
+	out := map[Type]map[string]int64{}
+	for t, table := range map[Type]string{TypeCompany: "companies", TypeFramework: "frameworks", TypeTrend: "trends", TypeFAQ: "faqs"} {
+		m := map[string]int64{}
+		rows, err := tx.query("SELECT slug, id FROM " + table)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var s string
+			var id int64
+			if err := rows.Scan(&s, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			m[s] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out[t] = m
+	}
+	return out, nil
+}
+
+func (tx *Tx) putArticle(a *ArticleDoc) error {
+	now := tx.now()
+	_, err := tx.exec(`INSERT INTO article (id, title, last_updated, intro, conclusion, version, created_at, updated_at)
+		VALUES (1, ?, ?, ?, ?, 1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET title = excluded.title, last_updated = excluded.last_updated,
+			intro = excluded.intro, conclusion = excluded.conclusion, version = version + 1, updated_at = excluded.updated_at`,
+		a.Title, a.LastUpdated, a.Intro, a.Conclusion, now, now)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec("DELETE FROM article_sections"); err != nil {
+		return err
+	}
+	for i, s := range a.Sections {
+		if _, err := tx.exec("INSERT INTO article_sections (position, heading, body) VALUES (?, ?, ?)", i+1, s.Heading, s.Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// importStmts caches the statements an import runs many times.
+type importStmts struct {
+	tx    *Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (s *importStmts) exec(q string, args ...any) (sql.Result, error) {
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	st, ok := s.stmts[q]
+	if !ok {
+		var err error
+		if st, err = s.tx.tx.PrepareContext(s.tx.ctx, q); err != nil {
+			return nil, err
+		}
+		s.stmts[q] = st
+	}
+	s.tx.db.queries.Add(1)
+	return st.ExecContext(s.tx.ctx, args...)
+}
+
+func (s *importStmts) close() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+}
+
+// upsert inserts a row (id 0) or updates row id with the given columns,
+// keeping the lifecycle columns right, and returns the row id.
+func (s *importStmts) upsert(t Type, id int64, status, oldStatus Status, table string, cols []string, vals ...any) (int64, error) {
+	now := s.tx.now()
+	var published any
+	if status == StatusPublished {
+		published = now
+	}
+	if id == 0 {
+		q := "INSERT INTO " + table + " (" + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
+			placeholders(len(cols)+5) + ")"
+		r, err := s.exec(q, append(vals, string(status), 1, now, now, published)...)
+		if err != nil {
+			return 0, err
+		}
+		return r.LastInsertId()
+	}
+	set := ""
+	for _, c := range cols {
+		set += c + " = ?, "
+	}
+	// published_at keeps the first publication time while the item stays
+	// published, and is cleared when it goes back to draft.
+	q := "UPDATE " + table + " SET " + set + "status = ?, version = version + 1, updated_at = ?, " +
+		"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ?"
+	_, err := s.exec(q, append(vals, string(status), now, string(status), now, id)...)
+	return id, err
+}
+
+// setLinks replaces the links of one item on l's "from" side.
+func (s *importStmts) setLinks(l link, from int64, to []int64) error {
+	if _, err := s.exec("DELETE FROM "+l.table+" WHERE "+l.from+" = ?", from); err != nil {
+		return err
+	}
+	q := "INSERT INTO " + l.table + " (" + l.from + ", " + l.to + ", position) VALUES (?, ?, ?)"
+	for i, id := range to {
+		if _, err := s.exec(q, from, id, i+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func joinCols(cols []string) string {
+	out := ""
+	for i, c := range cols {
+		if i > 0 {
+			out += ", "
+		}
+		out += c
+	}
+	return out
+}
+
+func slugsToIDs(m map[string]int64, slugs []string) []int64 {
+	out := make([]int64, len(slugs))
+	for i, s := range slugs {
+		out[i] = m[s]
+	}
+	return out
+}
+
+func indexBy[T any](l []T, key func(T) string) map[string]T {
+	m := make(map[string]T, len(l))
+	for _, x := range l {
+		m[key(x)] = x
+	}
+	return m
+}
+
+func mapKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func stringsJSON(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+// Seed loads the article into a new database.
+func (d *DB) Seed(ctx context.Context) error {
+	if _, err := d.Import(ctx, ArticleContent(), false); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}

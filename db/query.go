@@ -1,0 +1,465 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Page sizes for connections.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// Direction is a sort direction.
+type Direction string
+
+// The sort directions.
+const (
+	Asc  Direction = "ASC"
+	Desc Direction = "DESC"
+)
+
+// PageArgs are Relay connection arguments. First/After page forwards,
+// Last/Before backwards; After and Before may bound a page together.
+type PageArgs struct {
+	First  *int
+	After  *string
+	Last   *int
+	Before *string
+}
+
+// Page is one page of a list in a stable order, with what Relay's PageInfo
+// needs. Cursors are computed on demand.
+type Page[T any] struct {
+	Items           []T
+	HasNextPage     bool
+	HasPreviousPage bool
+	cursor          func(T) string
+}
+
+// Cursor returns the opaque cursor of Items[i].
+func (p *Page[T]) Cursor(i int) string { return p.cursor(p.Items[i]) }
+
+// StartCursor returns the first item's cursor, or nil on an empty page.
+func (p *Page[T]) StartCursor() *string {
+	if len(p.Items) == 0 {
+		return nil
+	}
+	c := p.Cursor(0)
+	return &c
+}
+
+// EndCursor returns the last item's cursor, or nil on an empty page.
+func (p *Page[T]) EndCursor() *string {
+	if len(p.Items) == 0 {
+		return nil
+	}
+	c := p.Cursor(len(p.Items) - 1)
+	return &c
+}
+
+// where accumulates SQL conditions and their arguments.
+type where struct {
+	parts []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.parts = append(w.parts, cond)
+	w.args = append(w.args, args...)
+}
+
+// sql returns the conditions joined with AND ("1" when there are none).
+func (w *where) sql() string {
+	if len(w.parts) == 0 {
+		return "1"
+	}
+	return strings.Join(w.parts, " AND ")
+}
+
+// orderCol is a column a list may be sorted by: its SQL expression and how
+// to read the same key from a loaded item (for cursors).
+type orderCol[T any] struct {
+	expr  string
+	isInt bool
+	key   func(T) any
+}
+
+// orderKey is one resolved sort key.
+type orderKey[T any] struct {
+	name string
+	col  orderCol[T]
+	desc bool
+}
+
+// table describes how to read one content type.
+type table[T any] struct {
+	typ    Type
+	name   string // SQL table
+	alias  string // SQL alias used in conditions
+	cols   string // SELECT list, qualified with alias
+	scan   func(scanner) (T, error)
+	rowID  func(T) int64
+	orders map[string]orderCol[T]
+	// defaultOrder is the sort when the caller gives none.
+	defaultOrder string
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// resolveOrder turns (field, direction) pairs into sort keys, always ending
+// with the row id so the order is total.
+func (tb *table[T]) resolveOrder(fields []string, dirs []Direction) ([]orderKey[T], error) {
+	if len(fields) == 0 {
+		fields, dirs = []string{tb.defaultOrder}, []Direction{Asc}
+	}
+	if len(fields) > 4 {
+		return nil, Invalid("orderBy", "at most 4 sort keys are allowed")
+	}
+	keys := make([]orderKey[T], 0, len(fields)+1)
+	seen := map[string]bool{}
+	for i, f := range fields {
+		col, ok := tb.orders[f]
+		if !ok {
+			return nil, Invalid("orderBy", "cannot order %s by %q", tb.typ, f)
+		}
+		if seen[f] {
+			return nil, Invalid("orderBy", "%s appears twice in orderBy", f)
+		}
+		seen[f] = true
+		dir := Asc
+		if i < len(dirs) && dirs[i] != "" {
+			dir = dirs[i]
+		}
+		if dir != Asc && dir != Desc {
+			return nil, Invalid("orderBy", "unknown direction %q", dir)
+		}
+		keys = append(keys, orderKey[T]{name: f, col: col, desc: dir == Desc})
+	}
+	keys = append(keys, orderKey[T]{name: "ID", col: orderCol[T]{
+		expr: tb.alias + ".id", isInt: true, key: func(v T) any { return tb.rowID(v) },
+	}})
+	return keys, nil
+}
+
+// orderSig names an ordering inside its cursors, so that a cursor from one
+// ordering is refused by another.
+func orderSig[T any](keys []orderKey[T]) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k.name)
+		if k.desc {
+			b.WriteString("-")
+		}
+	}
+	return b.String()
+}
+
+func encodeCursor[T any](keys []orderKey[T], sig string, v T) string {
+	vals := make([]any, 0, len(keys)+1)
+	vals = append(vals, sig)
+	for _, k := range keys {
+		vals = append(vals, k.col.key(v))
+	}
+	b, _ := json.Marshal(vals)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor parses a cursor made by encodeCursor for the same ordering.
+func decodeCursor[T any](field, cursor string, keys []orderKey[T], sig string) ([]any, error) {
+	bad := Invalid(field, "%q is not a valid cursor for this list and ordering", truncate(cursor, 64))
+	if len(cursor) > 1024 {
+		return nil, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, bad
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var vals []any
+	if err := dec.Decode(&vals); err != nil || dec.More() || len(vals) != len(keys)+1 {
+		return nil, bad
+	}
+	if s, ok := vals[0].(string); !ok || s != sig {
+		return nil, bad
+	}
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		v := vals[i+1]
+		if k.col.isInt {
+			n, ok := v.(json.Number)
+			if !ok {
+				return nil, bad
+			}
+			iv, err := strconv.ParseInt(string(n), 10, 64)
+			if err != nil {
+				return nil, bad
+			}
+			out[i] = iv
+		} else {
+			s, ok := v.(string)
+			if !ok {
+				return nil, bad
+			}
+			out[i] = s
+		}
+	}
+	return out, nil
+}
+
+// keyset returns the condition "row comes after vals in keys' order"
+// (before, when reverse is set), expanded so mixed directions work:
+// (a > ?) OR (a = ? AND b > ?) OR ...
+func keyset[T any](keys []orderKey[T], vals []any, reverse bool) (string, []any) {
+	var ors []string
+	var args []any
+	for i := range keys {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, keys[j].col.expr+" = ?")
+			args = append(args, vals[j])
+		}
+		op := ">"
+		if keys[i].desc != reverse {
+			op = "<"
+		}
+		ands = append(ands, keys[i].col.expr+" "+op+" ?")
+		args = append(args, vals[i])
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+func orderBySQL[T any](keys []orderKey[T], reverse bool) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		dir := "ASC"
+		if k.desc != reverse {
+			dir = "DESC"
+		}
+		parts[i] = k.col.expr + " " + dir
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pageSize validates first/last and returns the size and direction.
+func pageSize(pa PageArgs) (n int, backward bool, err error) {
+	switch {
+	case pa.First != nil && pa.Last != nil:
+		return 0, false, Invalid("last", "give first or last, not both")
+	case pa.First != nil:
+		n = *pa.First
+		if n < 0 || n > MaxPageSize {
+			return 0, false, Invalid("first", "first must be between 0 and %d, got %d", MaxPageSize, n)
+		}
+		return n, false, nil
+	case pa.Last != nil:
+		n = *pa.Last
+		if n < 0 || n > MaxPageSize {
+			return 0, false, Invalid("last", "last must be between 0 and %d, got %d", MaxPageSize, n)
+		}
+		return n, true, nil
+	}
+	return DefaultPageSize, false, nil
+}
+
+// visible adds the drafts rule for the caller in ctx.
+func visible(ctx context.Context, w *where, alias string) {
+	if !canSeeDrafts(ctx) {
+		w.add(alias + ".status = 'PUBLISHED'")
+	}
+}
+
+// list reads one page of tb's rows that match w, in the given order.
+func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []string, dirs []Direction, pa PageArgs) (*Page[T], error) {
+	keys, err := tb.resolveOrder(fields, dirs)
+	if err != nil {
+		return nil, err
+	}
+	n, backward, err := pageSize(pa)
+	if err != nil {
+		return nil, err
+	}
+	sig := orderSig(keys)
+	if pa.After != nil {
+		vals, err := decodeCursor("after", *pa.After, keys, sig)
+		if err != nil {
+			return nil, err
+		}
+		cond, args := keyset(keys, vals, false)
+		w.add(cond, args...)
+	}
+	if pa.Before != nil {
+		vals, err := decodeCursor("before", *pa.Before, keys, sig)
+		if err != nil {
+			return nil, err
+		}
+		cond, args := keyset(keys, vals, true)
+		w.add(cond, args...)
+	}
+	page := &Page[T]{cursor: func(v T) string { return encodeCursor(keys, sig, v) }}
+	if n == 0 {
+		page.Items = []T{}
+		// An empty page still says whether there is something beyond the cursor.
+		page.HasPreviousPage = pa.After != nil
+		page.HasNextPage = pa.Before != nil
+		return page, nil
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
+		tb.cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
+	items, err := scanAll(ctx, d, tb, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	more := len(items) > n
+	if more {
+		items = items[:n]
+	}
+	if backward {
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+		page.HasPreviousPage = more
+		page.HasNextPage = pa.Before != nil
+	} else {
+		page.HasNextPage = more
+		page.HasPreviousPage = pa.After != nil
+	}
+	page.Items = items
+	return page, nil
+}
+
+// count returns how many of tb's rows match w.
+func count[T any](ctx context.Context, d *DB, tb *table[T], w where) (int, error) {
+	var n int
+	q := fmt.Sprintf("SELECT count(*) FROM %s %s WHERE %s", tb.name, tb.alias, w.sql())
+	if err := d.queryRow(ctx, q, w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", tb.typ, err)
+	}
+	return n, nil
+}
+
+func scanAll[T any](ctx context.Context, d *DB, tb *table[T], q string, args ...any) ([]T, error) {
+	rows, err := d.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", tb.typ, err)
+	}
+	defer rows.Close()
+	items := []T{}
+	for rows.Next() {
+		v, err := tb.scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", tb.typ, err)
+		}
+		items = append(items, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", tb.typ, err)
+	}
+	return items, nil
+}
+
+// get reads the one visible row matching cond; ENOTFOUND when none.
+func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...any) (T, error) {
+	w := where{}
+	w.add(cond, args...)
+	visible(ctx, &w, tb.alias)
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, tb.name, tb.alias, w.sql())
+	v, err := tb.scan(d.queryRow(ctx, q, w.args...))
+	if err == sql.ErrNoRows {
+		var zero T
+		return zero, Errorf(ENOTFOUND, "%s not found", tb.typ)
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("get %s: %w", tb.typ, err)
+	}
+	return v, nil
+}
+
+// byIDs reads the visible rows with the given row ids, keyed by id; absent
+// ids are missing from the map. One statement whatever the number of ids.
+func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[int64]T, error) {
+	w := where{}
+	w.add(tb.alias+".id IN (SELECT value FROM json_each(?))", int64sJSON(ids))
+	visible(ctx, &w, tb.alias)
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, tb.name, tb.alias, w.sql())
+	items, err := scanAll(ctx, d, tb, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]T, len(items))
+	for _, v := range items {
+		out[tb.rowID(v)] = v
+	}
+	return out, nil
+}
+
+// link describes a many-to-many relation table read from one side.
+type link struct {
+	table    string // link table
+	from, to string // columns: the side we know, the side we load
+	order    string // ORDER BY within one item's related rows; default the link's position
+}
+
+// related loads, for each of the given ids on the link's "from" side, the
+// visible rows of tb on its "to" side, in the link's position order. One
+// statement whatever the number of ids (the ids travel as one JSON array).
+func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int64) (map[int64][]T, error) {
+	w := where{}
+	w.add("l."+l.from+" IN (SELECT value FROM json_each(?))", int64sJSON(ids))
+	visible(ctx, &w, tb.alias)
+	order := l.order
+	if order == "" {
+		order = "l.position"
+	}
+	q := fmt.Sprintf("SELECT l.%s, %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
+		l.from, tb.cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
+	rows, err := d.query(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
+	}
+	defer rows.Close()
+	out := make(map[int64][]T, len(ids))
+	for rows.Next() {
+		var from int64
+		v, err := tb.scan(prefixScanner{rows, &from})
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", tb.typ, err)
+		}
+		out[from] = append(out[from], v)
+	}
+	return out, rows.Err()
+}
+
+// prefixScanner scans one leading column into first, then the rest.
+type prefixScanner struct {
+	s     scanner
+	first *int64
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.s.Scan(append([]any{p.first}, dest...)...)
+}
+
+func int64sJSON(ids []int64) string {
+	b := make([]byte, 0, len(ids)*4+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}

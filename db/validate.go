@@ -1,0 +1,146 @@
+package db
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Size limits on content fields, in characters.
+const (
+	MaxNameLen    = 200
+	MaxSlugLen    = 100
+	MaxShortLen   = 200    // language, creator, architecture, category names
+	MaxSummaryLen = 2000   // summaries, questions
+	MaxBodyLen    = 100000 // bodies, answers
+	MaxListLen    = 100    // items in a list field
+	MaxItemLen    = 500    // one list item
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// Slugify derives a slug from a name: lower-case ASCII letters and digits
+// separated by single hyphens, accents removed ("Café Società" → "cafe-societa").
+func Slugify(name string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	s, _, err := transform.String(t, name)
+	if err != nil {
+		s = name
+	}
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		case r == '+':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = true
+			b.WriteString("plus")
+		case r == '#':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = true
+			b.WriteString("sharp")
+		default:
+			dash = true
+		}
+	}
+	out := b.String()
+	if len(out) > MaxSlugLen {
+		out = strings.TrimRight(out[:MaxSlugLen], "-")
+	}
+	return out
+}
+
+// validator collects the first error of a set of field checks.
+type validator struct {
+	err error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	if v.err == nil {
+		v.err = Invalid(field, format, args...)
+	}
+}
+
+// text checks a text field: valid UTF-8, no NUL bytes, at most max
+// characters, and (when required) not blank.
+func (v *validator) text(field, s string, max int, required bool) {
+	switch {
+	case !utf8.ValidString(s):
+		v.fail(field, "%s is not valid UTF-8", field)
+	case strings.ContainsRune(s, 0):
+		v.fail(field, "%s contains a NUL character", field)
+	case required && strings.TrimSpace(s) == "":
+		v.fail(field, "%s must not be empty", field)
+	case utf8.RuneCountInString(s) > max:
+		v.fail(field, "%s is longer than %d characters", field, max)
+	}
+}
+
+func (v *validator) slug(field, s string) {
+	switch {
+	case len(s) > MaxSlugLen:
+		v.fail(field, "slug is longer than %d characters", MaxSlugLen)
+	case !slugRE.MatchString(s):
+		v.fail(field, "slug %q must be lower-case letters and digits separated by single hyphens", truncate(s, 64))
+	}
+}
+
+func (v *validator) list(field string, l []string) {
+	if len(l) > MaxListLen {
+		v.fail(field, "%s has more than %d items", field, MaxListLen)
+		return
+	}
+	for _, s := range l {
+		v.text(field, s, MaxItemLen, true)
+	}
+}
+
+func (v *validator) positive(field string, n int) {
+	if n <= 0 {
+		v.fail(field, "%s must be a positive number, got %d", field, n)
+	}
+}
+
+func (v *validator) status(field string, s Status) {
+	if s != StatusDraft && s != StatusPublished {
+		v.fail(field, "unknown status %q", s)
+	}
+}
+
+func (v *validator) kind(field string, k FrameworkKind) {
+	if k != KindFramework && k != KindLanguage {
+		v.fail(field, "unknown kind %q (FRAMEWORK or LANGUAGE)", k)
+	}
+}
+
+func (v *validator) category(field string, c Category) {
+	switch c {
+	case CategoryArchitecture, CategoryFramework, CategoryLanguage, CategoryTooling, CategoryAPI:
+	default:
+		v.fail(field, "unknown category %q", c)
+	}
+}
+
+func (v *validator) year(field string, y *int) {
+	if y != nil && (*y < 1940 || *y > 2200) {
+		v.fail(field, "%s must be a year between 1940 and 2200, got %d", field, *y)
+	}
+}
+
+// isoDate checks a YYYY-MM-DD date.
+var isoDateRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$`)
