@@ -89,8 +89,8 @@ func exportContent(query rowsFunc) (*Content, error) {
 	}
 	err = eachRow(query, "SELECT "+frameworkTable.cols+" FROM frameworks f ORDER BY f.slug", frameworkTable.scan, func(x *Framework) {
 		c.Frameworks = append(c.Frameworks, FrameworkDoc{
-			Slug: x.Slug, Name: x.Name, Kind: x.Kind, Language: x.Language, Creator: x.Creator,
-			FirstReleased: x.FirstReleased, Architecture: x.Architecture, Summary: x.Summary,
+			Slug: x.Slug, Name: x.Name, Kind: x.Kind, Language: x.language, Creator: x.creator,
+			FirstReleased: x.FirstReleased, Architecture: x.architecture, Summary: x.Summary,
 			Features: x.Features(), Companies: orEmpty(fwCompanies[x.RowID]), Status: x.Status,
 		})
 	})

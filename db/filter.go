@@ -191,7 +191,7 @@ func (b *filterBuilder) status(w *where, alias string, f *StatusFilter) error {
 	return enum(b, w, "filter.status", alias+".status", f.Eq, f.In)
 }
 
-func (b *filterBuilder) id(w *where, alias string, t Type, f *IDFilter) error {
+func (b *filterBuilder) id(w *where, alias string, t TypeName, f *IDFilter) error {
 	if f == nil {
 		return nil
 	}
@@ -222,7 +222,7 @@ func (b *filterBuilder) id(w *where, alias string, t Type, f *IDFilter) error {
 
 // relation adds "related through l to a visible row of table target that
 // matches f". alias is the filtered table's alias.
-func (b *filterBuilder) relation(w *where, field, alias string, l link, target string, t Type, f *RelationFilter) error {
+func (b *filterBuilder) relation(w *where, field, alias string, l link, target string, t TypeName, f *RelationFilter) error {
 	if f == nil {
 		return nil
 	}

@@ -43,7 +43,7 @@ var frameworkTable = func() *table[*Framework] {
 		cols: sprintfCols(metaCols, "f") + ", f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features",
 		scan: func(s scanner) (*Framework, error) {
 			f := &Framework{}
-			err := s.Scan(append(scanMeta(&f.Meta), &f.Name, &f.Kind, &f.Language, &f.Creator, &f.FirstReleased, &f.Architecture, &f.Summary, &f.features)...)
+			err := s.Scan(append(scanMeta(&f.Meta), &f.Name, &f.Kind, &f.language, &f.creator, &f.FirstReleased, &f.architecture, &f.Summary, &f.features)...)
 			return f, err
 		},
 		rowID:        func(f *Framework) int64 { return f.RowID },

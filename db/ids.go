@@ -6,22 +6,22 @@ import (
 	"strings"
 )
 
-// Type names a content type. It is the prefix of global ids and the value
+// TypeName names a content type. It is the prefix of global ids and the value
 // of events' type column.
-type Type string
+type TypeName string
 
 // The content types.
 const (
-	TypeTrend     Type = "Trend"
-	TypeFramework Type = "Framework"
-	TypeCompany   Type = "Company"
-	TypeFAQ       Type = "FAQ"
+	TypeTrend     TypeName = "Trend"
+	TypeFramework TypeName = "Framework"
+	TypeCompany   TypeName = "Company"
+	TypeFAQ       TypeName = "FAQ"
 )
 
 // Types lists every content type, in a stable order.
-var Types = []Type{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
+var Types = []TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
 
-func (t Type) valid() bool {
+func (t TypeName) valid() bool {
 	switch t {
 	case TypeTrend, TypeFramework, TypeCompany, TypeFAQ:
 		return true
@@ -31,7 +31,7 @@ func (t Type) valid() bool {
 
 // EncodeID returns the opaque global id of the row id of a content type:
 // base64url("Trend:12") without padding. Clients must treat it as opaque.
-func EncodeID(t Type, rowID int64) string {
+func EncodeID(t TypeName, rowID int64) string {
 	b := make([]byte, 0, 24)
 	b = append(b, t...)
 	b = append(b, ':')
@@ -41,7 +41,7 @@ func EncodeID(t Type, rowID int64) string {
 
 // DecodeID parses a global id. It fails with EINVALID (naming field) when
 // the id is not one trendql issued.
-func DecodeID(field, id string) (Type, int64, error) {
+func DecodeID(field, id string) (TypeName, int64, error) {
 	if len(id) > 64 {
 		return "", 0, Invalid(field, "%q is not a valid id", truncate(id, 64))
 	}
@@ -50,7 +50,7 @@ func DecodeID(field, id string) (Type, int64, error) {
 		return "", 0, Invalid(field, "%q is not a valid id", id)
 	}
 	name, num, ok := strings.Cut(string(raw), ":")
-	t := Type(name)
+	t := TypeName(name)
 	n, err := strconv.ParseInt(num, 10, 64)
 	if !ok || !t.valid() || err != nil || n <= 0 || strconv.FormatInt(n, 10) != num {
 		return "", 0, Invalid(field, "%q is not a valid id", id)
@@ -59,7 +59,7 @@ func DecodeID(field, id string) (Type, int64, error) {
 }
 
 // DecodeIDOf parses a global id that must be of type want.
-func DecodeIDOf(field string, want Type, id string) (int64, error) {
+func DecodeIDOf(field string, want TypeName, id string) (int64, error) {
 	t, n, err := DecodeID(field, id)
 	if err != nil {
 		return 0, err

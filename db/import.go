@@ -11,12 +11,12 @@ import (
 
 // ImportResult says what an import did (or, dry, would do) per type.
 type ImportResult struct {
-	Created, Updated, Unchanged map[Type]int
+	Created, Updated, Unchanged map[TypeName]int
 	ArticleChanged              bool
 }
 
 func newImportResult() *ImportResult {
-	return &ImportResult{Created: map[Type]int{}, Updated: map[Type]int{}, Unchanged: map[Type]int{}}
+	return &ImportResult{Created: map[TypeName]int{}, Updated: map[TypeName]int{}, Unchanged: map[TypeName]int{}}
 }
 
 // Import upserts a content document by slug in one transaction: items whose
@@ -85,11 +85,11 @@ func (c *Content) normalize() error {
 		}
 		v.list(field, *l)
 	}
-	slugs := map[Type]map[string]bool{}
+	slugs := map[TypeName]map[string]bool{}
 	for _, t := range Types {
 		slugs[t] = map[string]bool{}
 	}
-	unique := func(t Type, field, slug string) {
+	unique := func(t TypeName, field, slug string) {
 		v.slug(field, slug)
 		if slugs[t][slug] {
 			v.fail(field, "slug %q appears twice", slug)
@@ -172,7 +172,7 @@ func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
 	// refs checks that every slug a record names exists, in the file or
 	// already in the database.
 	var v validator
-	refs := func(t Type, field string, l []string) {
+	refs := func(t TypeName, field string, l []string) {
 		seen := map[string]bool{}
 		for _, s := range l {
 			if _, ok := ids[t][s]; !ok {
@@ -221,8 +221,8 @@ func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
 		res.ArticleChanged = true
 	}
 
-	existing := func(t Type, slug string) bool { return ids[t][slug] != 0 }
-	tally := func(t Type, isNew, changed bool) {
+	existing := func(t TypeName, slug string) bool { return ids[t][slug] != 0 }
+	tally := func(t TypeName, isNew, changed bool) {
 		switch {
 		case isNew:
 			res.Created[t]++
@@ -406,9 +406,9 @@ func (tx *Tx) checkUniqueNumbers(c *Content, cur *Content) error {
 }
 
 // slugIDs maps every existing slug to its row id, per type.
-func (tx *Tx) slugIDs() (map[Type]map[string]int64, error) {
-	out := map[Type]map[string]int64{}
-	for t, table := range map[Type]string{TypeCompany: "companies", TypeFramework: "frameworks", TypeTrend: "trends", TypeFAQ: "faqs"} {
+func (tx *Tx) slugIDs() (map[TypeName]map[string]int64, error) {
+	out := map[TypeName]map[string]int64{}
+	for t, table := range map[TypeName]string{TypeCompany: "companies", TypeFramework: "frameworks", TypeTrend: "trends", TypeFAQ: "faqs"} {
 		m := map[string]int64{}
 		rows, err := tx.query("SELECT slug, id FROM " + table)
 		if err != nil {
@@ -483,7 +483,7 @@ func (s *importStmts) close() {
 
 // upsert inserts a row (id 0) or updates row id with the given columns,
 // keeping the lifecycle columns right, and returns the row id.
-func (s *importStmts) upsert(t Type, id int64, status, oldStatus Status, table string, cols []string, vals ...any) (int64, error) {
+func (s *importStmts) upsert(t TypeName, id int64, status, oldStatus Status, table string, cols []string, vals ...any) (int64, error) {
 	now := s.tx.now()
 	var published any
 	if status == StatusPublished {

@@ -40,13 +40,23 @@ type Framework struct {
 	Meta
 	Name          string
 	Kind          FrameworkKind
-	Language      string
-	Creator       string
 	FirstReleased *int
-	Architecture  string
 	Summary       string
+	language      string
+	creator       string
+	architecture  string
 	features      string
 }
+
+// Language returns the language the framework is written in (or, for a
+// language, its own name); nil when unknown.
+func (f *Framework) Language() *string { return nilIfEmpty(f.language) }
+
+// Creator returns who created the framework; nil when unknown.
+func (f *Framework) Creator() *string { return nilIfEmpty(f.creator) }
+
+// Architecture returns the framework's architectural pattern; nil when unknown.
+func (f *Framework) Architecture() *string { return nilIfEmpty(f.architecture) }
 
 // ID returns the framework's opaque global id.
 func (f *Framework) ID() string { return EncodeID(TypeFramework, f.RowID) }
@@ -97,6 +107,13 @@ type Section struct {
 // Node is any content item with a global id.
 type Node interface {
 	ID() string
+}
+
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func decodeList(s string) []string {

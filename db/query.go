@@ -100,7 +100,7 @@ type orderKey[T any] struct {
 
 // table describes how to read one content type.
 type table[T any] struct {
-	typ    Type
+	typ    TypeName
 	name   string // SQL table
 	alias  string // SQL alias used in conditions
 	cols   string // SELECT list, qualified with alias

@@ -1,0 +1,80 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/trendql/trendql/db"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// The contract's error codes, in extensions.code.
+const (
+	CodeParseFailed         = "GRAPHQL_PARSE_FAILED"
+	CodeValidationFailed    = "GRAPHQL_VALIDATION_FAILED"
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeNotFound            = "NOT_FOUND"
+	CodeConflict            = "CONFLICT"
+	CodeComplexity          = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodePersistedNotFound   = "PERSISTED_QUERY_NOT_FOUND"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeInternalServerError = "INTERNAL_SERVER_ERROR"
+)
+
+// dbCodes maps the domain's error codes to the contract's.
+var dbCodes = map[string]string{
+	db.EINVALID:         CodeBadUserInput,
+	db.ENOTFOUND:        CodeNotFound,
+	db.ECONFLICT:        CodeConflict,
+	db.EUNAUTHENTICATED: CodeUnauthenticated,
+	db.EFORBIDDEN:       CodeForbidden,
+}
+
+// errorPresenter is the one place errors become GraphQL errors. Coded
+// domain errors keep their message and get their contract code; errors
+// gqlgen already coded (parse, validation, complexity…) pass through; any
+// other error is logged and replaced by a generic INTERNAL_SERVER_ERROR, so
+// no SQL, path or stack ever reaches a client.
+func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *db.Error
+		if errors.As(err, &de) {
+			code, ok := dbCodes[de.Code]
+			if !ok {
+				return internalError(ctx, log, gerr, err)
+			}
+			gerr.Message = de.Message
+			gerr.Extensions = map[string]any{"code": code}
+			if de.Field != "" {
+				gerr.Extensions["field"] = de.Field
+			}
+			return gerr
+		}
+		if code, ok := gerr.Extensions["code"].(string); ok && code != "" {
+			return gerr
+		}
+		return internalError(ctx, log, gerr, err)
+	}
+}
+
+func internalError(ctx context.Context, log *slog.Logger, gerr *gqlerror.Error, err error) *gqlerror.Error {
+	log.ErrorContext(ctx, "internal error", "err", err, "path", gerr.Path.String())
+	return &gqlerror.Error{
+		Message:    "internal server error",
+		Path:       gerr.Path,
+		Extensions: map[string]any{"code": CodeInternalServerError},
+	}
+}
+
+// recoverFunc turns a resolver panic into an internal error.
+func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", p)
+		return errors.New("panic")
+	}
+}

@@ -1,0 +1,74 @@
+package graph
+
+import "github.com/trendql/trendql/graph/playground"
+
+// playgroundExamples are the operations a newcomer finds ready to run in
+// the playground's tabs.
+var playgroundExamples = []playground.Example{
+	{
+		Name: "The top 10 trends",
+		Query: `query TopTrends {
+  trends(first: 10) {
+    totalCount
+    nodes {
+      rank
+      name
+      category
+      summary
+      framework { name kind }
+    }
+  }
+}`,
+	},
+	{
+		Name: "One framework and who uses it",
+		Query: `query Framework($slug: String!) {
+  framework(slug: $slug) {
+    name
+    kind
+    language
+    creator
+    firstReleased
+    architecture
+    features
+    companies { name slug }
+    trends { rank name }
+  }
+}`,
+		Variables: `{"slug": "django"}`,
+	},
+	{
+		Name: "Page through companies",
+		Query: `# Run it, then pass pageInfo.endCursor as $after for the next page.
+query Companies($after: String) {
+  companies(first: 5, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      cursor
+      node { name frameworks { name } }
+    }
+  }
+}`,
+		Variables: `{"after": null}`,
+	},
+	{
+		Name: "Filter: languages released after 2005",
+		Query: `query Languages {
+  frameworks(filter: { kind: { eq: LANGUAGE }, firstReleased: { gte: 2005 } }, orderBy: [{ field: FIRST_RELEASED }]) {
+    nodes { name firstReleased creator companies { name } }
+  }
+}`,
+	},
+	{
+		Name: "The whole article page",
+		Query: `query ArticlePage {
+  article { title lastUpdated intro sections { heading body } conclusion }
+  faqs { nodes { position question answer items } }
+}`,
+	},
+}
+
+func playgroundOptions() []playground.Option {
+	return []playground.Option{playground.WithExamples(playgroundExamples)}
+}

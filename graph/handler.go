@@ -1,0 +1,223 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
+	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Defaults for Options' zero values.
+const (
+	DefaultMaxBodyBytes   = 1 << 20 // 1 MiB
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultQueryCacheSize = 1000
+)
+
+// Options configures NewHandler. The zero value of every field but DB is a
+// sensible default.
+type Options struct {
+	DB     *db.DB
+	Logger *slog.Logger
+	// CORSOrigins are the origins allowed to call the API from a browser;
+	// empty or ["*"] allows any origin.
+	CORSOrigins []string
+	// MaxBodyBytes bounds a request body; larger ones get HTTP 413.
+	MaxBodyBytes int64
+	// RequestTimeout bounds the execution of one request.
+	RequestTimeout time.Duration
+	// DisablePlayground turns off GraphiQL at / and for browsers at /graphql.
+	DisablePlayground bool
+	// DisableIntrospection turns off __schema and __type queries.
+	DisableIntrospection bool
+}
+
+// NewHandler returns trendql's whole HTTP surface, every route and
+// middleware visible here: CORS → body limit → timeout → loaders → gqlgen.
+//
+//	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
+//	GET /graphql (browser), GET /         the GraphiQL playground
+//	GET /playground/assets/…              its embedded assets
+//	GET /healthz, GET /readyz             liveness, readiness (database answers)
+//	GET /metrics                          Prometheus metrics
+func NewHandler(cfg Options) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	metrics := newMetrics(cfg.DB)
+	gql := newGraphQLServer(cfg, metrics)
+
+	mux := http.NewServeMux()
+	var play http.Handler
+	if !cfg.DisablePlayground {
+		play = playground.Handler("trendql playground", "/graphql", "/playground/assets/", playgroundOptions()...)
+		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
+		mux.Handle("GET /{$}", play)
+	}
+	api := withLoaders(cfg.DB, gql)
+	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if play != nil && r.Method == http.MethodGet && wantsHTML(r) {
+			play.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.DB.Ping(ctx); err != nil {
+			cfg.Logger.Warn("readiness check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "database unavailable\n")
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+
+	var h http.Handler = mux
+	h = limitBody(cfg.MaxBodyBytes, h)
+	h = withTimeout(cfg.RequestTimeout, h)
+	h = newCORS(cfg.CORSOrigins).Handler(h)
+	return h
+}
+
+// newGraphQLServer builds gqlgen's server with explicit transports and
+// extensions (handler.New has none by default).
+func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: cfg.DB}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
+	if !cfg.DisableIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(metrics)
+	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
+	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
+	return srv
+}
+
+// withLoaders gives every request its own dataloaders.
+func withLoaders(d *db.DB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), NewLoaders(d))))
+	})
+}
+
+// limitBody refuses bodies over max with 413 and a GraphQL-shaped error.
+// The body is read here, so a chunked body that runs over is refused too
+// (gqlgen would report it as a generic decoding error).
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > max {
+			tooLarge(w, max)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, CodeBadUserInput, "the request body could not be read")
+			return
+		}
+		if int64(len(body)) > max {
+			tooLarge(w, max)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tooLarge(w http.ResponseWriter, max int64) {
+	w.Header().Set("Connection", "close")
+	writeError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput,
+		"the request body is larger than the limit of "+humanBytes(max))
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return itoa(n>>10) + " KiB"
+	}
+	return itoa(n) + " bytes"
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// writeError answers with a GraphQL response holding one error.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+}
+
+// withTimeout bounds each request's execution.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// newCORS allows the configured origins to call the API from browsers,
+// with the headers GraphQL clients send.
+func newCORS(origins []string) *cors.Cors {
+	if len(origins) == 0 {
+		origins = []string{"*"}
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "If-None-Match",
+			"X-Request-Id", "Apollo-Require-Preflight", "X-Apollo-Operation-Name"},
+		ExposedHeaders: []string{"ETag", "Retry-After", "X-Request-Id"},
+		MaxAge:         600,
+	})
+}
+
+// wantsHTML reports whether a GET is a browser navigating to the endpoint
+// rather than a GraphQL client.
+func wantsHTML(r *http.Request) bool {
+	if r.URL.Query().Has("query") || r.URL.Query().Has("extensions") {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

@@ -1,0 +1,103 @@
+package graph
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/trendql/trendql/db"
+)
+
+// maxOperationLabels bounds the distinct operation names the metrics keep;
+// operation names come from clients, so later ones are counted as "other".
+const maxOperationLabels = 200
+
+// Metrics are the Prometheus collectors of one handler, on a registry of
+// its own (no globals, so tests can run handlers side by side).
+type Metrics struct {
+	Registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+
+	mu  sync.Mutex
+	ops map[string]bool
+}
+
+func newMetrics(d *db.DB) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trendql_graphql_requests_total",
+			Help: "GraphQL operations answered, by operation name and result code (OK or the first error's extensions.code).",
+		}, []string{"operation", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "trendql_graphql_request_duration_seconds",
+			Help:    "Time to answer a GraphQL operation, by operation name.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"operation"}),
+		ops: map[string]bool{},
+	}
+	m.Registry.MustRegister(
+		m.requests, m.latency,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_db_queries_total",
+			Help: "SQL statements executed against the database.",
+		}, func() float64 { return float64(d.QueryCount()) }),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+func (m *Metrics) opLabel(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ops[name] {
+		return name
+	}
+	if len(m.ops) >= maxOperationLabels || len(name) > 100 {
+		return "other"
+	}
+	m.ops[name] = true
+	return name
+}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (m *Metrics) ExtensionName() string { return "Metrics" }
+
+// Validate implements graphql.HandlerExtension.
+func (m *Metrics) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse counts and times every operation, including those that
+// fail to parse or validate.
+func (m *Metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	name := ""
+	if graphql.HasOperationContext(ctx) {
+		if oc := graphql.GetOperationContext(ctx); oc != nil {
+			name = oc.OperationName
+			if name == "" && oc.Operation != nil {
+				name = oc.Operation.Name
+			}
+		}
+	}
+	op := m.opLabel(name)
+	code := "OK"
+	if resp != nil && len(resp.Errors) > 0 {
+		if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
+			code = c
+		} else {
+			code = CodeInternalServerError
+		}
+	}
+	m.requests.WithLabelValues(op, code).Inc()
+	m.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	return resp
+}

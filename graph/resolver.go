@@ -1,0 +1,10 @@
+package graph
+
+import "github.com/trendql/trendql/db"
+
+// Resolver is the root of the GraphQL resolvers: thin functions from
+// arguments to db calls. It holds no request state; per-request values
+// (principal, dataloaders) travel in the context.
+type Resolver struct {
+	DB *db.DB
+}

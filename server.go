@@ -1,0 +1,238 @@
+// Command trendql serves the article "Top Backend Development Trends to
+// Follow" as a headless GraphQL content API backed by SQLite.
+//
+// Usage:
+//
+//	trendql [serve] [--addr :8080] [--db ./trendql.db] [--cors-origins *] [--no-seed]
+//
+// Run `trendql help` for every command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitCode prints err as one sentence on stderr and maps it to the
+// contract's exit codes: 0 ok, 1 runtime failure, 2 bad usage.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "trendql: %s\n", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `trendql — the article "Top Backend Development Trends to Follow" as a GraphQL API.
+
+Commands:
+  serve     serve the API (the default when no command is given)
+  help      show this help
+
+Run "trendql COMMAND -h" for a command's flags.
+`
+
+// run is the whole program: main only wires it to the process. Tests call
+// it directly with their own arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, getenv, stdout, stderr)
+	case "help":
+		io.WriteString(stdout, usage)
+		return nil
+	default:
+		return usagef("unknown command %q; run \"trendql help\"", cmd)
+	}
+}
+
+// envOr returns the environment variable's value, or def when it is unset.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses and turns flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// openDB opens (creating, migrating and, unless noSeed, seeding) the
+// database at path.
+func openDB(ctx context.Context, path string, noSeed bool) (*db.DB, error) {
+	d, created, err := db.Open(ctx, path, db.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if created && !noSeed {
+		if err := d.Seed(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+type serveConfig struct {
+	addr, dbPath, origins string
+	noSeed                bool
+	requestTimeout        time.Duration
+	shutdownTimeout       time.Duration
+	maxBody               int64
+	noPlayground          bool
+	noIntrospection       bool
+	logFormat             string
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c serveConfig
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&c.addr, "addr", envOr(getenv, "TRENDQL_ADDR", ":8080"), "listen address (env TRENDQL_ADDR)")
+	fs.StringVar(&c.dbPath, "db", envOr(getenv, "TRENDQL_DB", "./trendql.db"), "SQLite database file (env TRENDQL_DB)")
+	fs.StringVar(&c.origins, "cors-origins", envOr(getenv, "TRENDQL_CORS_ORIGINS", "*"), "comma-separated origins allowed cross-origin (env TRENDQL_CORS_ORIGINS)")
+	fs.BoolVar(&c.noSeed, "no-seed", false, "do not fill a new database with the article")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", graph.DefaultRequestTimeout, "maximum time to answer one request")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for in-flight requests")
+	fs.Int64Var(&c.maxBody, "max-body", graph.DefaultMaxBodyBytes, "maximum request body in bytes (larger: HTTP 413)")
+	fs.BoolVar(&c.noPlayground, "no-playground", getenv("TRENDQL_NO_PLAYGROUND") != "", "turn off the GraphiQL playground (env TRENDQL_NO_PLAYGROUND)")
+	fs.BoolVar(&c.noIntrospection, "no-introspection", getenv("TRENDQL_NO_INTROSPECTION") != "", "turn off schema introspection (env TRENDQL_NO_INTROSPECTION)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "TRENDQL_LOG_FORMAT", "text"), "log format: text or json (env TRENDQL_LOG_FORMAT)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	switch c.logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		return usagef("serve: --log-format must be text or json, not %q", c.logFormat)
+	}
+
+	d, err := openDB(ctx, c.dbPath, c.noSeed)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	h := graph.NewHandler(graph.Options{
+		DB:                   d,
+		Logger:               logger,
+		CORSOrigins:          splitList(c.origins),
+		MaxBodyBytes:         c.maxBody,
+		RequestTimeout:       c.requestTimeout,
+		DisablePlayground:    c.noPlayground,
+		DisableIntrospection: c.noIntrospection,
+	})
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", c.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       c.requestTimeout + 10*time.Second,
+		WriteTimeout:      c.requestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", c.dbPath, "graphql", "http://"+displayAddr(ln.Addr())+"/graphql")
+	// The line scripts and tests wait for: the address actually bound.
+	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "timeout", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func displayAddr(a net.Addr) string {
+	s := a.String()
+	if strings.HasPrefix(s, "[::]:") {
+		return "localhost:" + strings.TrimPrefix(s, "[::]:")
+	}
+	if strings.HasPrefix(s, "0.0.0.0:") {
+		return "localhost:" + strings.TrimPrefix(s, "0.0.0.0:")
+	}
+	return s
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
