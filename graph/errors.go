@@ -3,10 +3,13 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/trendql/trendql/db"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -56,7 +59,21 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		if code, ok := gerr.Extensions["code"].(string); ok && code != "" {
+			// A variable whose value does not fit its type is bad input,
+			// not a bad document: name the variable.
+			if code == CodeValidationFailed && len(gerr.Path) >= 2 && gerr.Path[0] == ast.PathName("variable") {
+				gerr.Extensions["code"] = CodeBadUserInput
+				gerr.Extensions["field"] = fmt.Sprint(gerr.Path[1])
+			}
 			return gerr
+		}
+		// gqlgen's POST transport reports an undecodable body uncoded, with
+		// the body echoed; say it plainly instead.
+		if gerr.Err == nil && strings.HasPrefix(gerr.Message, "json request body could not be decoded") {
+			return &gqlerror.Error{
+				Message:    "the request body is not a JSON object with a query (batched requests are not supported)",
+				Extensions: map[string]any{"code": CodeBadUserInput},
+			}
 		}
 		return internalError(ctx, log, gerr, err)
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/trendql/trendql/graph/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // Defaults for Options' zero values.
@@ -76,7 +79,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := withLoaders(cfg.DB, gql)
+	api := checkEnvelope(withLoaders(cfg.DB, gql))
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if play != nil && r.Method == http.MethodGet && wantsHTML(r) {
 			play.ServeHTTP(w, r)
@@ -124,6 +127,66 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv
+}
+
+// checkEnvelope refuses, with a coded GraphQL error, the requests gqlgen's
+// transports would answer with an uncoded one: other methods, bodies that
+// are not JSON, GET parameters that do not decode, and operations other
+// than queries over GET (GET must never change anything).
+func checkEnvelope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, CodeBadUserInput,
+					"POST requests must have Content-Type: application/json")
+				return
+			}
+		case http.MethodGet:
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, CodeBadUserInput, "the query string could not be parsed")
+				return
+			}
+			for _, p := range []string{"variables", "extensions"} {
+				if v := q.Get(p); v != "" && !json.Valid([]byte(v)) {
+					writeError(w, http.StatusBadRequest, CodeBadUserInput, "the "+p+" parameter is not valid JSON")
+					return
+				}
+			}
+			if doc := q.Get("query"); doc != "" && !isQueryOnly(doc, q.Get("operationName")) {
+				w.Header().Set("Allow", "POST")
+				writeError(w, http.StatusMethodNotAllowed, CodeBadUserInput,
+					"GET runs queries only; send mutations and subscriptions with POST")
+				return
+			}
+		case http.MethodOptions:
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			writeError(w, http.StatusMethodNotAllowed, CodeBadUserInput, "use GET or POST for GraphQL requests")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isQueryOnly reports whether the operation a GET would run is a query.
+// Documents that do not parse are left for gqlgen to report.
+func isQueryOnly(doc, opName string) bool {
+	if !strings.Contains(doc, "mutation") && !strings.Contains(doc, "subscription") {
+		return true
+	}
+	parsed, err := parser.ParseQuery(&ast.Source{Input: doc})
+	if err != nil {
+		return true
+	}
+	for _, op := range parsed.Operations {
+		if (opName == "" || op.Name == opName) && op.Operation != ast.Query {
+			return false
+		}
+	}
+	return true
 }
 
 // withLoaders gives every request its own dataloaders.
