@@ -120,7 +120,9 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
-	if !cfg.DisableIntrospection {
+	if cfg.DisableIntrospection {
+		srv.Use(noIntrospection{})
+	} else {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(metrics)

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/trendql/trendql/db"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // maxOperationLabels bounds the distinct operation names the metrics keep;
@@ -85,6 +87,17 @@ func (m *Metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 			name = oc.OperationName
 			if name == "" && oc.Operation != nil {
 				name = oc.Operation.Name
+			}
+			// A document that failed validation has no chosen operation;
+			// name it when it holds only one.
+			if name == "" && oc.Operation == nil {
+				doc := oc.Doc
+				if doc == nil && oc.RawQuery != "" {
+					doc, _ = parser.ParseQuery(&ast.Source{Input: oc.RawQuery})
+				}
+				if doc != nil && len(doc.Operations) == 1 {
+					name = doc.Operations[0].Name
+				}
 			}
 		}
 	}

@@ -83,17 +83,21 @@ func loadNodes(ctx context.Context, ids []string) ([]db.Node, error) {
 			return nil, err
 		}
 	}
+	// Enqueue every id of a type at once, so each type costs one statement.
+	byType := map[db.TypeName][]int64{}
+	for _, id := range ids {
+		t, n, _ := db.DecodeID("ids", id)
+		byType[t] = append(byType[t], n)
+	}
+	l := loadersFrom(ctx)
+	l.Trend.LoadAllThunk(ctx, byType[db.TypeTrend])
+	l.Framework.LoadAllThunk(ctx, byType[db.TypeFramework])
+	l.Company.LoadAllThunk(ctx, byType[db.TypeCompany])
+	l.FAQ.LoadAllThunk(ctx, byType[db.TypeFAQ])
 	out := make([]db.Node, len(ids))
 	errs := make([]error, len(ids))
-	done := make(chan int, len(ids))
 	for i, id := range ids {
-		go func() {
-			out[i], errs[i] = loadNode(ctx, "ids", id)
-			done <- i
-		}()
-	}
-	for range ids {
-		<-done
+		out[i], errs[i] = loadNode(ctx, "ids", id)
 	}
 	return out, errors.Join(errs...)
 }

@@ -14,37 +14,37 @@ import (
 
 // Frameworks is the resolver for the frameworks field.
 func (r *companyResolver) Frameworks(ctx context.Context, obj *db.Company) ([]*db.Framework, error) {
-	return loadersFrom(ctx).FrameworksOfCompany.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).FrameworksOfCompany, obj)
 }
 
 // Trends is the resolver for the trends field.
 func (r *companyResolver) Trends(ctx context.Context, obj *db.Company) ([]*db.Trend, error) {
-	return loadersFrom(ctx).TrendsOfCompany.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).TrendsOfCompany, obj)
 }
 
 // Frameworks is the resolver for the frameworks field.
 func (r *fAQResolver) Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framework, error) {
-	return loadersFrom(ctx).FrameworksOfFAQ.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).FrameworksOfFAQ, obj)
 }
 
 // Trends is the resolver for the trends field.
 func (r *fAQResolver) Trends(ctx context.Context, obj *db.FAQ) ([]*db.Trend, error) {
-	return loadersFrom(ctx).TrendsOfFAQ.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).TrendsOfFAQ, obj)
 }
 
 // Companies is the resolver for the companies field.
 func (r *frameworkResolver) Companies(ctx context.Context, obj *db.Framework) ([]*db.Company, error) {
-	return loadersFrom(ctx).CompaniesOfFramework.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).CompaniesOfFramework, obj)
 }
 
 // Trends is the resolver for the trends field.
 func (r *frameworkResolver) Trends(ctx context.Context, obj *db.Framework) ([]*db.Trend, error) {
-	return loadersFrom(ctx).TrendsOfFramework.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).TrendsOfFramework, obj)
 }
 
 // Faqs is the resolver for the faqs field.
 func (r *frameworkResolver) Faqs(ctx context.Context, obj *db.Framework) ([]*db.FAQ, error) {
-	return loadersFrom(ctx).FAQsOfFramework.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).FAQsOfFramework, obj)
 }
 
 // Node is the resolver for the node field.
@@ -73,6 +73,7 @@ func (r *queryResolver) Trends(ctx context.Context, first *int, after *string, l
 	if err != nil {
 		return nil, err
 	}
+	loadersFrom(ctx).siblings.add(page.Items)
 	return &model.TrendConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountTrends(ctx, filter) }}, nil
 }
 
@@ -87,6 +88,7 @@ func (r *queryResolver) Frameworks(ctx context.Context, first *int, after *strin
 	if err != nil {
 		return nil, err
 	}
+	loadersFrom(ctx).siblings.add(page.Items)
 	return &model.FrameworkConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountFrameworks(ctx, filter) }}, nil
 }
 
@@ -101,6 +103,7 @@ func (r *queryResolver) Companies(ctx context.Context, first *int, after *string
 	if err != nil {
 		return nil, err
 	}
+	loadersFrom(ctx).siblings.add(page.Items)
 	return &model.CompanyConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountCompanies(ctx, filter) }}, nil
 }
 
@@ -115,12 +118,13 @@ func (r *queryResolver) Faqs(ctx context.Context, first *int, after *string, las
 	if err != nil {
 		return nil, err
 	}
+	loadersFrom(ctx).siblings.add(page.Items)
 	return &model.FAQConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountFAQs(ctx, filter) }}, nil
 }
 
 // Framework is the resolver for the framework field.
 func (r *trendResolver) Framework(ctx context.Context, obj *db.Trend) (*db.Framework, error) {
-	fws, err := loadersFrom(ctx).FrameworksOfTrend.Load(ctx, obj.RowID)
+	fws, err := loadRelation(ctx, loadersFrom(ctx).FrameworksOfTrend, obj)
 	if err != nil || len(fws) == 0 {
 		return nil, err
 	}
@@ -129,17 +133,17 @@ func (r *trendResolver) Framework(ctx context.Context, obj *db.Trend) (*db.Frame
 
 // Frameworks is the resolver for the frameworks field.
 func (r *trendResolver) Frameworks(ctx context.Context, obj *db.Trend) ([]*db.Framework, error) {
-	return loadersFrom(ctx).FrameworksOfTrend.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).FrameworksOfTrend, obj)
 }
 
 // Companies is the resolver for the companies field.
 func (r *trendResolver) Companies(ctx context.Context, obj *db.Trend) ([]*db.Company, error) {
-	return loadersFrom(ctx).CompaniesOfTrend.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).CompaniesOfTrend, obj)
 }
 
 // Faqs is the resolver for the faqs field.
 func (r *trendResolver) Faqs(ctx context.Context, obj *db.Trend) ([]*db.FAQ, error) {
-	return loadersFrom(ctx).FAQsOfTrend.Load(ctx, obj.RowID)
+	return loadRelation(ctx, loadersFrom(ctx).FAQsOfTrend, obj)
 }
 
 // Company returns CompanyResolver implementation.
@@ -157,8 +161,10 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Trend returns TrendResolver implementation.
 func (r *Resolver) Trend() TrendResolver { return &trendResolver{r} }
 
-type companyResolver struct{ *Resolver }
-type fAQResolver struct{ *Resolver }
-type frameworkResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type trendResolver struct{ *Resolver }
+type (
+	companyResolver   struct{ *Resolver }
+	fAQResolver       struct{ *Resolver }
+	frameworkResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+	trendResolver     struct{ *Resolver }
+)

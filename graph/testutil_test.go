@@ -1,0 +1,132 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/client"
+	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph"
+)
+
+// env is one test's server: a seeded SQLite file in a temp dir behind the
+// real handler.
+type env struct {
+	DB      *db.DB
+	Handler http.Handler
+	Client  *client.Client
+}
+
+func newEnv(t testing.TB, opts ...func(*graph.Options)) *env {
+	t.Helper()
+	ctx := context.Background()
+	d, created, err := db.Open(ctx, filepath.Join(t.TempDir(), "trendql.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if created {
+		if err := d.Seed(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := graph.Options{DB: d}
+	for _, f := range opts {
+		f(&o)
+	}
+	h := graph.NewHandler(o)
+	return &env{DB: d, Handler: h, Client: client.New(h, client.Path("/graphql"))}
+}
+
+// gqlResponse is a raw GraphQL response.
+type gqlResponse struct {
+	Status int
+	Header http.Header
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+	Body string
+}
+
+func (r *gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// do sends a raw HTTP request to the handler.
+func (e *env) do(t testing.TB, req *http.Request) *gqlResponse {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, req)
+	res := &gqlResponse{Status: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
+	if strings.Contains(rec.Header().Get("Content-Type"), "json") {
+		if err := json.Unmarshal(rec.Body.Bytes(), res); err != nil {
+			t.Fatalf("response is not JSON: %v: %s", err, rec.Body.String())
+		}
+	}
+	return res
+}
+
+// post sends a GraphQL POST with optional variables and headers.
+func (e *env) post(t testing.TB, query string, vars map[string]any, headers ...string) *gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return e.do(t, req)
+}
+
+// mustQuery runs a query that must succeed and decodes data into out.
+func (e *env) mustQuery(t testing.TB, query string, out any, opts ...client.Option) {
+	t.Helper()
+	if err := e.Client.Post(query, out, opts...); err != nil {
+		t.Fatalf("query failed: %v\n%s", err, query)
+	}
+}
+
+// metric reads one unlabelled metric from /metrics.
+func (e *env) metric(t testing.TB, name string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, name)), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("metric %s not found in /metrics", name)
+	return 0
+}
+
+// assertNoLeak fails if a response body reveals internals.
+func assertNoLeak(t testing.TB, body string) {
+	t.Helper()
+	low := strings.ToLower(body)
+	for _, bad := range []string{"sql", "select ", "sqlite", ".go:", "goroutine", "/tmp/", "panic", "runtime."} {
+		if strings.Contains(low, bad) {
+			t.Fatalf("response leaks internals (%q): %s", bad, body)
+		}
+	}
+}
