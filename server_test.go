@@ -121,7 +121,7 @@ func TestRun_ServesTheArticleAndShutsDownGracefully(t *testing.T) {
 	body := `{"query":"{ article { title } }"}`
 	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
 	time.Sleep(100 * time.Millisecond) // let the server start reading
-	s.cancel()                          // what SIGINT/SIGTERM do
+	s.cancel()                         // what SIGINT/SIGTERM do
 	time.Sleep(100 * time.Millisecond)
 	select {
 	case err := <-s.done:
