@@ -62,7 +62,17 @@ const usage = `trendql — the article "Top Backend Development Trends to Follow
 
 Commands:
   serve     serve the API (the default when no command is given)
+  token     create, list or revoke API tokens:
+              token create --name NAME --role viewer|editor|admin [--expires 720h]
+              token list
+              token revoke ID
+  export    write the whole content as JSON to stdout
+  import    upsert a content file by slug, all or nothing: import [--dry-run] FILE|-
+  backup    write a consistent copy of the database: backup OUT.db
   help      show this help
+
+Every command takes --db PATH (env TRENDQL_DB, default ./trendql.db); a new
+database is created and filled with the article unless --no-seed is given.
 
 Run "trendql COMMAND -h" for a command's flags.
 `
@@ -77,7 +87,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, getenv, stdout, stderr)
-	case "help":
+	case "token":
+		return runToken(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, getenv, stdin, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, getenv, stdout, stderr)
+	case "help", "-h", "--help":
 		io.WriteString(stdout, usage)
 		return nil
 	default:

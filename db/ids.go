@@ -18,15 +18,26 @@ const (
 	TypeFAQ       TypeName = "FAQ"
 )
 
-// Types lists every content type, in a stable order.
-var Types = []TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
+// Ids of records that are not content: revisions (events) and tokens.
+const (
+	TypeRevision TypeName = "Revision"
+	TypeToken    TypeName = "Token"
+)
 
-func (t TypeName) valid() bool {
+// Content reports whether t is a content type (a Node).
+func (t TypeName) Content() bool {
 	switch t {
 	case TypeTrend, TypeFramework, TypeCompany, TypeFAQ:
 		return true
 	}
 	return false
+}
+
+// Types lists every content type, in a stable order.
+var Types = []TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
+
+func (t TypeName) valid() bool {
+	return t.Content() || t == TypeRevision || t == TypeToken
 }
 
 // EncodeID returns the opaque global id of the row id of a content type:

@@ -2,11 +2,9 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 )
 
 // ImportResult says what an import did (or, dry, would do) per type.
@@ -83,7 +81,6 @@ func (c *Content) normalize() error {
 		if *l == nil {
 			*l = []string{}
 		}
-		v.list(field, *l)
 	}
 	slugs := map[TypeName]map[string]bool{}
 	for _, t := range Types {
@@ -100,60 +97,51 @@ func (c *Content) normalize() error {
 		x := &c.Companies[i]
 		p := fmt.Sprintf("companies[%d].", i)
 		unique(TypeCompany, p+"slug", x.Slug)
-		v.text(p+"name", x.Name, MaxNameLen, true)
 		status(&x.Status, p+"status")
+		x.validate(&v, p)
 	}
 	for i := range c.Frameworks {
 		x := &c.Frameworks[i]
 		p := fmt.Sprintf("frameworks[%d].", i)
 		unique(TypeFramework, p+"slug", x.Slug)
-		v.text(p+"name", x.Name, MaxNameLen, true)
-		v.kind(p+"kind", x.Kind)
-		v.text(p+"language", x.Language, MaxShortLen, false)
-		v.text(p+"creator", x.Creator, MaxShortLen, false)
-		v.year(p+"firstReleased", x.FirstReleased)
-		v.text(p+"architecture", x.Architecture, MaxShortLen, false)
-		v.text(p+"summary", x.Summary, MaxSummaryLen, false)
 		list(&x.Features, p+"features")
 		list(&x.Companies, p+"companies")
 		status(&x.Status, p+"status")
+		x.validate(&v, p)
 	}
 	ranks := map[int]bool{}
 	for i := range c.Trends {
 		x := &c.Trends[i]
 		p := fmt.Sprintf("trends[%d].", i)
 		unique(TypeTrend, p+"slug", x.Slug)
-		v.positive(p+"rank", x.Rank)
 		if ranks[x.Rank] {
 			v.fail(p+"rank", "rank %d appears twice", x.Rank)
 		}
 		ranks[x.Rank] = true
-		v.text(p+"name", x.Name, MaxNameLen, true)
-		v.category(p+"category", x.Category)
-		v.text(p+"summary", x.Summary, MaxSummaryLen, false)
-		v.text(p+"body", x.Body, MaxBodyLen, false)
-		list(&x.Highlights, p+"highlights")
-		list(&x.Examples, p+"examples")
-		list(&x.Frameworks, p+"frameworks")
-		list(&x.Companies, p+"companies")
+		for _, l := range []*[]string{&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
 		status(&x.Status, p+"status")
+		x.validate(&v, p)
 	}
 	positions := map[int]bool{}
 	for i := range c.FAQs {
 		x := &c.FAQs[i]
 		p := fmt.Sprintf("faqs[%d].", i)
 		unique(TypeFAQ, p+"slug", x.Slug)
-		v.positive(p+"position", x.Position)
 		if positions[x.Position] {
 			v.fail(p+"position", "position %d appears twice", x.Position)
 		}
 		positions[x.Position] = true
-		v.text(p+"question", x.Question, MaxSummaryLen, true)
-		v.text(p+"answer", x.Answer, MaxBodyLen, false)
-		list(&x.Items, p+"items")
-		list(&x.Frameworks, p+"frameworks")
-		list(&x.Trends, p+"trends")
+		for _, l := range []*[]string{&x.Items, &x.Frameworks, &x.Trends} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
 		status(&x.Status, p+"status")
+		x.validate(&v, p)
 	}
 	return v.err
 }
@@ -211,125 +199,68 @@ func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
 		return nil, err
 	}
 
-	st := &importStmts{tx: tx}
-	defer st.close()
+	w := tx.writer()
+	defer w.close()
+	w.ids = ids
 
 	if c.Article != nil && (cur.Article == nil || !reflect.DeepEqual(*c.Article, *cur.Article)) {
-		if err := tx.putArticle(c.Article); err != nil {
+		if err := w.putArticle(cur.Article, c.Article); err != nil {
 			return nil, fmt.Errorf("import: article: %w", err)
 		}
 		res.ArticleChanged = true
 	}
 
-	existing := func(t TypeName, slug string) bool { return ids[t][slug] != 0 }
-	tally := func(t TypeName, isNew, changed bool) {
+	// apply writes one record unless it is unchanged.
+	apply := func(t TypeName, slug string, old, doc any) error {
+		id := ids[t][slug]
 		switch {
-		case isNew:
-			res.Created[t]++
-		case changed:
-			res.Updated[t]++
-		default:
+		case old != nil && sameDoc(old, doc):
 			res.Unchanged[t]++
+			return nil
+		case id == 0:
+			res.Created[t]++
+			_, err := w.put(t, 0, nil, doc, ActionCreate)
+			return err
+		default:
+			res.Updated[t]++
+			_, err := w.put(t, id, old, doc, ActionUpdate)
+			return err
 		}
 	}
-
-	curCompanies := indexBy(cur.Companies, func(x CompanyDoc) string { return x.Slug })
-	for _, x := range c.Companies {
-		old, ok := curCompanies[x.Slug]
-		changed := !ok || !reflect.DeepEqual(old, x)
-		tally(TypeCompany, !existing(TypeCompany, x.Slug), changed)
-		if !changed {
-			continue
-		}
-		id, err := st.upsert(TypeCompany, ids[TypeCompany][x.Slug], x.Status, old.Status,
-			"companies", []string{"slug", "name"}, x.Slug, x.Name)
-		if err != nil {
+	curCompanies := indexPtr(cur.Companies, func(x *CompanyDoc) string { return x.Slug })
+	for i := range c.Companies {
+		x := &c.Companies[i]
+		if err := apply(TypeCompany, x.Slug, orNil(curCompanies[x.Slug]), x); err != nil {
 			return nil, fmt.Errorf("import: company %q: %w", x.Slug, err)
 		}
-		ids[TypeCompany][x.Slug] = id
 	}
-
-	curFrameworks := indexBy(cur.Frameworks, func(x FrameworkDoc) string { return x.Slug })
-	for _, x := range c.Frameworks {
-		old, ok := curFrameworks[x.Slug]
-		changed := !ok || !reflect.DeepEqual(old, x)
-		tally(TypeFramework, !existing(TypeFramework, x.Slug), changed)
-		if !changed {
-			continue
-		}
-		id, err := st.upsert(TypeFramework, ids[TypeFramework][x.Slug], x.Status, old.Status, "frameworks",
-			[]string{"slug", "name", "kind", "language", "creator", "first_released", "architecture", "summary", "features"},
-			x.Slug, x.Name, string(x.Kind), x.Language, x.Creator, x.FirstReleased, x.Architecture, x.Summary, encodeList(x.Features))
-		if err != nil {
+	curFrameworks := indexPtr(cur.Frameworks, func(x *FrameworkDoc) string { return x.Slug })
+	for i := range c.Frameworks {
+		x := &c.Frameworks[i]
+		if err := apply(TypeFramework, x.Slug, orNil(curFrameworks[x.Slug]), x); err != nil {
 			return nil, fmt.Errorf("import: framework %q: %w", x.Slug, err)
 		}
-		ids[TypeFramework][x.Slug] = id
-		if !ok || !slices.Equal(old.Companies, x.Companies) {
-			if err := st.setLinks(linkFrameworkCompanies, id, slugsToIDs(ids[TypeCompany], x.Companies)); err != nil {
-				return nil, fmt.Errorf("import: framework %q: %w", x.Slug, err)
-			}
-		}
 	}
-
-	// Ranks move freely within the file: park the trends it touches on
+	// Ranks move freely within the file: park the trends it moves on
 	// negative ranks first, so that swapping two ranks violates no UNIQUE.
 	if _, err := tx.exec("UPDATE trends SET rank = -id WHERE slug IN (SELECT value FROM json_each(?))", trendSlugsJSON(c, curTrendsChanged(c, cur))); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	curTrends := indexBy(cur.Trends, func(x TrendDoc) string { return x.Slug })
-	for _, x := range c.Trends {
-		old, ok := curTrends[x.Slug]
-		changed := !ok || !reflect.DeepEqual(old, x)
-		tally(TypeTrend, !existing(TypeTrend, x.Slug), changed)
-		if !changed {
-			continue
-		}
-		id, err := st.upsert(TypeTrend, ids[TypeTrend][x.Slug], x.Status, old.Status, "trends",
-			[]string{"slug", "rank", "name", "category", "summary", "body", "highlights", "examples"},
-			x.Slug, x.Rank, x.Name, string(x.Category), x.Summary, x.Body, encodeList(x.Highlights), encodeList(x.Examples))
-		if err != nil {
+	curTrends := indexPtr(cur.Trends, func(x *TrendDoc) string { return x.Slug })
+	for i := range c.Trends {
+		x := &c.Trends[i]
+		if err := apply(TypeTrend, x.Slug, orNil(curTrends[x.Slug]), x); err != nil {
 			return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
 		}
-		ids[TypeTrend][x.Slug] = id
-		if !ok || !slices.Equal(old.Frameworks, x.Frameworks) {
-			if err := st.setLinks(linkTrendFrameworks, id, slugsToIDs(ids[TypeFramework], x.Frameworks)); err != nil {
-				return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
-			}
-		}
-		if !ok || !slices.Equal(old.Companies, x.Companies) {
-			if err := st.setLinks(linkTrendCompanies, id, slugsToIDs(ids[TypeCompany], x.Companies)); err != nil {
-				return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
-			}
-		}
 	}
-
 	if _, err := tx.exec("UPDATE faqs SET position = -id WHERE slug IN (SELECT value FROM json_each(?))", faqSlugsJSON(c, cur)); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	curFAQs := indexBy(cur.FAQs, func(x FAQDoc) string { return x.Slug })
-	for _, x := range c.FAQs {
-		old, ok := curFAQs[x.Slug]
-		changed := !ok || !reflect.DeepEqual(old, x)
-		tally(TypeFAQ, !existing(TypeFAQ, x.Slug), changed)
-		if !changed {
-			continue
-		}
-		id, err := st.upsert(TypeFAQ, ids[TypeFAQ][x.Slug], x.Status, old.Status, "faqs",
-			[]string{"slug", "position", "question", "answer", "items"},
-			x.Slug, x.Position, x.Question, x.Answer, encodeList(x.Items))
-		if err != nil {
+	curFAQs := indexPtr(cur.FAQs, func(x *FAQDoc) string { return x.Slug })
+	for i := range c.FAQs {
+		x := &c.FAQs[i]
+		if err := apply(TypeFAQ, x.Slug, orNil(curFAQs[x.Slug]), x); err != nil {
 			return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
-		}
-		ids[TypeFAQ][x.Slug] = id
-		if !ok || !slices.Equal(old.Frameworks, x.Frameworks) {
-			if err := st.setLinks(linkFAQFrameworks, id, slugsToIDs(ids[TypeFramework], x.Frameworks)); err != nil {
-				return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
-			}
-		}
-		if !ok || !slices.Equal(old.Trends, x.Trends) {
-			if err := st.setLinks(linkFAQTrends, id, slugsToIDs(ids[TypeTrend], x.Trends)); err != nil {
-				return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
-			}
 		}
 	}
 	return res, nil
@@ -432,96 +363,33 @@ func (tx *Tx) slugIDs() (map[TypeName]map[string]int64, error) {
 	return out, nil
 }
 
-func (tx *Tx) putArticle(a *ArticleDoc) error {
-	now := tx.now()
-	_, err := tx.exec(`INSERT INTO article (id, title, last_updated, intro, conclusion, version, created_at, updated_at)
+// putArticle writes the article and its sections, with an event.
+func (w *writer) putArticle(old, a *ArticleDoc) error {
+	now := w.tx.now()
+	var version int
+	err := w.queryRow(`INSERT INTO article (id, title, last_updated, intro, conclusion, version, created_at, updated_at)
 		VALUES (1, ?, ?, ?, ?, 1, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, last_updated = excluded.last_updated,
-			intro = excluded.intro, conclusion = excluded.conclusion, version = version + 1, updated_at = excluded.updated_at`,
-		a.Title, a.LastUpdated, a.Intro, a.Conclusion, now, now)
+			intro = excluded.intro, conclusion = excluded.conclusion, version = version + 1, updated_at = excluded.updated_at
+		RETURNING version`,
+		a.Title, a.LastUpdated, a.Intro, a.Conclusion, now, now).Scan(&version)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.exec("DELETE FROM article_sections"); err != nil {
+	if _, err := w.exec("DELETE FROM article_sections"); err != nil {
 		return err
 	}
 	for i, s := range a.Sections {
-		if _, err := tx.exec("INSERT INTO article_sections (position, heading, body) VALUES (?, ?, ?)", i+1, s.Heading, s.Body); err != nil {
+		if _, err := w.exec("INSERT INTO article_sections (position, heading, body) VALUES (?, ?, ?)", i+1, s.Heading, s.Body); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// importStmts caches the statements an import runs many times.
-type importStmts struct {
-	tx    *Tx
-	stmts map[string]*sql.Stmt
-}
-
-func (s *importStmts) exec(q string, args ...any) (sql.Result, error) {
-	if s.stmts == nil {
-		s.stmts = map[string]*sql.Stmt{}
+	action := ActionUpdate
+	if old == nil {
+		action = ActionCreate
 	}
-	st, ok := s.stmts[q]
-	if !ok {
-		var err error
-		if st, err = s.tx.tx.PrepareContext(s.tx.ctx, q); err != nil {
-			return nil, err
-		}
-		s.stmts[q] = st
-	}
-	s.tx.db.queries.Add(1)
-	return st.ExecContext(s.tx.ctx, args...)
-}
-
-func (s *importStmts) close() {
-	for _, st := range s.stmts {
-		st.Close()
-	}
-}
-
-// upsert inserts a row (id 0) or updates row id with the given columns,
-// keeping the lifecycle columns right, and returns the row id.
-func (s *importStmts) upsert(t TypeName, id int64, status, oldStatus Status, table string, cols []string, vals ...any) (int64, error) {
-	now := s.tx.now()
-	var published any
-	if status == StatusPublished {
-		published = now
-	}
-	if id == 0 {
-		q := "INSERT INTO " + table + " (" + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
-			placeholders(len(cols)+5) + ")"
-		r, err := s.exec(q, append(vals, string(status), 1, now, now, published)...)
-		if err != nil {
-			return 0, err
-		}
-		return r.LastInsertId()
-	}
-	set := ""
-	for _, c := range cols {
-		set += c + " = ?, "
-	}
-	// published_at keeps the first publication time while the item stays
-	// published, and is cleared when it goes back to draft.
-	q := "UPDATE " + table + " SET " + set + "status = ?, version = version + 1, updated_at = ?, " +
-		"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ?"
-	_, err := s.exec(q, append(vals, string(status), now, string(status), now, id)...)
-	return id, err
-}
-
-// setLinks replaces the links of one item on l's "from" side.
-func (s *importStmts) setLinks(l link, from int64, to []int64) error {
-	if _, err := s.exec("DELETE FROM "+l.table+" WHERE "+l.from+" = ?", from); err != nil {
-		return err
-	}
-	q := "INSERT INTO " + l.table + " (" + l.from + ", " + l.to + ", position) VALUES (?, ?, ?)"
-	for i, id := range to {
-		if _, err := s.exec(q, from, id, i+1); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedFields(old, a), a)
+	return err
 }
 
 func joinCols(cols []string) string {
@@ -535,20 +403,21 @@ func joinCols(cols []string) string {
 	return out
 }
 
-func slugsToIDs(m map[string]int64, slugs []string) []int64 {
-	out := make([]int64, len(slugs))
-	for i, s := range slugs {
-		out[i] = m[s]
-	}
-	return out
-}
-
-func indexBy[T any](l []T, key func(T) string) map[string]T {
-	m := make(map[string]T, len(l))
-	for _, x := range l {
-		m[key(x)] = x
+// indexPtr maps each element's key to a pointer to it.
+func indexPtr[T any](l []T, key func(*T) string) map[string]*T {
+	m := make(map[string]*T, len(l))
+	for i := range l {
+		m[key(&l[i])] = &l[i]
 	}
 	return m
+}
+
+// orNil turns a typed nil pointer into a nil interface.
+func orNil[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return p
 }
 
 func mapKeys(m map[string]bool) []string {

@@ -123,13 +123,17 @@ func (v *validator) status(field string, s Status) {
 }
 
 func (v *validator) kind(field string, k FrameworkKind) {
-	if k != KindFramework && k != KindLanguage {
+	if k == "" {
+		v.fail(field, "kind is required (FRAMEWORK or LANGUAGE)")
+	} else if k != KindFramework && k != KindLanguage {
 		v.fail(field, "unknown kind %q (FRAMEWORK or LANGUAGE)", k)
 	}
 }
 
 func (v *validator) category(field string, c Category) {
 	switch c {
+	case "":
+		v.fail(field, "category is required")
 	case CategoryArchitecture, CategoryFramework, CategoryLanguage, CategoryTooling, CategoryAPI:
 	default:
 		v.fail(field, "unknown category %q", c)
@@ -144,3 +148,69 @@ func (v *validator) year(field string, y *int) {
 
 // isoDate checks a YYYY-MM-DD date.
 var isoDateRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$`)
+
+// validate checks one company document's fields; prefix names the record
+// in errors ("input." or "companies[3].").
+func (x *CompanyDoc) validate(v *validator, prefix string) {
+	v.slug(prefix+"slug", x.Slug)
+	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.status(prefix+"status", x.Status)
+}
+
+// validate checks one framework document's fields.
+func (x *FrameworkDoc) validate(v *validator, prefix string) {
+	v.slug(prefix+"slug", x.Slug)
+	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.kind(prefix+"kind", x.Kind)
+	v.text(prefix+"language", x.Language, MaxShortLen, false)
+	v.text(prefix+"creator", x.Creator, MaxShortLen, false)
+	v.year(prefix+"firstReleased", x.FirstReleased)
+	v.text(prefix+"architecture", x.Architecture, MaxShortLen, false)
+	v.text(prefix+"summary", x.Summary, MaxSummaryLen, false)
+	v.list(prefix+"features", x.Features)
+	v.refs(prefix+"companies", x.Companies)
+	v.status(prefix+"status", x.Status)
+}
+
+// validate checks one trend document's fields.
+func (x *TrendDoc) validate(v *validator, prefix string) {
+	v.slug(prefix+"slug", x.Slug)
+	v.positive(prefix+"rank", x.Rank)
+	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.category(prefix+"category", x.Category)
+	v.text(prefix+"summary", x.Summary, MaxSummaryLen, false)
+	v.text(prefix+"body", x.Body, MaxBodyLen, false)
+	v.list(prefix+"highlights", x.Highlights)
+	v.list(prefix+"examples", x.Examples)
+	v.refs(prefix+"frameworks", x.Frameworks)
+	v.refs(prefix+"companies", x.Companies)
+	v.status(prefix+"status", x.Status)
+}
+
+// validate checks one FAQ document's fields.
+func (x *FAQDoc) validate(v *validator, prefix string) {
+	v.slug(prefix+"slug", x.Slug)
+	v.positive(prefix+"position", x.Position)
+	v.text(prefix+"question", x.Question, MaxSummaryLen, true)
+	v.text(prefix+"answer", x.Answer, MaxBodyLen, false)
+	v.list(prefix+"items", x.Items)
+	v.refs(prefix+"frameworks", x.Frameworks)
+	v.refs(prefix+"trends", x.Trends)
+	v.status(prefix+"status", x.Status)
+}
+
+// refs checks a relation list: not too long, no item twice.
+func (v *validator) refs(field string, l []string) {
+	if len(l) > MaxListLen*10 {
+		v.fail(field, "%s has more than %d items", field, MaxListLen*10)
+		return
+	}
+	seen := make(map[string]bool, len(l))
+	for _, s := range l {
+		if seen[s] {
+			v.fail(field, "%q is listed twice", truncate(s, 64))
+			return
+		}
+		seen[s] = true
+	}
+}

@@ -52,7 +52,8 @@ type Options struct {
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
-// middleware visible here: CORS → body limit → timeout → loaders → gqlgen.
+// middleware visible here: CORS → timeout → body limit → envelope check →
+// auth → loaders → gqlgen.
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
 //	GET /graphql (browser), GET /         the GraphiQL playground
@@ -79,7 +80,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withLoaders(cfg.DB, gql))
+	api := checkEnvelope(withAuth(cfg.DB, withLoaders(cfg.DB, gql)))
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if play != nil && r.Method == http.MethodGet && wantsHTML(r) {
 			play.ServeHTTP(w, r)
@@ -115,7 +116,10 @@ func NewHandler(cfg Options) http.Handler {
 // newGraphQLServer builds gqlgen's server with explicit transports and
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{DB: cfg.DB}}))
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  &Resolver{DB: cfg.DB},
+		Directives: DirectiveRoot{HasRole: hasRole},
+	}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/trendql/trendql/db"
 	"github.com/trendql/trendql/graph/model"
@@ -22,6 +23,11 @@ func (r *companyResolver) Trends(ctx context.Context, obj *db.Company) ([]*db.Tr
 	return loadRelation(ctx, loadersFrom(ctx).TrendsOfCompany, obj)
 }
 
+// Revisions is the resolver for the revisions field.
+func (r *companyResolver) Revisions(ctx context.Context, obj *db.Company, first *int, after *string) (*model.RevisionConnection, error) {
+	return revisions(ctx, r.DB, db.TypeCompany, obj.RowID, first, after)
+}
+
 // Frameworks is the resolver for the frameworks field.
 func (r *fAQResolver) Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framework, error) {
 	return loadRelation(ctx, loadersFrom(ctx).FrameworksOfFAQ, obj)
@@ -30,6 +36,11 @@ func (r *fAQResolver) Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framew
 // Trends is the resolver for the trends field.
 func (r *fAQResolver) Trends(ctx context.Context, obj *db.FAQ) ([]*db.Trend, error) {
 	return loadRelation(ctx, loadersFrom(ctx).TrendsOfFAQ, obj)
+}
+
+// Revisions is the resolver for the revisions field.
+func (r *fAQResolver) Revisions(ctx context.Context, obj *db.FAQ, first *int, after *string) (*model.RevisionConnection, error) {
+	return revisions(ctx, r.DB, db.TypeFAQ, obj.RowID, first, after)
 }
 
 // Companies is the resolver for the companies field.
@@ -45,6 +56,213 @@ func (r *frameworkResolver) Trends(ctx context.Context, obj *db.Framework) ([]*d
 // Faqs is the resolver for the faqs field.
 func (r *frameworkResolver) Faqs(ctx context.Context, obj *db.Framework) ([]*db.FAQ, error) {
 	return loadRelation(ctx, loadersFrom(ctx).FAQsOfFramework, obj)
+}
+
+// Revisions is the resolver for the revisions field.
+func (r *frameworkResolver) Revisions(ctx context.Context, obj *db.Framework, first *int, after *string) (*model.RevisionConnection, error) {
+	return revisions(ctx, r.DB, db.TypeFramework, obj.RowID, first, after)
+}
+
+// CreateTrend is the resolver for the createTrend field.
+func (r *mutationResolver) CreateTrend(ctx context.Context, input model.CreateTrendInput) (*db.Trend, error) {
+	p, err := trendCreate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.CreateTrend(ctx, p)
+}
+
+// UpdateTrend is the resolver for the updateTrend field.
+func (r *mutationResolver) UpdateTrend(ctx context.Context, id string, input model.UpdateTrendInput, ifVersion *int) (*db.Trend, error) {
+	n, err := db.DecodeIDOf("id", db.TypeTrend, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := trendUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.UpdateTrend(ctx, n, p, ifVersion)
+}
+
+// DeleteTrend is the resolver for the deleteTrend field.
+func (r *mutationResolver) DeleteTrend(ctx context.Context, id string, ifVersion *int) (*model.DeletePayload, error) {
+	return r.deleted(ctx, db.TypeTrend, id, ifVersion)
+}
+
+// CreateFramework is the resolver for the createFramework field.
+func (r *mutationResolver) CreateFramework(ctx context.Context, input model.CreateFrameworkInput) (*db.Framework, error) {
+	p, err := frameworkCreate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.CreateFramework(ctx, p)
+}
+
+// UpdateFramework is the resolver for the updateFramework field.
+func (r *mutationResolver) UpdateFramework(ctx context.Context, id string, input model.UpdateFrameworkInput, ifVersion *int) (*db.Framework, error) {
+	n, err := db.DecodeIDOf("id", db.TypeFramework, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := frameworkUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.UpdateFramework(ctx, n, p, ifVersion)
+}
+
+// DeleteFramework is the resolver for the deleteFramework field.
+func (r *mutationResolver) DeleteFramework(ctx context.Context, id string, ifVersion *int) (*model.DeletePayload, error) {
+	return r.deleted(ctx, db.TypeFramework, id, ifVersion)
+}
+
+// CreateCompany is the resolver for the createCompany field.
+func (r *mutationResolver) CreateCompany(ctx context.Context, input model.CreateCompanyInput) (*db.Company, error) {
+	return r.DB.CreateCompany(ctx, db.CompanyPatch{Slug: input.Slug, Name: &input.Name})
+}
+
+// UpdateCompany is the resolver for the updateCompany field.
+func (r *mutationResolver) UpdateCompany(ctx context.Context, id string, input model.UpdateCompanyInput, ifVersion *int) (*db.Company, error) {
+	n, err := db.DecodeIDOf("id", db.TypeCompany, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := companyUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.UpdateCompany(ctx, n, p, ifVersion)
+}
+
+// DeleteCompany is the resolver for the deleteCompany field.
+func (r *mutationResolver) DeleteCompany(ctx context.Context, id string, ifVersion *int) (*model.DeletePayload, error) {
+	return r.deleted(ctx, db.TypeCompany, id, ifVersion)
+}
+
+// CreateFaq is the resolver for the createFAQ field.
+func (r *mutationResolver) CreateFaq(ctx context.Context, input model.CreateFAQInput) (*db.FAQ, error) {
+	p, err := faqCreate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.CreateFAQ(ctx, p)
+}
+
+// UpdateFaq is the resolver for the updateFAQ field.
+func (r *mutationResolver) UpdateFaq(ctx context.Context, id string, input model.UpdateFAQInput, ifVersion *int) (*db.FAQ, error) {
+	n, err := db.DecodeIDOf("id", db.TypeFAQ, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := faqUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.UpdateFAQ(ctx, n, p, ifVersion)
+}
+
+// DeleteFaq is the resolver for the deleteFAQ field.
+func (r *mutationResolver) DeleteFaq(ctx context.Context, id string, ifVersion *int) (*model.DeletePayload, error) {
+	return r.deleted(ctx, db.TypeFAQ, id, ifVersion)
+}
+
+// Publish is the resolver for the publish field.
+func (r *mutationResolver) Publish(ctx context.Context, id string, ifVersion *int) (db.Node, error) {
+	return r.setStatus(ctx, id, db.StatusPublished, ifVersion)
+}
+
+// Unpublish is the resolver for the unpublish field.
+func (r *mutationResolver) Unpublish(ctx context.Context, id string, ifVersion *int) (db.Node, error) {
+	return r.setStatus(ctx, id, db.StatusDraft, ifVersion)
+}
+
+// LinkFrameworkCompany is the resolver for the linkFrameworkCompany field.
+func (r *mutationResolver) LinkFrameworkCompany(ctx context.Context, frameworkID string, companyID string) (*db.Framework, error) {
+	return as[*db.Framework](r.link(ctx, db.RelFrameworkCompany, frameworkID, companyID, true))
+}
+
+// UnlinkFrameworkCompany is the resolver for the unlinkFrameworkCompany field.
+func (r *mutationResolver) UnlinkFrameworkCompany(ctx context.Context, frameworkID string, companyID string) (*db.Framework, error) {
+	return as[*db.Framework](r.link(ctx, db.RelFrameworkCompany, frameworkID, companyID, false))
+}
+
+// LinkTrendCompany is the resolver for the linkTrendCompany field.
+func (r *mutationResolver) LinkTrendCompany(ctx context.Context, trendID string, companyID string) (*db.Trend, error) {
+	return as[*db.Trend](r.link(ctx, db.RelTrendCompany, trendID, companyID, true))
+}
+
+// UnlinkTrendCompany is the resolver for the unlinkTrendCompany field.
+func (r *mutationResolver) UnlinkTrendCompany(ctx context.Context, trendID string, companyID string) (*db.Trend, error) {
+	return as[*db.Trend](r.link(ctx, db.RelTrendCompany, trendID, companyID, false))
+}
+
+// LinkTrendFramework is the resolver for the linkTrendFramework field.
+func (r *mutationResolver) LinkTrendFramework(ctx context.Context, trendID string, frameworkID string) (*db.Trend, error) {
+	return as[*db.Trend](r.link(ctx, db.RelTrendFramework, trendID, frameworkID, true))
+}
+
+// UnlinkTrendFramework is the resolver for the unlinkTrendFramework field.
+func (r *mutationResolver) UnlinkTrendFramework(ctx context.Context, trendID string, frameworkID string) (*db.Trend, error) {
+	return as[*db.Trend](r.link(ctx, db.RelTrendFramework, trendID, frameworkID, false))
+}
+
+// LinkFAQFramework is the resolver for the linkFAQFramework field.
+func (r *mutationResolver) LinkFAQFramework(ctx context.Context, faqID string, frameworkID string) (*db.FAQ, error) {
+	return as[*db.FAQ](r.link(ctx, db.RelFAQFramework, faqID, frameworkID, true))
+}
+
+// UnlinkFAQFramework is the resolver for the unlinkFAQFramework field.
+func (r *mutationResolver) UnlinkFAQFramework(ctx context.Context, faqID string, frameworkID string) (*db.FAQ, error) {
+	return as[*db.FAQ](r.link(ctx, db.RelFAQFramework, faqID, frameworkID, false))
+}
+
+// LinkFAQTrend is the resolver for the linkFAQTrend field.
+func (r *mutationResolver) LinkFAQTrend(ctx context.Context, faqID string, trendID string) (*db.FAQ, error) {
+	return as[*db.FAQ](r.link(ctx, db.RelFAQTrend, faqID, trendID, true))
+}
+
+// UnlinkFAQTrend is the resolver for the unlinkFAQTrend field.
+func (r *mutationResolver) UnlinkFAQTrend(ctx context.Context, faqID string, trendID string) (*db.FAQ, error) {
+	return as[*db.FAQ](r.link(ctx, db.RelFAQTrend, faqID, trendID, false))
+}
+
+// RestoreRevision is the resolver for the restoreRevision field.
+func (r *mutationResolver) RestoreRevision(ctx context.Context, revisionID string, ifVersion *int) (db.Node, error) {
+	n, err := db.DecodeIDOf("revisionId", db.TypeRevision, revisionID)
+	if err != nil {
+		return nil, err
+	}
+	t, item, err := r.DB.Restore(ctx, n, ifVersion)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.NodeByID(ctx, t, item)
+}
+
+// CreateToken is the resolver for the createToken field.
+func (r *mutationResolver) CreateToken(ctx context.Context, name string, role db.Role, expiresIn *int) (*model.CreatedToken, error) {
+	var ttl time.Duration
+	if expiresIn != nil {
+		if *expiresIn <= 0 {
+			return nil, db.Invalid("expiresIn", "expiresIn must be a positive number of seconds")
+		}
+		ttl = time.Duration(*expiresIn) * time.Second
+	}
+	t, secret, err := r.DB.CreateToken(ctx, name, role, ttl)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedToken{Token: t, Secret: secret}, nil
+}
+
+// RevokeToken is the resolver for the revokeToken field.
+func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*db.Token, error) {
+	n, err := db.DecodeIDOf("id", db.TypeToken, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.RevokeToken(ctx, n)
 }
 
 // Node is the resolver for the node field.
@@ -122,6 +340,72 @@ func (r *queryResolver) Faqs(ctx context.Context, first *int, after *string, las
 	return &model.FAQConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountFAQs(ctx, filter) }}, nil
 }
 
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
+	p := db.PrincipalFrom(ctx)
+	if p == nil {
+		return nil, nil
+	}
+	return &model.Viewer{Name: p.Name, Role: p.Role}, nil
+}
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.RevisionConnection, error) {
+	f, err := auditFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.DB.Events(ctx, f, db.PageArgs{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevisionConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountEvents(ctx, f) }}, nil
+}
+
+// Tokens is the resolver for the tokens field.
+func (r *queryResolver) Tokens(ctx context.Context) ([]*db.Token, error) {
+	return r.DB.Tokens(ctx)
+}
+
+// ID is the resolver for the id field.
+func (r *revisionResolver) ID(ctx context.Context, obj *db.Event) (string, error) {
+	return db.EncodeID(db.TypeRevision, obj.ID), nil
+}
+
+// ItemType is the resolver for the itemType field.
+func (r *revisionResolver) ItemType(ctx context.Context, obj *db.Event) (string, error) {
+	return string(obj.Type), nil
+}
+
+// ItemID is the resolver for the itemId field.
+func (r *revisionResolver) ItemID(ctx context.Context, obj *db.Event) (*string, error) {
+	if !obj.Type.Content() {
+		return nil, nil
+	}
+	id := db.EncodeID(obj.Type, obj.ItemID)
+	return &id, nil
+}
+
+// Action is the resolver for the action field.
+func (r *revisionResolver) Action(ctx context.Context, obj *db.Event) (model.RevisionAction, error) {
+	return model.RevisionAction(obj.Action), nil
+}
+
+// ChangedFields is the resolver for the changedFields field.
+func (r *revisionResolver) ChangedFields(ctx context.Context, obj *db.Event) ([]string, error) {
+	return obj.Changed(), nil
+}
+
+// Document is the resolver for the document field.
+func (r *revisionResolver) Document(ctx context.Context, obj *db.Event) (model.JSON, error) {
+	return model.JSON(obj.Document), nil
+}
+
+// ID is the resolver for the id field.
+func (r *tokenResolver) ID(ctx context.Context, obj *db.Token) (string, error) {
+	return db.EncodeID(db.TypeToken, obj.ID), nil
+}
+
 // Framework is the resolver for the framework field.
 func (r *trendResolver) Framework(ctx context.Context, obj *db.Trend) (*db.Framework, error) {
 	fws, err := loadRelation(ctx, loadersFrom(ctx).FrameworksOfTrend, obj)
@@ -146,6 +430,11 @@ func (r *trendResolver) Faqs(ctx context.Context, obj *db.Trend) ([]*db.FAQ, err
 	return loadRelation(ctx, loadersFrom(ctx).FAQsOfTrend, obj)
 }
 
+// Revisions is the resolver for the revisions field.
+func (r *trendResolver) Revisions(ctx context.Context, obj *db.Trend, first *int, after *string) (*model.RevisionConnection, error) {
+	return revisions(ctx, r.DB, db.TypeTrend, obj.RowID, first, after)
+}
+
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 
@@ -155,8 +444,17 @@ func (r *Resolver) FAQ() FAQResolver { return &fAQResolver{r} }
 // Framework returns FrameworkResolver implementation.
 func (r *Resolver) Framework() FrameworkResolver { return &frameworkResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// Revision returns RevisionResolver implementation.
+func (r *Resolver) Revision() RevisionResolver { return &revisionResolver{r} }
+
+// Token returns TokenResolver implementation.
+func (r *Resolver) Token() TokenResolver { return &tokenResolver{r} }
 
 // Trend returns TrendResolver implementation.
 func (r *Resolver) Trend() TrendResolver { return &trendResolver{r} }
@@ -165,6 +463,9 @@ type (
 	companyResolver   struct{ *Resolver }
 	fAQResolver       struct{ *Resolver }
 	frameworkResolver struct{ *Resolver }
+	mutationResolver  struct{ *Resolver }
 	queryResolver     struct{ *Resolver }
+	revisionResolver  struct{ *Resolver }
+	tokenResolver     struct{ *Resolver }
 	trendResolver     struct{ *Resolver }
 )

@@ -140,3 +140,29 @@ func (c *FAQConnection) PageInfo() *PageInfo { return pageInfo(c.Page) }
 
 // TotalCount counts all matching FAQs.
 func (c *FAQConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// RevisionConnection is a page of revisions (events).
+type RevisionConnection struct {
+	Page  *db.Page[*db.Event]
+	Count CountFunc
+}
+
+// RevisionEdge is a revision with its cursor.
+type RevisionEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *db.Event `json:"node"`
+}
+
+// Nodes returns the page's revisions.
+func (c *RevisionConnection) Nodes() []*db.Event { return c.Page.Items }
+
+// Edges returns the page's revisions with their cursors.
+func (c *RevisionConnection) Edges() []*RevisionEdge {
+	return edges(c.Page, func(cur string, n *db.Event) *RevisionEdge { return &RevisionEdge{cur, n} })
+}
+
+// PageInfo returns where the page sits.
+func (c *RevisionConnection) PageInfo() *PageInfo { return pageInfo(c.Page) }
+
+// TotalCount counts all matching revisions.
+func (c *RevisionConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }

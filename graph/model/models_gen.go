@@ -7,9 +7,168 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/trendql/trendql/db"
 )
 
+// Selects audit-log events; all given fields must hold.
+type AuditFilter struct {
+	// Only changes to these content types.
+	Types []ContentType `json:"types,omitempty"`
+	// Only changes to this item.
+	ItemID *string `json:"itemId,omitempty"`
+	// Only these actions.
+	Actions []RevisionAction `json:"actions,omitempty"`
+	// Only changes made with this token.
+	TokenID *string `json:"tokenId,omitempty"`
+	// Only changes at or after this time.
+	Since *string `json:"since,omitempty"`
+}
+
+// A new company; it starts as a DRAFT.
+type CreateCompanyInput struct {
+	// URL name; derived from `name` when omitted.
+	Slug *string `json:"slug,omitempty"`
+	Name string  `json:"name"`
+}
+
+// A new FAQ; it starts as a DRAFT.
+type CreateFAQInput struct {
+	// URL name; derived from the question when omitted.
+	Slug *string `json:"slug,omitempty"`
+	// Position in the list; must be positive and not taken.
+	Position int    `json:"position"`
+	Question string `json:"question"`
+	// Markdown.
+	Answer *string `json:"answer,omitempty"`
+	// A list answer's items, in order.
+	Items []string `json:"items,omitempty"`
+	// Ids of the frameworks the list names.
+	Frameworks []string `json:"frameworks,omitempty"`
+	// Ids of the trends the list names.
+	Trends []string `json:"trends,omitempty"`
+}
+
+// A new framework or language; it starts as a DRAFT.
+type CreateFrameworkInput struct {
+	// URL name; derived from `name` when omitted.
+	Slug          *string          `json:"slug,omitempty"`
+	Name          string           `json:"name"`
+	Kind          db.FrameworkKind `json:"kind"`
+	Language      *string          `json:"language,omitempty"`
+	Creator       *string          `json:"creator,omitempty"`
+	FirstReleased *int             `json:"firstReleased,omitempty"`
+	Architecture  *string          `json:"architecture,omitempty"`
+	Summary       *string          `json:"summary,omitempty"`
+	Features      []string         `json:"features,omitempty"`
+	// Ids of the companies that use it, in order.
+	Companies []string `json:"companies,omitempty"`
+}
+
+// A new trend. Its slug derives from the name unless given; it starts as a DRAFT.
+type CreateTrendInput struct {
+	// URL name; derived from `name` when omitted.
+	Slug *string `json:"slug,omitempty"`
+	// Position in the list; must be positive and not taken.
+	Rank     int         `json:"rank"`
+	Name     string      `json:"name"`
+	Category db.Category `json:"category"`
+	Summary  *string     `json:"summary,omitempty"`
+	// Markdown.
+	Body       *string  `json:"body,omitempty"`
+	Highlights []string `json:"highlights,omitempty"`
+	Examples   []string `json:"examples,omitempty"`
+	// Framework ids, main one first.
+	Frameworks []string `json:"frameworks,omitempty"`
+	// Company ids, in order.
+	Companies []string `json:"companies,omitempty"`
+}
+
+// A new token: the only time its secret is shown.
+type CreatedToken struct {
+	// The token's record.
+	Token *db.Token `json:"token"`
+	// The token: send it as `Authorization: Bearer <secret>`. Store it now; it cannot be shown again.
+	Secret string `json:"secret"`
+}
+
+// What a delete removed.
+type DeletePayload struct {
+	// The global id of the deleted item.
+	ID string `json:"id"`
+	// The revision that records the deletion (its document is the item as it was).
+	RevisionID *string `json:"revisionId,omitempty"`
+}
+
+// Changes to content. Each mutation is one transaction: it applies whole or not
+// at all, bumps the item's `version` and records a revision. Pass `ifVersion` to
+// make a change conditional: a stale one fails with CONFLICT and changes nothing.
+// Editor role required unless noted.
+type Mutation struct {
+}
+
 type Query struct {
+}
+
+// Changes to a company: omitted fields stay as they are.
+type UpdateCompanyInput struct {
+	Slug graphql.Omittable[*string] `json:"slug,omitempty"`
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+}
+
+// Changes to a FAQ: omitted fields stay as they are; lists replace the whole list.
+type UpdateFAQInput struct {
+	Slug       graphql.Omittable[*string]  `json:"slug,omitempty"`
+	Position   graphql.Omittable[*int]     `json:"position,omitempty"`
+	Question   graphql.Omittable[*string]  `json:"question,omitempty"`
+	Answer     graphql.Omittable[*string]  `json:"answer,omitempty"`
+	Items      graphql.Omittable[[]string] `json:"items,omitempty"`
+	Frameworks graphql.Omittable[[]string] `json:"frameworks,omitempty"`
+	Trends     graphql.Omittable[[]string] `json:"trends,omitempty"`
+}
+
+// Changes to a framework: omitted fields stay as they are; null clears an optional field.
+type UpdateFrameworkInput struct {
+	Slug          graphql.Omittable[*string]           `json:"slug,omitempty"`
+	Name          graphql.Omittable[*string]           `json:"name,omitempty"`
+	Kind          graphql.Omittable[*db.FrameworkKind] `json:"kind,omitempty"`
+	Language      graphql.Omittable[*string]           `json:"language,omitempty"`
+	Creator       graphql.Omittable[*string]           `json:"creator,omitempty"`
+	FirstReleased graphql.Omittable[*int]              `json:"firstReleased,omitempty"`
+	Architecture  graphql.Omittable[*string]           `json:"architecture,omitempty"`
+	Summary       graphql.Omittable[*string]           `json:"summary,omitempty"`
+	Features      graphql.Omittable[[]string]          `json:"features,omitempty"`
+	// Company ids; null clears the list.
+	Companies graphql.Omittable[[]string] `json:"companies,omitempty"`
+}
+
+// Changes to a trend: omitted fields stay as they are; lists replace the whole list.
+type UpdateTrendInput struct {
+	Slug     graphql.Omittable[*string]      `json:"slug,omitempty"`
+	Rank     graphql.Omittable[*int]         `json:"rank,omitempty"`
+	Name     graphql.Omittable[*string]      `json:"name,omitempty"`
+	Category graphql.Omittable[*db.Category] `json:"category,omitempty"`
+	// null clears it.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// null clears it.
+	Body graphql.Omittable[*string] `json:"body,omitempty"`
+	// null clears the list.
+	Highlights graphql.Omittable[[]string] `json:"highlights,omitempty"`
+	// null clears the list.
+	Examples graphql.Omittable[[]string] `json:"examples,omitempty"`
+	// Framework ids, main one first; null clears the list.
+	Frameworks graphql.Omittable[[]string] `json:"frameworks,omitempty"`
+	// Company ids; null clears the list.
+	Companies graphql.Omittable[[]string] `json:"companies,omitempty"`
+}
+
+// The caller of a request.
+type Viewer struct {
+	// The token's name.
+	Name string `json:"name"`
+	// The token's role.
+	Role db.Role `json:"role"`
 }
 
 // The content types, for `search(types:)` and change feeds.
@@ -67,6 +226,74 @@ func (e *ContentType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ContentType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a change did.
+type RevisionAction string
+
+const (
+	RevisionActionCreate    RevisionAction = "CREATE"
+	RevisionActionUpdate    RevisionAction = "UPDATE"
+	RevisionActionDelete    RevisionAction = "DELETE"
+	RevisionActionPublish   RevisionAction = "PUBLISH"
+	RevisionActionUnpublish RevisionAction = "UNPUBLISH"
+	RevisionActionLink      RevisionAction = "LINK"
+	RevisionActionUnlink    RevisionAction = "UNLINK"
+	RevisionActionRestore   RevisionAction = "RESTORE"
+)
+
+var AllRevisionAction = []RevisionAction{
+	RevisionActionCreate,
+	RevisionActionUpdate,
+	RevisionActionDelete,
+	RevisionActionPublish,
+	RevisionActionUnpublish,
+	RevisionActionLink,
+	RevisionActionUnlink,
+	RevisionActionRestore,
+}
+
+func (e RevisionAction) IsValid() bool {
+	switch e {
+	case RevisionActionCreate, RevisionActionUpdate, RevisionActionDelete, RevisionActionPublish, RevisionActionUnpublish, RevisionActionLink, RevisionActionUnlink, RevisionActionRestore:
+		return true
+	}
+	return false
+}
+
+func (e RevisionAction) String() string {
+	return string(e)
+}
+
+func (e *RevisionAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RevisionAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RevisionAction", str)
+	}
+	return nil
+}
+
+func (e RevisionAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RevisionAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RevisionAction) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

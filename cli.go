@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trendql/trendql/db"
+)
+
+// dbFlag adds the --db flag every command that opens a database takes.
+func dbFlag(fs interface {
+	StringVar(*string, string, string, string)
+}, getenv func(string) string, p *string) {
+	fs.StringVar(p, "db", envOr(getenv, "TRENDQL_DB", "./trendql.db"), "SQLite database file (env TRENDQL_DB)")
+}
+
+// runToken: trendql token create|list|revoke.
+func runToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("token: give a subcommand: create, list or revoke")
+	}
+	sub, args := args[0], args[1:]
+	var dbPath string
+	var noSeed bool
+	fs := newFlagSet("token "+sub, stderr)
+	dbFlag(fs, getenv, &dbPath)
+	fs.BoolVar(&noSeed, "no-seed", false, "do not fill a new database with the article")
+	switch sub {
+	case "create":
+		var name, role string
+		var expires time.Duration
+		fs.StringVar(&name, "name", "", "what the token is for (required)")
+		fs.StringVar(&role, "role", "", "viewer, editor or admin (required)")
+		fs.DurationVar(&expires, "expires", 0, "lifetime, e.g. 720h; 0 means it never expires")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if strings.TrimSpace(name) == "" {
+			return usagef("token create: --name is required")
+		}
+		if !db.Role(role).Valid() {
+			return usagef("token create: --role must be viewer, editor or admin")
+		}
+		if expires < 0 {
+			return usagef("token create: --expires must not be negative")
+		}
+		d, err := openDB(ctx, dbPath, noSeed)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		t, secret, err := d.CreateToken(ctx, name, db.Role(role), expires)
+		if err != nil {
+			return err
+		}
+		exp := "never expires"
+		if t.ExpiresAt != nil {
+			exp = "expires " + *t.ExpiresAt
+		}
+		fmt.Fprintf(stdout, "created token %d %q (%s, %s); store it now, it is not shown again:\n%s\n", t.ID, t.Name, t.Role, exp, secret)
+		return nil
+	case "list":
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		d, err := openDB(ctx, dbPath, noSeed)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		tokens, err := d.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tEXPIRES\tSTATE")
+		for _, t := range tokens {
+			state := "active"
+			switch {
+			case t.RevokedAt != nil:
+				state = "revoked " + *t.RevokedAt
+			case t.ExpiresAt != nil && *t.ExpiresAt <= time.Now().UTC().Format(time.RFC3339):
+				state = "expired"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt, deref(t.ExpiresAt, "never"), state)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := fs.Parse(args); err != nil {
+			return usagef("token revoke: %v", err)
+		}
+		if fs.NArg() != 1 {
+			return usagef("token revoke: give the token's ID (see \"trendql token list\")")
+		}
+		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		if err != nil || id <= 0 {
+			return usagef("token revoke: %q is not a token ID", fs.Arg(0))
+		}
+		d, err := openDB(ctx, dbPath, noSeed)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		t, err := d.RevokeToken(ctx, id)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "revoked token %d %q\n", t.ID, t.Name)
+		return nil
+	}
+	return usagef("token: unknown subcommand %q (create, list or revoke)", sub)
+}
+
+func deref(p *string, def string) string {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// cliError turns a coded db error into its plain message.
+func cliError(err error) error {
+	var e *db.Error
+	if errors.As(err, &e) && e.Code != db.EINTERNAL {
+		if e.Field != "" {
+			return fmt.Errorf("%s: %s", e.Field, e.Message)
+		}
+		return errors.New(e.Message)
+	}
+	return err
+}
+
+// runExport: trendql export > content.json.
+func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var dbPath string
+	var noSeed bool
+	fs := newFlagSet("export", stderr)
+	dbFlag(fs, getenv, &dbPath)
+	fs.BoolVar(&noSeed, "no-seed", false, "do not fill a new database with the article")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := openDB(ctx, dbPath, noSeed)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	c, err := d.Export(ctx)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(c)
+}
+
+// runImport: trendql import [--dry-run] content.json (or - for stdin).
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var dbPath string
+	var noSeed, dryRun bool
+	fs := newFlagSet("import", stderr)
+	dbFlag(fs, getenv, &dbPath)
+	fs.BoolVar(&noSeed, "no-seed", false, "do not fill a new database with the article")
+	fs.BoolVar(&dryRun, "dry-run", false, "validate and report what would change, change nothing")
+	if err := fs.Parse(args); err != nil {
+		return usagef("import: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return usagef("import: give one content file (or - for standard input)")
+	}
+	var in io.Reader = stdin
+	if name := fs.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("import: cannot open %s: %w", name, errors.Unwrap(err))
+		}
+		defer f.Close()
+		in = f
+	}
+	c, err := decodeContent(in)
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, dbPath, noSeed)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	start := time.Now()
+	res, err := d.Import(ctx, c, dryRun)
+	if err != nil {
+		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
+	}
+	verb := "imported"
+	if dryRun {
+		verb = "dry run, nothing changed; would import"
+	}
+	fmt.Fprintf(stdout, "%s in %s:\n", verb, time.Since(start).Round(time.Millisecond))
+	for _, t := range db.Types {
+		fmt.Fprintf(stdout, "  %-10s %d created, %d updated, %d unchanged\n", t, res.Created[t], res.Updated[t], res.Unchanged[t])
+	}
+	if res.ArticleChanged {
+		fmt.Fprintln(stdout, "  article    updated")
+	}
+	return nil
+}
+
+// decodeContent reads a content document strictly: unknown fields and
+// trailing data are errors, and the error says where.
+func decodeContent(r io.Reader) (*db.Content, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var c db.Content
+	if err := dec.Decode(&c); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("import: the file is not valid JSON (at byte %d): %v", se.Offset, se)
+		case errors.As(err, &te):
+			return nil, fmt.Errorf("import: %s must be %s, not a JSON %s", te.Field, te.Type, te.Value)
+		case errors.Is(err, io.EOF):
+			return nil, errors.New("import: the file is empty")
+		}
+		return nil, fmt.Errorf("import: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("import: the file holds more than one JSON document")
+	}
+	return &c, nil
+}
+
+// runBackup: trendql backup OUT.db — a consistent copy, also while the
+// server runs.
+func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var dbPath string
+	fs := newFlagSet("backup", stderr)
+	dbFlag(fs, getenv, &dbPath)
+	if err := fs.Parse(args); err != nil {
+		return usagef("backup: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return usagef("backup: give the file to write (it must not exist)")
+	}
+	out := fs.Arg(0)
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("backup: no database at %s", dbPath)
+	}
+	d, err := openDB(ctx, dbPath, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Backup(ctx, out); err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s\n", dbPath, out)
+	return nil
+}

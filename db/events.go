@@ -1,0 +1,217 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Actions recorded in the event log.
+const (
+	ActionCreate    = "CREATE"
+	ActionUpdate    = "UPDATE"
+	ActionDelete    = "DELETE"
+	ActionPublish   = "PUBLISH"
+	ActionUnpublish = "UNPUBLISH"
+	ActionLink      = "LINK"
+	ActionUnlink    = "UNLINK"
+	ActionRestore   = "RESTORE"
+)
+
+// TypeArticle names the article in the event log (it is not a Node).
+const TypeArticle TypeName = "Article"
+
+// Event is one change to content, as recorded in the event log.
+type Event struct {
+	ID       int64
+	At       string
+	Type     TypeName
+	ItemID   int64
+	Slug     string
+	Action   string
+	Version  int
+	Status   Status
+	TokenID  *int64
+	Actor    string
+	changed  string
+	Document json.RawMessage // the item's document after the change (before it, for DELETE)
+}
+
+// Changed returns the names of the fields the change touched.
+func (e *Event) Changed() []string { return decodeList(e.changed) }
+
+// ItemGlobalID returns the global id of the changed item.
+func (e *Event) ItemGlobalID() string {
+	if e.Type == TypeArticle {
+		return ""
+	}
+	return EncodeID(e.Type, e.ItemID)
+}
+
+// event appends one event in the transaction: the same commit makes the
+// change and its record.
+func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, status Status, changed []string, doc any) (int64, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return 0, fmt.Errorf("event: %w", err)
+	}
+	var tokenID *int64
+	actor := "cli"
+	if p := PrincipalFrom(tx.ctx); p != nil {
+		tokenID, actor = &p.TokenID, p.Name
+	}
+	r, err := tx.exec(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(changed), string(b))
+	if err != nil {
+		return 0, fmt.Errorf("event: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+// changedFields lists the JSON fields that differ between two documents of
+// the same type (all of new's fields when old is nil).
+func changedFields(old, new any) []string {
+	var a, b map[string]json.RawMessage
+	if old != nil && !reflect.ValueOf(old).IsNil() {
+		ab, _ := json.Marshal(old)
+		json.Unmarshal(ab, &a)
+	}
+	bb, _ := json.Marshal(new)
+	json.Unmarshal(bb, &b)
+	out := []string{}
+	for _, k := range jsonFieldOrder(new) {
+		if string(a[k]) != string(b[k]) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// jsonFieldOrder returns a struct's JSON field names in declaration order.
+func jsonFieldOrder(v any) []string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document"
+
+func scanEvent(s scanner) (*Event, error) {
+	e := &Event{}
+	var doc string
+	err := s.Scan(&e.ID, &e.At, &e.Type, &e.ItemID, &e.Slug, &e.Action, &e.Version, &e.Status, &e.TokenID, &e.Actor, &e.changed, &doc)
+	e.Document = json.RawMessage(doc)
+	return e, err
+}
+
+// EventFilter selects events for the audit log.
+type EventFilter struct {
+	Types   []TypeName
+	ItemID  *int64
+	Actions []string
+	TokenID *int64
+	Since   *string // RFC 3339: events at or after
+}
+
+func (f EventFilter) build() (where, error) {
+	w := where{}
+	if len(f.Types) > 0 {
+		args, err := inList("filter.types", f.Types)
+		if err != nil {
+			return w, err
+		}
+		for i := range args {
+			args[i] = string(f.Types[i])
+		}
+		w.add("e.type IN ("+placeholders(len(args))+")", args...)
+	}
+	if f.ItemID != nil {
+		w.add("e.item_id = ?", *f.ItemID)
+	}
+	if len(f.Actions) > 0 {
+		args, err := inList("filter.actions", f.Actions)
+		if err != nil {
+			return w, err
+		}
+		w.add("e.action IN ("+placeholders(len(args))+")", args...)
+	}
+	if f.TokenID != nil {
+		w.add("e.token_id = ?", *f.TokenID)
+	}
+	if f.Since != nil {
+		w.add("e.at >= ?", *f.Since)
+	}
+	return w, nil
+}
+
+// Events returns one page of the event log, newest first. Admin only; the
+// caller checks the role.
+func (d *DB) Events(ctx context.Context, f EventFilter, pa PageArgs) (*Page[*Event], error) {
+	w, err := f.build()
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, d, eventTable, w, nil, nil, pa)
+}
+
+// CountEvents counts the events that match f.
+func (d *DB) CountEvents(ctx context.Context, f EventFilter) (int, error) {
+	w, err := f.build()
+	if err != nil {
+		return 0, err
+	}
+	return count(ctx, d, eventTable, w)
+}
+
+// Revisions returns an item's history, newest first: every event that
+// changed it. Viewer and above; the caller checks the role.
+func (d *DB) Revisions(ctx context.Context, t TypeName, id int64, pa PageArgs) (*Page[*Event], error) {
+	w := where{}
+	w.add("e.type = ? AND e.item_id = ?", string(t), id)
+	return list(ctx, d, eventTable, w, nil, nil, pa)
+}
+
+// CountRevisions counts an item's events.
+func (d *DB) CountRevisions(ctx context.Context, t TypeName, id int64) (int, error) {
+	w := where{}
+	w.add("e.type = ? AND e.item_id = ?", string(t), id)
+	return count(ctx, d, eventTable, w)
+}
+
+// Event returns one event by id; ENOTFOUND if none.
+func (d *DB) Event(ctx context.Context, id int64) (*Event, error) {
+	e, err := scanEvent(d.queryRow(ctx, "SELECT "+eventCols+" FROM events WHERE id = ?", id))
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, Errorf(ENOTFOUND, "no revision %d", id)
+		}
+		return nil, fmt.Errorf("event: %w", err)
+	}
+	return e, nil
+}
+
+var eventTable = &table[*Event]{
+	typ: "Event", name: "events", alias: "e",
+	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document",
+	scan:         scanEvent,
+	rowID:        func(e *Event) int64 { return e.ID },
+	defaultOrder: "NEWEST",
+	orders: map[string]orderCol[*Event]{
+		// Newest first: the negated id keeps the keyset machinery ascending.
+		"NEWEST": {expr: "-e.id", isInt: true, key: func(e *Event) any { return -e.ID }},
+	},
+}

@@ -1,0 +1,636 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// The mutation API. Every function here is one immediate write transaction
+// through the writer, so each change bumps the item's version and appends
+// its event in the same commit. Field errors are EINVALID naming the field
+// as "input.<name>" (or the argument's name); a stale ifVersion is
+// ECONFLICT and changes nothing; an unknown id is ENOTFOUND.
+
+// CompanyPatch holds the fields of a company to set; nil means unchanged.
+type CompanyPatch struct {
+	Slug *string
+	Name *string
+}
+
+// FrameworkPatch holds the fields of a framework to set; nil means
+// unchanged. An empty Language, Creator or Architecture clears it;
+// ClearFirstReleased clears the year. Companies are row ids, in order.
+type FrameworkPatch struct {
+	Slug               *string
+	Name               *string
+	Kind               *FrameworkKind
+	Language           *string
+	Creator            *string
+	FirstReleased      *int
+	ClearFirstReleased bool
+	Architecture       *string
+	Summary            *string
+	Features           *[]string
+	Companies          *[]int64
+}
+
+// TrendPatch holds the fields of a trend to set; nil means unchanged.
+// Frameworks and Companies are row ids, in order.
+type TrendPatch struct {
+	Slug       *string
+	Rank       *int
+	Name       *string
+	Category   *Category
+	Summary    *string
+	Body       *string
+	Highlights *[]string
+	Examples   *[]string
+	Frameworks *[]int64
+	Companies  *[]int64
+}
+
+// FAQPatch holds the fields of a FAQ to set; nil means unchanged.
+// Frameworks and Trends are row ids, in order.
+type FAQPatch struct {
+	Slug       *string
+	Position   *int
+	Question   *string
+	Answer     *string
+	Items      *[]string
+	Frameworks *[]int64
+	Trends     *[]int64
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// slugsOf turns row ids into slugs; EINVALID naming field for an unknown id.
+func (w *writer) slugsOf(t TypeName, field string, ids []int64) ([]string, error) {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		m, err := w.meta(t, id)
+		if IsNotFound(err) {
+			return nil, Invalid(field, "no %s with id %s", t, EncodeID(t, id))
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m.slug
+	}
+	return out, nil
+}
+
+func (w *writer) setRefs(dst *[]string, t TypeName, field string, ids *[]int64) error {
+	if ids == nil {
+		return nil
+	}
+	s, err := w.slugsOf(t, field, *ids)
+	if err != nil {
+		return err
+	}
+	*dst = s
+	return nil
+}
+
+// apply sets a patch's fields on a document (a *XDoc of the patch's type).
+func (w *writer) apply(doc any, patch any) error {
+	switch p := patch.(type) {
+	case *CompanyPatch:
+		d := doc.(*CompanyDoc)
+		set(&d.Slug, p.Slug)
+		set(&d.Name, p.Name)
+	case *FrameworkPatch:
+		d := doc.(*FrameworkDoc)
+		set(&d.Slug, p.Slug)
+		set(&d.Name, p.Name)
+		set(&d.Kind, p.Kind)
+		set(&d.Language, p.Language)
+		set(&d.Creator, p.Creator)
+		if p.FirstReleased != nil {
+			y := *p.FirstReleased
+			d.FirstReleased = &y
+		}
+		if p.ClearFirstReleased {
+			d.FirstReleased = nil
+		}
+		set(&d.Architecture, p.Architecture)
+		set(&d.Summary, p.Summary)
+		set(&d.Features, p.Features)
+		return w.setRefs(&d.Companies, TypeCompany, "input.companies", p.Companies)
+	case *TrendPatch:
+		d := doc.(*TrendDoc)
+		set(&d.Slug, p.Slug)
+		set(&d.Rank, p.Rank)
+		set(&d.Name, p.Name)
+		set(&d.Category, p.Category)
+		set(&d.Summary, p.Summary)
+		set(&d.Body, p.Body)
+		set(&d.Highlights, p.Highlights)
+		set(&d.Examples, p.Examples)
+		if err := w.setRefs(&d.Frameworks, TypeFramework, "input.frameworks", p.Frameworks); err != nil {
+			return err
+		}
+		return w.setRefs(&d.Companies, TypeCompany, "input.companies", p.Companies)
+	case *FAQPatch:
+		d := doc.(*FAQDoc)
+		set(&d.Slug, p.Slug)
+		set(&d.Position, p.Position)
+		set(&d.Question, p.Question)
+		set(&d.Answer, p.Answer)
+		set(&d.Items, p.Items)
+		if err := w.setRefs(&d.Frameworks, TypeFramework, "input.frameworks", p.Frameworks); err != nil {
+			return err
+		}
+		return w.setRefs(&d.Trends, TypeTrend, "input.trends", p.Trends)
+	default:
+		return fmt.Errorf("unknown patch %T", patch)
+	}
+	return nil
+}
+
+// newDoc returns an empty document of type t, with empty lists and DRAFT.
+func newDoc(t TypeName) any {
+	switch t {
+	case TypeCompany:
+		return &CompanyDoc{Status: StatusDraft}
+	case TypeFramework:
+		return &FrameworkDoc{Status: StatusDraft, Features: []string{}, Companies: []string{}}
+	case TypeTrend:
+		return &TrendDoc{Status: StatusDraft, Highlights: []string{}, Examples: []string{}, Frameworks: []string{}, Companies: []string{}}
+	case TypeFAQ:
+		return &FAQDoc{Status: StatusDraft, Items: []string{}, Frameworks: []string{}, Trends: []string{}}
+	}
+	return nil
+}
+
+// docFields returns the parts of a document that must be unique or that
+// derive the slug.
+func docFields(doc any) (slug *string, name string, num *int, numField string) {
+	switch d := doc.(type) {
+	case *CompanyDoc:
+		return &d.Slug, d.Name, nil, ""
+	case *FrameworkDoc:
+		return &d.Slug, d.Name, nil, ""
+	case *TrendDoc:
+		return &d.Slug, d.Name, &d.Rank, "rank"
+	case *FAQDoc:
+		return &d.Slug, d.Question, &d.Position, "position"
+	}
+	return nil, "", nil, ""
+}
+
+func validateDoc(doc any, prefix string) error {
+	var v validator
+	switch d := doc.(type) {
+	case *CompanyDoc:
+		d.validate(&v, prefix)
+	case *FrameworkDoc:
+		d.validate(&v, prefix)
+	case *TrendDoc:
+		d.validate(&v, prefix)
+	case *FAQDoc:
+		d.validate(&v, prefix)
+	}
+	return v.err
+}
+
+// checkUnique fails with EINVALID when another item of type t holds the
+// document's slug, or (trends, FAQs) its rank or position.
+func (w *writer) checkUnique(t TypeName, id int64, doc any) error {
+	slug, _, num, numField := docFields(doc)
+	var other string
+	err := w.queryRow("SELECT coalesce((SELECT slug FROM "+tableOf[t]+" WHERE slug = ? AND id <> ?), '')", *slug, id).Scan(&other)
+	if err != nil {
+		return err
+	}
+	if other != "" {
+		return Invalid("input.slug", "slug %q is taken by another %s", *slug, t)
+	}
+	if num != nil {
+		err := w.queryRow("SELECT coalesce((SELECT slug FROM "+tableOf[t]+" WHERE "+numField+" = ? AND id <> ?), '')", *num, id).Scan(&other)
+		if err != nil {
+			return err
+		}
+		if other != "" {
+			return Invalid("input."+numField, "%s %d is taken by %s %q", numField, *num, t, other)
+		}
+	}
+	return nil
+}
+
+// freeSlug derives a slug from name that no other item of type t holds:
+// the slugified name, or it with -2, -3… appended.
+func (w *writer) freeSlug(t TypeName, name string) (string, error) {
+	base := Slugify(name)
+	if base == "" {
+		return "", Invalid("input.slug", "cannot derive a slug from %q: give one", truncate(name, 64))
+	}
+	for i := 1; i < 1000; i++ {
+		s := base
+		if i > 1 {
+			s = base + "-" + strconv.Itoa(i)
+		}
+		id, err := w.idOf(t, s)
+		if err != nil {
+			return "", err
+		}
+		if id == 0 {
+			return s, nil
+		}
+	}
+	return "", Invalid("input.slug", "no free slug for %q: give one", truncate(name, 64))
+}
+
+// create makes a new DRAFT item from a patch and returns its row id.
+func (d *DB) create(ctx context.Context, t TypeName, patch any) (int64, error) {
+	var id int64
+	err := d.writeTx(ctx, func(w *writer) error {
+		doc := newDoc(t)
+		if err := w.apply(doc, patch); err != nil {
+			return err
+		}
+		slug, name, _, _ := docFields(doc)
+		if *slug == "" && name != "" {
+			s, err := w.freeSlug(t, name)
+			if err != nil {
+				return err
+			}
+			*slug = s
+		}
+		if err := validateDoc(doc, "input."); err != nil {
+			return err
+		}
+		if err := w.checkUnique(t, 0, doc); err != nil {
+			return err
+		}
+		var err error
+		id, err = w.put(t, 0, nil, doc, ActionCreate)
+		return err
+	})
+	return id, err
+}
+
+// checkVersion fails with ECONFLICT when ifVersion is given and stale.
+func checkVersion(t TypeName, m itemMeta, ifVersion *int) error {
+	if ifVersion != nil && *ifVersion != m.version {
+		return &Error{Code: ECONFLICT, Field: "ifVersion",
+			Message: fmt.Sprintf("%s %s is at version %d, not %d: reload it and retry", t, EncodeID(t, m.id), m.version, *ifVersion)}
+	}
+	return nil
+}
+
+// change loads an item, lets edit change its document, validates and
+// writes it with action. An edit that changes nothing writes nothing.
+func (d *DB) change(ctx context.Context, t TypeName, id int64, ifVersion *int, action string, edit func(w *writer, doc any) error) error {
+	return d.writeTx(ctx, func(w *writer) error {
+		old, m, err := w.loadDoc(t, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(t, m, ifVersion); err != nil {
+			return err
+		}
+		doc := cloneDoc(old)
+		if err := edit(w, doc); err != nil {
+			return err
+		}
+		if sameDoc(old, doc) {
+			return nil
+		}
+		if err := validateDoc(doc, "input."); err != nil {
+			return err
+		}
+		if err := w.checkUnique(t, id, doc); err != nil {
+			return err
+		}
+		_, err = w.put(t, id, old, doc, action)
+		return err
+	})
+}
+
+func cloneDoc(doc any) any {
+	b, _ := json.Marshal(doc)
+	out := newDoc(docType(doc))
+	json.Unmarshal(b, out)
+	return out
+}
+
+func docType(doc any) TypeName {
+	switch doc.(type) {
+	case *CompanyDoc:
+		return TypeCompany
+	case *FrameworkDoc:
+		return TypeFramework
+	case *TrendDoc:
+		return TypeTrend
+	case *FAQDoc:
+		return TypeFAQ
+	}
+	return ""
+}
+
+// update applies a patch to an existing item.
+func (d *DB) update(ctx context.Context, t TypeName, id int64, patch any, ifVersion *int) error {
+	return d.change(ctx, t, id, ifVersion, ActionUpdate, func(w *writer, doc any) error {
+		return w.apply(doc, patch)
+	})
+}
+
+// CreateCompany creates a DRAFT company; the slug derives from the name
+// when not given. EINVALID for bad or duplicate fields.
+func (d *DB) CreateCompany(ctx context.Context, p CompanyPatch) (*Company, error) {
+	id, err := d.create(ctx, TypeCompany, &p)
+	if err != nil {
+		return nil, err
+	}
+	return d.Company(ctx, id)
+}
+
+// UpdateCompany sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
+func (d *DB) UpdateCompany(ctx context.Context, id int64, p CompanyPatch, ifVersion *int) (*Company, error) {
+	if err := d.update(ctx, TypeCompany, id, &p, ifVersion); err != nil {
+		return nil, err
+	}
+	return d.Company(ctx, id)
+}
+
+// CreateFramework creates a DRAFT framework. EINVALID for bad fields.
+func (d *DB) CreateFramework(ctx context.Context, p FrameworkPatch) (*Framework, error) {
+	id, err := d.create(ctx, TypeFramework, &p)
+	if err != nil {
+		return nil, err
+	}
+	return d.Framework(ctx, id)
+}
+
+// UpdateFramework sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
+func (d *DB) UpdateFramework(ctx context.Context, id int64, p FrameworkPatch, ifVersion *int) (*Framework, error) {
+	if err := d.update(ctx, TypeFramework, id, &p, ifVersion); err != nil {
+		return nil, err
+	}
+	return d.Framework(ctx, id)
+}
+
+// CreateTrend creates a DRAFT trend. EINVALID for bad fields, a rank or
+// slug another trend holds.
+func (d *DB) CreateTrend(ctx context.Context, p TrendPatch) (*Trend, error) {
+	id, err := d.create(ctx, TypeTrend, &p)
+	if err != nil {
+		return nil, err
+	}
+	return d.Trend(ctx, id)
+}
+
+// UpdateTrend sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
+func (d *DB) UpdateTrend(ctx context.Context, id int64, p TrendPatch, ifVersion *int) (*Trend, error) {
+	if err := d.update(ctx, TypeTrend, id, &p, ifVersion); err != nil {
+		return nil, err
+	}
+	return d.Trend(ctx, id)
+}
+
+// CreateFAQ creates a DRAFT FAQ. EINVALID for bad fields.
+func (d *DB) CreateFAQ(ctx context.Context, p FAQPatch) (*FAQ, error) {
+	id, err := d.create(ctx, TypeFAQ, &p)
+	if err != nil {
+		return nil, err
+	}
+	return d.FAQ(ctx, id)
+}
+
+// UpdateFAQ sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
+func (d *DB) UpdateFAQ(ctx context.Context, id int64, p FAQPatch, ifVersion *int) (*FAQ, error) {
+	if err := d.update(ctx, TypeFAQ, id, &p, ifVersion); err != nil {
+		return nil, err
+	}
+	return d.FAQ(ctx, id)
+}
+
+// Delete removes an item and its links, and returns the id of the event
+// that records it (its document is the item as it was). ENOTFOUND,
+// ECONFLICT.
+func (d *DB) Delete(ctx context.Context, t TypeName, id int64, ifVersion *int) (int64, error) {
+	var eventID int64
+	err := d.writeTx(ctx, func(w *writer) error {
+		old, m, err := w.loadDoc(t, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(t, m, ifVersion); err != nil {
+			return err
+		}
+		if _, err := w.exec("DELETE FROM "+tableOf[t]+" WHERE id = ?", id); err != nil {
+			return err
+		}
+		eventID, err = w.tx.event(t, id, m.slug, ActionDelete, m.version+1, m.status, []string{}, old)
+		return err
+	})
+	return eventID, err
+}
+
+// NodeByID returns the visible item of type t with the given row id;
+// ENOTFOUND if none.
+func (d *DB) NodeByID(ctx context.Context, t TypeName, id int64) (Node, error) {
+	switch t {
+	case TypeTrend:
+		return d.Trend(ctx, id)
+	case TypeFramework:
+		return d.Framework(ctx, id)
+	case TypeCompany:
+		return d.Company(ctx, id)
+	case TypeFAQ:
+		return d.FAQ(ctx, id)
+	}
+	return nil, Errorf(ENOTFOUND, "no %s items", t)
+}
+
+// SetStatus publishes or unpublishes an item. Publishing a published item
+// changes nothing. ENOTFOUND, ECONFLICT.
+func (d *DB) SetStatus(ctx context.Context, t TypeName, id int64, s Status, ifVersion *int) error {
+	action := ActionPublish
+	if s == StatusDraft {
+		action = ActionUnpublish
+	}
+	return d.change(ctx, t, id, ifVersion, action, func(_ *writer, doc any) error {
+		switch d := doc.(type) {
+		case *CompanyDoc:
+			d.Status = s
+		case *FrameworkDoc:
+			d.Status = s
+		case *TrendDoc:
+			d.Status = s
+		case *FAQDoc:
+			d.Status = s
+		}
+		return nil
+	})
+}
+
+// Relation names an editable many-to-many relation: its owner (whose
+// document lists the other side) and the other side.
+type Relation struct {
+	Owner, Other TypeName
+	OwnerArg     string // argument names, for errors
+	OtherArg     string
+}
+
+// The editable relations.
+var (
+	RelFrameworkCompany = Relation{TypeFramework, TypeCompany, "frameworkId", "companyId"}
+	RelTrendCompany     = Relation{TypeTrend, TypeCompany, "trendId", "companyId"}
+	RelTrendFramework   = Relation{TypeTrend, TypeFramework, "trendId", "frameworkId"}
+	RelFAQFramework     = Relation{TypeFAQ, TypeFramework, "faqId", "frameworkId"}
+	RelFAQTrend         = Relation{TypeFAQ, TypeTrend, "faqId", "trendId"}
+)
+
+// refList returns the owner document's list of other-side slugs.
+func refList(doc any, other TypeName) *[]string {
+	switch d := doc.(type) {
+	case *FrameworkDoc:
+		return &d.Companies
+	case *TrendDoc:
+		if other == TypeFramework {
+			return &d.Frameworks
+		}
+		return &d.Companies
+	case *FAQDoc:
+		if other == TypeFramework {
+			return &d.Frameworks
+		}
+		return &d.Trends
+	}
+	return nil
+}
+
+// Link adds (link true) or removes a relation between two items, appended
+// at the end of the owner's list. Linking linked items or unlinking
+// unlinked ones changes nothing. ENOTFOUND for the owner, EINVALID for an
+// unknown other side.
+func (d *DB) Link(ctx context.Context, rel Relation, ownerID, otherID int64, link bool) error {
+	action := ActionLink
+	if !link {
+		action = ActionUnlink
+	}
+	return d.change(ctx, rel.Owner, ownerID, nil, action, func(w *writer, doc any) error {
+		m, err := w.meta(rel.Other, otherID)
+		if IsNotFound(err) {
+			return Invalid(rel.OtherArg, "no %s with id %s", rel.Other, EncodeID(rel.Other, otherID))
+		}
+		if err != nil {
+			return err
+		}
+		l := refList(doc, rel.Other)
+		i := slices.Index(*l, m.slug)
+		switch {
+		case link && i < 0:
+			*l = append(*l, m.slug)
+		case !link && i >= 0:
+			*l = slices.Delete(*l, i, i+1)
+		}
+		return nil
+	})
+}
+
+// Restore brings back an item's document as it was after revision
+// eventID, as a new version (the status stays as it is now; relations to
+// items that no longer exist are dropped). A deleted item is created
+// again, as a DRAFT. It returns the item's type and row id. ENOTFOUND for
+// an unknown revision, ECONFLICT for a stale ifVersion, EINVALID when the
+// old rank, position or slug is now taken by another item.
+func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeName, int64, error) {
+	e, err := d.Event(ctx, eventID)
+	if err != nil {
+		return "", 0, err
+	}
+	if e.Type == TypeArticle || e.Action == ActionDelete {
+		return "", 0, Invalid("revisionId", "revision %d cannot be restored: it is a deletion or an article change", eventID)
+	}
+	restored := newDoc(e.Type)
+	if err := json.Unmarshal(e.Document, restored); err != nil {
+		return "", 0, fmt.Errorf("restore: %w", err)
+	}
+	id := e.ItemID
+	err = d.writeTx(ctx, func(w *writer) error {
+		if err := w.dropMissingRefs(restored); err != nil {
+			return err
+		}
+		old, m, err := w.loadDoc(e.Type, id)
+		if IsNotFound(err) {
+			setStatus(restored, StatusDraft)
+			if err := w.checkUnique(e.Type, 0, restored); err != nil {
+				return err
+			}
+			id, err = w.put(e.Type, 0, nil, restored, ActionRestore)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(e.Type, m, ifVersion); err != nil {
+			return err
+		}
+		setStatus(restored, m.status)
+		if sameDoc(old, restored) {
+			return nil
+		}
+		if err := w.checkUnique(e.Type, id, restored); err != nil {
+			return err
+		}
+		_, err = w.put(e.Type, id, old, restored, ActionRestore)
+		return err
+	})
+	return e.Type, id, err
+}
+
+func setStatus(doc any, s Status) {
+	switch d := doc.(type) {
+	case *CompanyDoc:
+		d.Status = s
+	case *FrameworkDoc:
+		d.Status = s
+	case *TrendDoc:
+		d.Status = s
+	case *FAQDoc:
+		d.Status = s
+	}
+}
+
+// refLists returns a document's relation lists with the type each names.
+func refLists(doc any) map[TypeName][]*[]string {
+	switch d := doc.(type) {
+	case *FrameworkDoc:
+		return map[TypeName][]*[]string{TypeCompany: {&d.Companies}}
+	case *TrendDoc:
+		return map[TypeName][]*[]string{TypeFramework: {&d.Frameworks}, TypeCompany: {&d.Companies}}
+	case *FAQDoc:
+		return map[TypeName][]*[]string{TypeFramework: {&d.Frameworks}, TypeTrend: {&d.Trends}}
+	}
+	return nil
+}
+
+// dropMissingRefs removes from a document the slugs of items that no
+// longer exist.
+func (w *writer) dropMissingRefs(doc any) error {
+	for t, lists := range refLists(doc) {
+		for _, l := range lists {
+			kept := []string{}
+			for _, s := range *l {
+				id, err := w.idOf(t, s)
+				if err != nil {
+					return err
+				}
+				if id != 0 {
+					kept = append(kept, s)
+				}
+			}
+			*l = kept
+		}
+	}
+	return nil
+}

@@ -1,0 +1,332 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+)
+
+// itemMeta is the lifecycle state of one stored item.
+type itemMeta struct {
+	id      int64
+	slug    string
+	version int
+	status  Status
+}
+
+// tableOf maps content types to their SQL tables.
+var tableOf = map[TypeName]string{
+	TypeTrend: "trends", TypeFramework: "frameworks", TypeCompany: "companies", TypeFAQ: "faqs",
+}
+
+// writer does the writes of one transaction: rows, links and their events.
+// Import and every mutation go through it, so both keep versions, times,
+// links and the event log the same way.
+type writer struct {
+	tx    *Tx
+	stmts map[string]*sql.Stmt
+	ids   map[TypeName]map[string]int64 // slug → row id, filled lazily
+}
+
+func (tx *Tx) writer() *writer {
+	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}}
+}
+
+func (w *writer) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+func (w *writer) stmt(q string) (*sql.Stmt, error) {
+	st, ok := w.stmts[q]
+	if !ok {
+		var err error
+		if st, err = w.tx.tx.PrepareContext(w.tx.ctx, q); err != nil {
+			return nil, err
+		}
+		w.stmts[q] = st
+	}
+	w.tx.db.queries.Add(1)
+	return st, nil
+}
+
+func (w *writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.tx.ctx, args...)
+}
+
+// idOf returns the row id of the item of type t with the given slug, or 0.
+func (w *writer) idOf(t TypeName, slug string) (int64, error) {
+	m := w.ids[t]
+	if m == nil {
+		m = map[string]int64{}
+		w.ids[t] = m
+	}
+	if id, ok := m[slug]; ok {
+		return id, nil
+	}
+	var id int64
+	err := w.queryRow("SELECT id FROM "+tableOf[t]+" WHERE slug = ?", slug).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if id != 0 {
+		m[slug] = id
+	}
+	return id, nil
+}
+
+func (w *writer) idsOf(t TypeName, slugs []string) ([]int64, error) {
+	out := make([]int64, len(slugs))
+	for i, s := range slugs {
+		id, err := w.idOf(t, s)
+		if err != nil {
+			return nil, err
+		}
+		if id == 0 {
+			return nil, Errorf(EINVALID, "no %s with slug %q", t, s)
+		}
+		out[i] = id
+	}
+	return out, nil
+}
+
+// meta reads an item's lifecycle state; ENOTFOUND when it does not exist.
+func (w *writer) meta(t TypeName, id int64) (itemMeta, error) {
+	m := itemMeta{id: id}
+	err := w.queryRow("SELECT slug, version, status FROM "+tableOf[t]+" WHERE id = ?", id).Scan(&m.slug, &m.version, &m.status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, Errorf(ENOTFOUND, "%s %s not found", t, EncodeID(t, id))
+	}
+	return m, err
+}
+
+// linkSlugs reads the slugs an item links to through l, in order.
+func (w *writer) linkSlugs(l link, target string, id int64) ([]string, error) {
+	rows, err := w.tx.query("SELECT x.slug FROM "+l.table+" l JOIN "+target+" x ON x.id = l."+l.to+
+		" WHERE l."+l.from+" = ? ORDER BY l.position", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// loadDoc reads one item as its content document.
+func (w *writer) loadDoc(t TypeName, id int64) (any, itemMeta, error) {
+	m, err := w.meta(t, id)
+	if err != nil {
+		return nil, m, err
+	}
+	q := func(tb string, cols string) string { return "SELECT " + cols + " FROM " + tb + " WHERE id = ?" }
+	switch t {
+	case TypeCompany:
+		d := &CompanyDoc{Slug: m.slug, Status: m.status}
+		err = w.queryRow(q("companies", "name"), id).Scan(&d.Name)
+		return d, m, err
+	case TypeFramework:
+		d := &FrameworkDoc{Slug: m.slug, Status: m.status}
+		var features string
+		err = w.queryRow(q("frameworks", "name, kind, language, creator, first_released, architecture, summary, features"), id).
+			Scan(&d.Name, &d.Kind, &d.Language, &d.Creator, &d.FirstReleased, &d.Architecture, &d.Summary, &features)
+		if err != nil {
+			return nil, m, err
+		}
+		d.Features = decodeList(features)
+		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, "companies", id)
+		return d, m, err
+	case TypeTrend:
+		d := &TrendDoc{Slug: m.slug, Status: m.status}
+		var highlights, examples string
+		err = w.queryRow(q("trends", "rank, name, category, summary, body, highlights, examples"), id).
+			Scan(&d.Rank, &d.Name, &d.Category, &d.Summary, &d.Body, &highlights, &examples)
+		if err != nil {
+			return nil, m, err
+		}
+		d.Highlights, d.Examples = decodeList(highlights), decodeList(examples)
+		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, "frameworks", id); err != nil {
+			return nil, m, err
+		}
+		d.Companies, err = w.linkSlugs(linkTrendCompanies, "companies", id)
+		return d, m, err
+	case TypeFAQ:
+		d := &FAQDoc{Slug: m.slug, Status: m.status}
+		var items string
+		err = w.queryRow(q("faqs", "position, question, answer, items"), id).Scan(&d.Position, &d.Question, &d.Answer, &items)
+		if err != nil {
+			return nil, m, err
+		}
+		d.Items = decodeList(items)
+		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, "frameworks", id); err != nil {
+			return nil, m, err
+		}
+		d.Trends, err = w.linkSlugs(linkFAQTrends, "trends", id)
+		return d, m, err
+	}
+	return nil, m, fmt.Errorf("unknown type %s", t)
+}
+
+// put writes a document: a new row when id is 0, else an update of row id
+// (version + 1), then its links where they changed, then its event.
+// old is the stored document (nil for a new item). It returns the row id.
+func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, error) {
+	var cols []string
+	var vals []any
+	var links []struct {
+		l     link
+		to    TypeName
+		slugs []string
+		old   []string
+	}
+	addLink := func(l link, to TypeName, slugs, old []string) {
+		links = append(links, struct {
+			l     link
+			to    TypeName
+			slugs []string
+			old   []string
+		}{l, to, slugs, old})
+	}
+	var slug string
+	var status Status
+	switch d := doc.(type) {
+	case *CompanyDoc:
+		slug, status = d.Slug, d.Status
+		cols, vals = []string{"slug", "name"}, []any{d.Slug, d.Name}
+	case *FrameworkDoc:
+		slug, status = d.Slug, d.Status
+		cols = []string{"slug", "name", "kind", "language", "creator", "first_released", "architecture", "summary", "features"}
+		vals = []any{d.Slug, d.Name, string(d.Kind), d.Language, d.Creator, d.FirstReleased, d.Architecture, d.Summary, encodeList(d.Features)}
+		o, _ := old.(*FrameworkDoc)
+		addLink(linkFrameworkCompanies, TypeCompany, d.Companies, oldList(o, func(o *FrameworkDoc) []string { return o.Companies }))
+	case *TrendDoc:
+		slug, status = d.Slug, d.Status
+		cols = []string{"slug", "rank", "name", "category", "summary", "body", "highlights", "examples"}
+		vals = []any{d.Slug, d.Rank, d.Name, string(d.Category), d.Summary, d.Body, encodeList(d.Highlights), encodeList(d.Examples)}
+		o, _ := old.(*TrendDoc)
+		addLink(linkTrendFrameworks, TypeFramework, d.Frameworks, oldList(o, func(o *TrendDoc) []string { return o.Frameworks }))
+		addLink(linkTrendCompanies, TypeCompany, d.Companies, oldList(o, func(o *TrendDoc) []string { return o.Companies }))
+	case *FAQDoc:
+		slug, status = d.Slug, d.Status
+		cols = []string{"slug", "position", "question", "answer", "items"}
+		vals = []any{d.Slug, d.Position, d.Question, d.Answer, encodeList(d.Items)}
+		o, _ := old.(*FAQDoc)
+		addLink(linkFAQFrameworks, TypeFramework, d.Frameworks, oldList(o, func(o *FAQDoc) []string { return o.Frameworks }))
+		addLink(linkFAQTrends, TypeTrend, d.Trends, oldList(o, func(o *FAQDoc) []string { return o.Trends }))
+	default:
+		return 0, fmt.Errorf("put: unknown document %T", doc)
+	}
+	table := tableOf[t]
+	now := w.tx.now()
+	var version int
+	if id == 0 {
+		var published any
+		if status == StatusPublished {
+			published = now
+		}
+		q := "INSERT INTO " + table + " (" + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
+			placeholders(len(cols)+5) + ") RETURNING id, version"
+		if err := w.queryRow(q, append(vals, string(status), 1, now, now, published)...).Scan(&id, &version); err != nil {
+			return 0, err
+		}
+	} else {
+		set := ""
+		for _, c := range cols {
+			set += c + " = ?, "
+		}
+		// published_at keeps the first publication while the item stays
+		// published, and is cleared when it goes back to draft.
+		q := "UPDATE " + table + " SET " + set + "status = ?, version = version + 1, updated_at = ?, " +
+			"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ? RETURNING version"
+		if err := w.queryRow(q, append(vals, string(status), now, string(status), now, id)...).Scan(&version); err != nil {
+			return 0, err
+		}
+	}
+	w.remember(t, slug, id)
+	for _, l := range links {
+		if old != nil && slices.Equal(l.old, l.slugs) {
+			continue
+		}
+		to, err := w.idsOf(l.to, l.slugs)
+		if err != nil {
+			return 0, err
+		}
+		if err := w.setLinks(l.l, id, to); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := w.tx.event(t, id, slug, action, version, status, changedFields(old, doc), doc); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+func oldList[D any](o *D, get func(*D) []string) []string {
+	if o == nil {
+		return nil
+	}
+	return get(o)
+}
+
+// queryRow runs a one-row statement; a failure to prepare it surfaces
+// through Scan.
+func (w *writer) queryRow(q string, args ...any) scanner {
+	st, err := w.stmt(q)
+	if err != nil {
+		return row{err: err}
+	}
+	return st.QueryRowContext(w.tx.ctx, args...)
+}
+
+func (w *writer) remember(t TypeName, slug string, id int64) {
+	if w.ids[t] == nil {
+		w.ids[t] = map[string]int64{}
+	}
+	w.ids[t][slug] = id
+}
+
+// setLinks replaces the links of one item on l's "from" side.
+func (w *writer) setLinks(l link, from int64, to []int64) error {
+	if _, err := w.exec("DELETE FROM "+l.table+" WHERE "+l.from+" = ?", from); err != nil {
+		return err
+	}
+	q := "INSERT INTO " + l.table + " (" + l.from + ", " + l.to + ", position) VALUES (?, ?, ?)"
+	for i, id := range to {
+		if _, err := w.exec(q, from, id, i+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameDoc reports whether two documents hold the same content.
+func sameDoc(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// writeTx runs fn in one write transaction and commits it.
+func (d *DB) writeTx(ctx context.Context, fn func(w *writer) error) error {
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	w := tx.writer()
+	defer w.close()
+	if err := fn(w); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

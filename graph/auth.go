@@ -1,0 +1,58 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/trendql/trendql/db"
+)
+
+// withAuth resolves `Authorization: Bearer <token>` to a principal in the
+// request context. No header means anonymous; a header that does not hold
+// a valid token is refused with 401 and UNAUTHENTICATED — never silently
+// treated as anonymous.
+func withAuth(d *db.DB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			unauthenticated(w, "the Authorization header must be \"Bearer <token>\"")
+			return
+		}
+		p, err := d.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			if db.ErrorCode(err) == db.EUNAUTHENTICATED {
+				unauthenticated(w, db.ErrorMessage(err))
+				return
+			}
+			writeError(w, http.StatusServiceUnavailable, CodeInternalServerError, "internal server error")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(db.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func unauthenticated(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="trendql"`)
+	writeError(w, http.StatusUnauthorized, CodeUnauthenticated, msg)
+}
+
+// hasRole implements the @hasRole directive: the one place role checks
+// live. Anonymous callers are UNAUTHENTICATED; tokens with a lower role
+// FORBIDDEN.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, role db.Role) (any, error) {
+	p := db.PrincipalFrom(ctx)
+	if p == nil {
+		return nil, db.Errorf(db.EUNAUTHENTICATED, "this needs a token with the %s role: send Authorization: Bearer <token>", role)
+	}
+	if !p.Has(role) {
+		return nil, db.Errorf(db.EFORBIDDEN, "this needs the %s role; your token has %s", role, p.Role)
+	}
+	return next(ctx)
+}
