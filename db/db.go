@@ -29,6 +29,8 @@ type DB struct {
 	read    *sql.DB
 	queries atomic.Int64 // SQL statements executed, for trendql_db_queries_total
 
+	hub hub // wakes listeners after commits that appended events
+
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
 
@@ -249,10 +251,11 @@ func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 // one: exported method → BeginTx → defer Rollback → helpers taking *Tx →
 // Commit. Now is the one timestamp of the transaction.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	ctx context.Context
-	Now time.Time
+	tx     *sql.Tx
+	db     *DB
+	ctx    context.Context
+	Now    time.Time
+	events int // events appended, so Commit knows to wake listeners
 }
 
 // BeginTx starts an immediate write transaction.
@@ -265,10 +268,17 @@ func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	return &Tx{tx: tx, db: d, ctx: ctx, Now: d.Now().UTC().Truncate(time.Millisecond)}, nil
 }
 
-// Commit commits the transaction.
+// Commit commits the transaction and, when it appended events, wakes
+// the event log's listeners.
 func (tx *Tx) Commit() error {
 	tx.db.queries.Add(1)
-	return tx.tx.Commit()
+	if err := tx.tx.Commit(); err != nil {
+		return err
+	}
+	if tx.events > 0 {
+		tx.db.hub.broadcast()
+	}
+	return nil
 }
 
 // Rollback aborts the transaction; after Commit it is a no-op.

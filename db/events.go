@@ -70,6 +70,7 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
+	tx.events++
 	return r.LastInsertId()
 }
 

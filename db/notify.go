@@ -1,0 +1,100 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+)
+
+// hub wakes listeners when events are committed. A wake-up says only "the
+// log grew": listeners read what is new from the events table, so a missed
+// or merged wake-up loses nothing.
+type hub struct {
+	mu        sync.Mutex
+	listeners map[chan struct{}]struct{}
+}
+
+func (h *hub) broadcast() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.listeners {
+		select {
+		case ch <- struct{}{}:
+		default: // already pending
+		}
+	}
+}
+
+// Listen returns a channel that receives a value (coalesced) after every
+// commit that appended events, and a function to stop listening.
+func (d *DB) Listen() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	d.hub.mu.Lock()
+	if d.hub.listeners == nil {
+		d.hub.listeners = map[chan struct{}]struct{}{}
+	}
+	d.hub.listeners[ch] = struct{}{}
+	d.hub.mu.Unlock()
+	return ch, func() {
+		d.hub.mu.Lock()
+		delete(d.hub.listeners, ch)
+		d.hub.mu.Unlock()
+	}
+}
+
+// LastEventID returns the id of the newest event (0 for none).
+func (d *DB) LastEventID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := d.queryRow(ctx, "SELECT max(id) FROM events").Scan(&id); err != nil {
+		return 0, err
+	}
+	return id.Int64, nil
+}
+
+// EventsAfter returns up to limit events with ids above after, oldest
+// first.
+func (d *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]*Event, error) {
+	rows, err := d.query(ctx, "SELECT "+eventCols+" FROM events WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// WatchExternal wakes listeners when another process (a CLI import, say)
+// appends events: it polls the newest event id every interval until ctx
+// ends. Writes through this DB wake listeners at once without it.
+func (d *DB) WatchExternal(ctx context.Context, interval time.Duration) {
+	last, _ := d.LastEventID(ctx)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		id, err := d.LastEventID(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			continue
+		}
+		if id != last {
+			last = id
+			d.hub.broadcast()
+		}
+	}
+}
