@@ -156,6 +156,10 @@ type serveConfig struct {
 	noPlayground          bool
 	noIntrospection       bool
 	logFormat             string
+	limits                graph.Limits
+	rates                 graph.RateLimits
+	cacheEntries          int
+	caching               graph.HTTPCaching
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -171,6 +175,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&c.noPlayground, "no-playground", getenv("TRENDQL_NO_PLAYGROUND") != "", "turn off the GraphiQL playground (env TRENDQL_NO_PLAYGROUND)")
 	fs.BoolVar(&c.noIntrospection, "no-introspection", getenv("TRENDQL_NO_INTROSPECTION") != "", "turn off schema introspection (env TRENDQL_NO_INTROSPECTION)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "TRENDQL_LOG_FORMAT", "text"), "log format: text or json (env TRENDQL_LOG_FORMAT)")
+	fs.IntVar(&c.limits.MaxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting of an operation (introspection exempt)")
+	fs.IntVar(&c.limits.MaxCost, "max-cost", graph.DefaultMaxCost, "largest estimated cost of an operation")
+	fs.IntVar(&c.limits.MaxAliases, "max-aliases", graph.DefaultMaxAliases, "most aliases in an operation")
+	fs.IntVar(&c.limits.MaxRootFields, "max-root-fields", graph.DefaultMaxRootFields, "most top-level fields in an operation")
+	fs.Float64Var(&c.rates.AnonymousRPS, "rate-limit", graph.DefaultAnonymousRPS, "requests per second per client IP without a token (0: off)")
+	fs.IntVar(&c.rates.AnonymousBurst, "rate-burst", graph.DefaultAnonymousBurst, "burst per client IP")
+	fs.Float64Var(&c.rates.TokenRPS, "token-rate-limit", graph.DefaultTokenRPS, "requests per second per API token (0: off)")
+	fs.IntVar(&c.rates.TokenBurst, "token-rate-burst", graph.DefaultTokenBurst, "burst per API token")
+	fs.BoolVar(&c.rates.TrustForwardedFor, "trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a proxy that sets it)")
+	fs.IntVar(&c.cacheEntries, "response-cache", graph.DefaultResponseCacheEntries, "anonymous responses kept in memory (0: off)")
+	fs.IntVar(&c.caching.PublicMaxAge, "cache-max-age", 0, "Cache-Control max-age of public responses, seconds (browsers revalidate with ETag)")
+	fs.IntVar(&c.caching.SharedMaxAge, "cache-s-maxage", 30, "Cache-Control s-maxage of public responses, seconds (CDNs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -190,6 +206,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer d.Close()
 
+	cacheEntries := c.cacheEntries
+	if cacheEntries == 0 {
+		cacheEntries = -1 // off
+	}
 	h := graph.NewHandler(graph.Options{
 		DB:                   d,
 		Logger:               logger,
@@ -198,7 +218,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RequestTimeout:       c.requestTimeout,
 		DisablePlayground:    c.noPlayground,
 		DisableIntrospection: c.noIntrospection,
+		Limits:               c.limits,
+		RateLimits:           c.rates,
+		ResponseCacheEntries: cacheEntries,
+		HTTPCaching:          c.caching,
 	})
+	// Writes by other processes (a CLI import) reach caches and listeners
+	// within a second.
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWatch()
+	go d.WatchExternal(watchCtx, time.Second)
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", c.addr, err)

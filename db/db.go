@@ -255,7 +255,7 @@ type Tx struct {
 	db     *DB
 	ctx    context.Context
 	Now    time.Time
-	events int // events appended, so Commit knows to wake listeners
+	events []TypeName // types of the events appended, so Commit knows whom to wake
 }
 
 // BeginTx starts an immediate write transaction.
@@ -275,8 +275,8 @@ func (tx *Tx) Commit() error {
 	if err := tx.tx.Commit(); err != nil {
 		return err
 	}
-	if tx.events > 0 {
-		tx.db.hub.broadcast()
+	if len(tx.events) > 0 {
+		tx.db.hub.broadcast(tx.events)
 	}
 	return nil
 }
@@ -317,3 +317,7 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// Pools returns the reader and writer connection pools, for metrics only:
+// all SQL goes through DB's methods.
+func (d *DB) Pools() (read, write *sql.DB) { return d.read, d.write }

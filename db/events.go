@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -70,7 +71,9 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
-	tx.events++
+	if !slices.Contains(tx.events, t) {
+		tx.events = append(tx.events, t)
+	}
 	return r.LastInsertId()
 }
 

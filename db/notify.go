@@ -14,11 +14,17 @@ import (
 type hub struct {
 	mu        sync.Mutex
 	listeners map[chan struct{}]struct{}
+	hooks     []func(types []TypeName)
 }
 
-func (h *hub) broadcast() {
+// broadcast wakes listeners and runs the commit hooks with the types that
+// changed (nil: unknown, maybe all).
+func (h *hub) broadcast(types []TypeName) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for _, fn := range h.hooks {
+		fn(types)
+	}
 	for ch := range h.listeners {
 		select {
 		case ch <- struct{}{}:
@@ -42,6 +48,16 @@ func (d *DB) Listen() (<-chan struct{}, func()) {
 		delete(d.hub.listeners, ch)
 		d.hub.mu.Unlock()
 	}
+}
+
+// OnCommit registers fn to run synchronously after every commit that
+// appended events, before the committing call returns, with the content
+// types it changed (nil when another process changed something unknown).
+// fn must be quick: caches use it to invalidate exactly when data changes.
+func (d *DB) OnCommit(fn func(types []TypeName)) {
+	d.hub.mu.Lock()
+	defer d.hub.mu.Unlock()
+	d.hub.hooks = append(d.hub.hooks, fn)
 }
 
 // LastEventID returns the id of the newest event (0 for none).
@@ -94,7 +110,7 @@ func (d *DB) WatchExternal(ctx context.Context, interval time.Duration) {
 		}
 		if id != last {
 			last = id
-			d.hub.broadcast()
+			d.hub.broadcast(nil)
 		}
 	}
 }

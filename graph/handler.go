@@ -49,11 +49,22 @@ type Options struct {
 	DisablePlayground bool
 	// DisableIntrospection turns off __schema and __type queries.
 	DisableIntrospection bool
+	// Limits bound each operation's depth, cost, aliases and root fields.
+	Limits Limits
+	// RateLimits are the per-token and per-IP token buckets; the zero
+	// value turns rate limiting off (the server's flags default it on).
+	RateLimits RateLimits
+	// ResponseCacheEntries sizes the anonymous response cache; 0 means the
+	// default, a negative number turns it off.
+	ResponseCacheEntries int
+	// HTTPCaching is the Cache-Control policy of public responses.
+	HTTPCaching HTTPCaching
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
-// middleware visible here: CORS → timeout → body limit → envelope check →
-// auth → loaders → gqlgen.
+// middleware visible here: access log → CORS → timeout → body limit →
+// envelope check → auth → rate limit → HTTP caching and the response cache
+// → loaders → gqlgen (query cache, APQ, limits, introspection, metrics).
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
 //	GET /graphql (browser), GET /         the GraphiQL playground
@@ -72,6 +83,14 @@ func NewHandler(cfg Options) http.Handler {
 	}
 	metrics := newMetrics(cfg.DB)
 	gql := newGraphQLServer(cfg, metrics)
+	var rc *responseCache
+	switch {
+	case cfg.ResponseCacheEntries == 0:
+		rc = newResponseCache(cfg.DB, DefaultResponseCacheEntries, metrics.Registry)
+	case cfg.ResponseCacheEntries > 0:
+		rc = newResponseCache(cfg.DB, cfg.ResponseCacheEntries, metrics.Registry)
+	}
+	lim := newLimiter(cfg.RateLimits, metrics.Registry)
 
 	mux := http.NewServeMux()
 	var play http.Handler
@@ -80,7 +99,10 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withAuth(cfg.DB, withLoaders(cfg.DB, gql)))
+	api := checkEnvelope(withAuth(cfg.DB,
+		withRateLimit(lim,
+			withHTTPCache(rc, cfg.HTTPCaching,
+				withLoaders(cfg.DB, gql)))))
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if play != nil && r.Method == http.MethodGet && wantsHTML(r) {
 			play.ServeHTTP(w, r)
@@ -110,6 +132,7 @@ func NewHandler(cfg Options) http.Handler {
 	h = limitBody(cfg.MaxBodyBytes, h)
 	h = withTimeout(cfg.RequestTimeout, h)
 	h = newCORS(cfg.CORSOrigins).Handler(h)
+	h = withAccessLog(cfg.Logger, h)
 	return h
 }
 
@@ -124,6 +147,9 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
+	srv.Use(queryLimits{cfg.Limits.withDefaults()})
+	srv.Use(opInfo{types: newTypeCache()})
 	if cfg.DisableIntrospection {
 		srv.Use(noIntrospection{})
 	} else {

@@ -29,6 +29,7 @@ type Metrics struct {
 }
 
 func newMetrics(d *db.DB) *Metrics {
+	readPool, writePool := d.Pools()
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -48,6 +49,8 @@ func newMetrics(d *db.DB) *Metrics {
 			Name: "trendql_db_queries_total",
 			Help: "SQL statements executed against the database.",
 		}, func() float64 { return float64(d.QueryCount()) }),
+		collectors.NewDBStatsCollector(readPool, "read"),
+		collectors.NewDBStatsCollector(writePool, "write"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -1,0 +1,368 @@
+package graph
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/trendql/trendql/db"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// The response cache keeps whole responses to anonymous queries and serves
+// repeats without running any SQL. It is invalidated by the event log: a
+// cached response remembers, for each content type it may have read, the
+// generation of that type when it was computed; every commit that appends
+// events bumps its types' generations synchronously (db.OnCommit), before
+// the mutation answers, so the next read after a write is always fresh.
+
+// typeSet is a set of content types, one bit each.
+type typeSet uint8
+
+// allTypes has a bit for each of the five cacheTypes.
+const allTypes typeSet = 1<<5 - 1
+
+// cacheTypes are the types the cache tracks; the article is one of them.
+var cacheTypes = []db.TypeName{db.TypeTrend, db.TypeFramework, db.TypeCompany, db.TypeFAQ, db.TypeArticle}
+
+func typeBit(t db.TypeName) typeSet {
+	for i, c := range cacheTypes {
+		if c == t {
+			return 1 << i
+		}
+	}
+	return allTypes // unknown: be safe
+}
+
+// typeCache remembers, per query document, the content types it may read.
+type typeCache struct {
+	m *lru.Cache[string, typeSet]
+}
+
+func newTypeCache() *typeCache {
+	m, _ := lru.New[string, typeSet](1000)
+	return &typeCache{m: m}
+}
+
+func (c *typeCache) get(oc *graphql.OperationContext) typeSet {
+	key := oc.OperationName + "\x00" + oc.RawQuery
+	if s, ok := c.m.Get(key); ok {
+		return s
+	}
+	s := readTypes(oc.Operation.SelectionSet, map[string]bool{})
+	c.m.Add(key, s)
+	return s
+}
+
+// readTypes walks a selection and collects the content types its fields
+// return. Abstract results (node, nodes, search) and relation filters may
+// read any type.
+func readTypes(sel ast.SelectionSet, seen map[string]bool) typeSet {
+	var s typeSet
+	for _, x := range sel {
+		switch f := x.(type) {
+		case *ast.Field:
+			if f.Definition == nil || strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			switch name := f.Definition.Type.Name(); {
+			case name == "Node" || strings.HasPrefix(name, "Search"):
+				return allTypes
+			case strings.HasSuffix(name, "Connection") || strings.HasSuffix(name, "Edge"):
+				name = strings.TrimSuffix(strings.TrimSuffix(name, "Connection"), "Edge")
+				s |= typeBit(db.TypeName(name))
+			case name == "Trend" || name == "Framework" || name == "Company" || name == "FAQ" || name == "Article":
+				s |= typeBit(db.TypeName(name))
+			}
+			for _, a := range f.Arguments {
+				if a.Name == "filter" {
+					return allTypes // a relation filter reads other tables
+				}
+			}
+			s |= readTypes(f.SelectionSet, seen)
+		case *ast.InlineFragment:
+			s |= readTypes(f.SelectionSet, seen)
+		case *ast.FragmentSpread:
+			if f.Definition != nil && !seen[f.Name] {
+				seen[f.Name] = true
+				s |= readTypes(f.Definition.SelectionSet, seen)
+			}
+		}
+	}
+	return s
+}
+
+// cachedResponse is one stored response.
+type cachedResponse struct {
+	body        []byte
+	contentType string
+	etag        string
+	operation   string
+	types       typeSet
+	gens        [8]uint64 // generation of each tracked type when computed
+}
+
+// responseCache is the in-process cache of anonymous query responses.
+type responseCache struct {
+	entries *lru.Cache[string, *cachedResponse]
+	gens    [8]atomic.Uint64
+	maxBody int
+
+	hits, misses prometheus.Counter
+}
+
+// Defaults of the response cache.
+const (
+	DefaultResponseCacheEntries = 2000
+	maxCachedBody               = 512 << 10
+)
+
+func newResponseCache(d *db.DB, entries int, reg prometheus.Registerer) *responseCache {
+	c := &responseCache{maxBody: maxCachedBody}
+	c.entries, _ = lru.New[string, *cachedResponse](entries)
+	c.hits = prometheus.NewCounter(prometheus.CounterOpts{Name: "trendql_response_cache_hits_total", Help: "Anonymous queries answered from the response cache (no SQL)."})
+	c.misses = prometheus.NewCounter(prometheus.CounterOpts{Name: "trendql_response_cache_misses_total", Help: "Cacheable anonymous queries that had to be executed."})
+	reg.MustRegister(c.hits, c.misses, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "trendql_response_cache_entries", Help: "Responses held in the response cache.",
+	}, func() float64 { return float64(c.entries.Len()) }))
+	d.OnCommit(c.invalidate)
+	return c
+}
+
+// invalidate makes stale every response that may have read one of types
+// (all, for nil).
+func (c *responseCache) invalidate(types []db.TypeName) {
+	set := allTypes
+	if types != nil {
+		set = 0
+		for _, t := range types {
+			set |= typeBit(t)
+		}
+	}
+	for i := range cacheTypes {
+		if set&(1<<i) != 0 {
+			c.gens[i].Add(1)
+		}
+	}
+}
+
+func (c *responseCache) snapshot() (g [8]uint64) {
+	for i := range cacheTypes {
+		g[i] = c.gens[i].Load()
+	}
+	return g
+}
+
+func (c *responseCache) fresh(e *cachedResponse) bool {
+	for i := range cacheTypes {
+		if e.types&(1<<i) != 0 && c.gens[i].Load() != e.gens[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// cacheKey derives the key of an anonymous GraphQL request from what
+// decides its answer: the document (or its persisted-query hash), the
+// operation name, the variables (canonical JSON) and the response media
+// type. ok is false for requests that cannot be cached.
+func cacheKey(r *http.Request) (key string, ok bool) {
+	var p struct {
+		Query         string          `json:"query"`
+		OperationName string          `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
+		p.Variables, p.Extensions = json.RawMessage(q.Get("variables")), json.RawMessage(q.Get("extensions"))
+	case http.MethodPost:
+		body, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err != nil || json.Unmarshal(body, &p) != nil {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	h := sha256.New()
+	io.WriteString(h, p.Query)
+	h.Write([]byte{0})
+	io.WriteString(h, p.OperationName)
+	h.Write([]byte{0})
+	for _, raw := range []json.RawMessage{p.Variables, p.Extensions} {
+		if len(raw) > 0 {
+			var v any
+			if json.Unmarshal(raw, &v) != nil {
+				return "", false
+			}
+			canon, _ := json.Marshal(v) // maps marshal with sorted keys
+			h.Write(canon)
+		}
+		h.Write([]byte{0})
+	}
+	io.WriteString(h, r.Header.Get("Accept"))
+	return string(h.Sum(nil)), true
+}
+
+// bufferedWriter holds a response so it can be inspected (ETag, caching)
+// before it is sent.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedWriter() *bufferedWriter {
+	return &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+}
+
+func (b *bufferedWriter) Header() http.Header         { return b.header }
+func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+// streaming reports whether a request asks for a streamed response
+// (subscriptions over SSE or websockets), which is never buffered.
+func streaming(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
+// HTTPCaching sets the Cache-Control policy of GraphQL responses.
+type HTTPCaching struct {
+	// PublicMaxAge and SharedMaxAge are the max-age and s-maxage, in
+	// seconds, of successful anonymous query responses.
+	PublicMaxAge, SharedMaxAge int
+}
+
+// withHTTPCache buffers GraphQL responses to give them an ETag and a
+// Cache-Control policy, answers If-None-Match with 304, and serves
+// anonymous queries from the response cache.
+//
+//	anonymous query, no errors   public, max-age=…, s-maxage=… (CDNs may cache)
+//	with a token                 private, no-store
+//	mutation or errors           no-store
+func withHTTPCache(rc *responseCache, policy HTTPCaching, next http.Handler) http.Handler {
+	publicCC := "public, max-age=" + itoa(int64(policy.PublicMaxAge)) + ", s-maxage=" + itoa(int64(policy.SharedMaxAge))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if streaming(r) || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		info := infoFrom(r.Context())
+		anonymous := r.Header.Get("Authorization") == ""
+		var key string
+		cacheable := false
+		if anonymous && rc != nil {
+			key, cacheable = cacheKey(r)
+		}
+		if cacheable {
+			if e, ok := rc.entries.Get(key); ok && rc.fresh(e) {
+				rc.hits.Inc()
+				if info != nil {
+					info.mu.Lock()
+					info.cache, info.operation = "hit", e.operation
+					info.mu.Unlock()
+				}
+				writeCached(w, r, e.body, e.contentType, e.etag, publicCC)
+				return
+			}
+		}
+		gens := [8]uint64{}
+		if cacheable {
+			gens = rc.snapshot()
+		}
+		buf := newBufferedWriter()
+		next.ServeHTTP(buf, r)
+
+		var query, failed bool
+		var types typeSet
+		var op string
+		if info != nil {
+			info.mu.Lock()
+			query, failed, types, op = info.query, info.failed, info.types, info.operation
+			info.mu.Unlock()
+		}
+		body := buf.body.Bytes()
+		h := w.Header()
+		for k, v := range buf.header {
+			if k == "Vary" {
+				h[k] = append(h[k], v...)
+			} else {
+				h[k] = v
+			}
+		}
+		h.Add("Vary", "Authorization")
+		if buf.status != http.StatusOK || !query || failed {
+			h.Set("Cache-Control", "no-store")
+			w.WriteHeader(buf.status)
+			w.Write(body)
+			return
+		}
+		etag := etagOf(body)
+		if !anonymous {
+			h.Set("Cache-Control", "private, no-store")
+		} else {
+			h.Set("Cache-Control", publicCC)
+		}
+		if cacheable && len(body) <= rc.maxBody {
+			rc.misses.Inc()
+			if info != nil {
+				info.mu.Lock()
+				info.cache = "miss"
+				info.mu.Unlock()
+			}
+			rc.entries.Add(key, &cachedResponse{
+				body: append([]byte(nil), body...), contentType: buf.header.Get("Content-Type"),
+				etag: etag, operation: op, types: types, gens: gens,
+			})
+		}
+		writeBody(w, r, body, etag)
+	})
+}
+
+func writeCached(w http.ResponseWriter, r *http.Request, body []byte, contentType, etag, cc string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", cc)
+	h.Add("Vary", "Authorization")
+	writeBody(w, r, body, etag)
+}
+
+// writeBody sends a successful response with its ETag, or 304 when the
+// client already has it.
+func writeBody(w http.ResponseWriter, r *http.Request, body []byte, etag string) {
+	w.Header().Set("ETag", etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		w.Header().Del("Content-Type")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Length", itoa(int64(len(body))))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+func etagMatches(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "*" || strings.TrimPrefix(part, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
