@@ -22,10 +22,10 @@ type reqInfo struct {
 	mu        sync.Mutex
 	id        string
 	operation string
-	query     bool         // the operation run was a query
-	failed    bool         // the response carries errors
-	types     typeSet      // content types the operation may read
-	cache     string       // "hit", "miss" or "" (not cacheable)
+	query     bool    // the operation run was a query
+	failed    bool    // the response carries errors
+	types     typeSet // content types the operation may read
+	cache     string  // "hit", "miss" or "" (not cacheable)
 	principal *db.Principal
 }
 
