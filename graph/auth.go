@@ -34,6 +34,11 @@ func withAuth(d *db.DB, next http.Handler) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, CodeInternalServerError, "internal server error")
 			return
 		}
+		if info := infoFrom(r.Context()); info != nil {
+			info.mu.Lock()
+			info.principal = p
+			info.mu.Unlock()
+		}
 		next.ServeHTTP(w, r.WithContext(db.WithPrincipal(r.Context(), p)))
 	})
 }

@@ -7,10 +7,17 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/trendql/trendql/db"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
+
+func init() {
+	// Refused operations never ran: answer them like invalid ones (422, or
+	// 400 for application/graphql-response+json).
+	errcode.RegisterErrorType(CodeComplexity, errcode.KindProtocol)
+}
 
 // noIntrospection refuses __schema and __type before execution when
 // introspection is switched off (__typename stays allowed: clients need it).
