@@ -171,7 +171,11 @@ func TestCORS(t *testing.T) {
 
 func TestMetrics_RequestsCounted(t *testing.T) {
 	e := newEnv(t)
+	sqlBefore := e.metric(t, "trendql_db_queries_total")
 	e.post(t, `query TopTen { trends(first: 10) { nodes { name } } }`, nil)
+	if e.metric(t, "trendql_db_queries_total") <= sqlBefore {
+		t.Error("trendql_db_queries_total did not move")
+	}
 	e.post(t, `query Broken { trends { nope } }`, nil)
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -181,6 +185,10 @@ func TestMetrics_RequestsCounted(t *testing.T) {
 		`trendql_graphql_requests_total{code="GRAPHQL_VALIDATION_FAILED",operation="Broken"} 1`,
 		`trendql_graphql_request_duration_seconds_count{operation="TopTen"} 1`,
 		`trendql_db_queries_total `,
+		`trendql_response_cache_misses_total 1`,
+		`go_sql_open_connections{db_name="read"}`,
+		`go_sql_open_connections{db_name="write"}`,
+		`trendql_rate_limited_total 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
