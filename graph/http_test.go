@@ -3,12 +3,16 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/trendql/trendql/db"
 	"github.com/trendql/trendql/graph"
 )
 
@@ -219,4 +223,46 @@ func TestPlaygroundRoutes(t *testing.T) {
 		t.Errorf("introspection off: %s", r.Body)
 	}
 	_ = context.Background
+}
+
+func TestAccessLog_OneLinePerRequestWithoutSecrets(t *testing.T) {
+	var buf syncBuf
+	e := newEnv(t, func(o *graph.Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	secret := token(t, e, db.RoleEditor)
+	req := jsonReq(`{"query":"mutation Make($n: String!) { createCompany(input: { name: $n }) { id } }","variables":{"n":"Very Secret Name"}}`)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("X-Request-Id", "abc-123")
+	r := e.do(t, req)
+	if r.Header.Get("X-Request-Id") != "abc-123" {
+		t.Errorf("request id not echoed: %v", r.Header)
+	}
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if strings.Contains(l, `"msg":"request"`) {
+			json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line["id"] != "abc-123" || line["op"] != "Make" || line["status"] != float64(200) || line["role"] != "editor" || line["path"] != "/graphql" {
+		t.Errorf("access log line: %v", line)
+	}
+	if strings.Contains(buf.String(), secret) || strings.Contains(buf.String(), "Very Secret Name") {
+		t.Errorf("log holds the token or variables: %s", buf.String())
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
