@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/trendql/trendql/db"
