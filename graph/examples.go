@@ -61,6 +61,21 @@ query Companies($after: String) {
 }`,
 	},
 	{
+		Name: "Create a draft (needs an editor token)",
+		Query: `# Make a token:  trendql token create --name me --role editor
+# and put it in the Headers pane below, then run.
+mutation CreateCompany($name: String!) {
+  createCompany(input: { name: $name }) {
+    id
+    slug
+    status
+    version
+  }
+}`,
+		Variables: `{"name": "Example Co"}`,
+		Headers:   `{"Authorization": "Bearer <paste an editor token here>"}`,
+	},
+	{
 		Name: "The whole article page",
 		Query: `query ArticlePage {
   article { title lastUpdated intro sections { heading body } conclusion }

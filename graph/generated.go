@@ -1784,9 +1784,13 @@ enum Status {
 
 "The content types, for ` + "`" + `search(types:)` + "`" + ` and change feeds."
 enum ContentType {
+  "Trends."
   TREND
+  "Frameworks and languages."
   FRAMEWORK
+  "Companies."
   COMPANY
+  "FAQs."
   FAQ
 }
 
@@ -1806,7 +1810,9 @@ enum TrendCategory {
 
 "Whether a ` + "`" + `Framework` + "`" + ` is a framework or a programming language."
 enum FrameworkKind {
+  "A backend framework (Django, Laravel, Spring Boot, Ruby on Rails)."
   FRAMEWORK
+  "A programming language (Go, Elixir)."
   LANGUAGE
 }
 
@@ -1818,6 +1824,7 @@ enum OrderDirection {
   DESC
 }
 
+"The entry points for reading: the article, every content type by id, slug or page, and (with a token) history and tokens."
 type Query {
   "Any content item by its global id; null when it does not exist or is not visible to you."
   node("A global id, as returned by any ` + "`" + `id` + "`" + ` field." id: ID!): Node
@@ -2236,10 +2243,15 @@ input TrendFilter {
   OR: [TrendFilter!]
   "This filter does not hold."
   NOT: TrendFilter
+  "Conditions on the trend's global id."
   id: IDFilter
+  "Conditions on the trend's slug."
   slug: StringFilter
+  "Conditions on the trend's name."
   name: StringFilter
+  "Conditions on the trend's rank."
   rank: IntFilter
+  "Conditions on the trend's category."
   category: TrendCategoryFilter
   "Only useful with a token: anonymous callers see PUBLISHED items only."
   status: StatusFilter
@@ -2257,12 +2269,19 @@ input FrameworkFilter {
   OR: [FrameworkFilter!]
   "This filter does not hold."
   NOT: FrameworkFilter
+  "Conditions on the framework's global id."
   id: IDFilter
+  "Conditions on the framework's slug."
   slug: StringFilter
+  "Conditions on the framework's name."
   name: StringFilter
+  "FRAMEWORK or LANGUAGE."
   kind: FrameworkKindFilter
+  "Conditions on the language it is written in."
   language: StringFilter
+  "Conditions on its creator."
   creator: StringFilter
+  "Conditions on its year of first release."
   firstReleased: IntFilter
   "Only useful with a token: anonymous callers see PUBLISHED items only."
   status: StatusFilter
@@ -2280,8 +2299,11 @@ input CompanyFilter {
   OR: [CompanyFilter!]
   "This filter does not hold."
   NOT: CompanyFilter
+  "Conditions on the company's global id."
   id: IDFilter
+  "Conditions on the company's slug."
   slug: StringFilter
+  "Conditions on the company's name."
   name: StringFilter
   "Only useful with a token: anonymous callers see PUBLISHED items only."
   status: StatusFilter
@@ -2299,9 +2321,13 @@ input FAQFilter {
   OR: [FAQFilter!]
   "This filter does not hold."
   NOT: FAQFilter
+  "Conditions on the FAQ's global id."
   id: IDFilter
+  "Conditions on the FAQ's slug."
   slug: StringFilter
+  "Conditions on the question's text."
   question: StringFilter
+  "Conditions on the FAQ's position."
   position: IntFilter
   "Only useful with a token: anonymous callers see PUBLISHED items only."
   status: StatusFilter
@@ -2313,56 +2339,77 @@ input FAQFilter {
 
 "What trends can be sorted by."
 enum TrendOrderField {
+  "By rank, 1 first."
   RANK
+  "By name, A→Z (case-insensitive)."
   NAME
+  "By creation time."
   CREATED_AT
+  "By last change."
   UPDATED_AT
 }
 
 "One sort key for trends."
 input TrendOrder {
+  "What to sort by."
   field: TrendOrderField!
+  "ASC (the default) or DESC."
   direction: OrderDirection = ASC
 }
 
 "What frameworks can be sorted by."
 enum FrameworkOrderField {
+  "By name, A→Z (case-insensitive)."
   NAME
   "Year of first release; items without one sort first ascending."
   FIRST_RELEASED
+  "By creation time."
   CREATED_AT
+  "By last change."
   UPDATED_AT
 }
 
 "One sort key for frameworks."
 input FrameworkOrder {
+  "What to sort by."
   field: FrameworkOrderField!
+  "ASC (the default) or DESC."
   direction: OrderDirection = ASC
 }
 
 "What companies can be sorted by."
 enum CompanyOrderField {
+  "By name, A→Z (case-insensitive)."
   NAME
+  "By creation time."
   CREATED_AT
+  "By last change."
   UPDATED_AT
 }
 
 "One sort key for companies."
 input CompanyOrder {
+  "What to sort by."
   field: CompanyOrderField!
+  "ASC (the default) or DESC."
   direction: OrderDirection = ASC
 }
 
 "What FAQs can be sorted by."
 enum FAQOrderField {
+  "By position, 1 first."
   POSITION
+  "By creation time."
   CREATED_AT
+  "By last change."
   UPDATED_AT
 }
 
 "One sort key for FAQs."
 input FAQOrder {
+  "What to sort by."
   field: FAQOrderField!
+  "ASC (the default) or DESC."
   direction: OrderDirection = ASC
 }
 
@@ -2432,13 +2479,21 @@ input AuditFilter {
 
 "What a change did."
 enum RevisionAction {
+  "The item was created."
   CREATE
+  "Fields of the item changed."
   UPDATE
+  "The item was deleted."
   DELETE
+  "The item was published."
   PUBLISH
+  "The item went back to draft."
   UNPUBLISH
+  "A relation was added."
   LINK
+  "A relation was removed."
   UNLINK
+  "An old revision was restored."
   RESTORE
 }
 
@@ -2546,12 +2601,17 @@ input CreateTrendInput {
   slug: String
   "Position in the list; must be positive and not taken."
   rank: Int!
+  "The trend's name."
   name: String!
+  "What kind of trend it is."
   category: TrendCategory!
+  "One or two sentences on what it is."
   summary: String
   "Markdown."
   body: String
+  "Bullet points, in order."
   highlights: [String!]
+  "Products the trend names."
   examples: [String!]
   "Framework ids, main one first."
   frameworks: [ID!]
@@ -2561,9 +2621,13 @@ input CreateTrendInput {
 
 "Changes to a trend: omitted fields stay as they are; lists replace the whole list."
 input UpdateTrendInput {
+  "New URL name (must be free)."
   slug: String @goField(omittable: true)
+  "New rank (must be free)."
   rank: Int @goField(omittable: true)
+  "New name."
   name: String @goField(omittable: true)
+  "New category."
   category: TrendCategory @goField(omittable: true)
   "null clears it."
   summary: String @goField(omittable: true)
@@ -2583,13 +2647,21 @@ input UpdateTrendInput {
 input CreateFrameworkInput {
   "URL name; derived from ` + "`" + `name` + "`" + ` when omitted."
   slug: String
+  "The framework's name."
   name: String!
+  "FRAMEWORK or LANGUAGE."
   kind: FrameworkKind!
+  "The language it is written in (or, for a language, its own name)."
   language: String
+  "Who created it."
   creator: String
+  "Year of first release."
   firstReleased: Int
+  "Architectural pattern, e.g. MVC."
   architecture: String
+  "What it is, in a sentence or two."
   summary: String
+  "Key features, in order."
   features: [String!]
   "Ids of the companies that use it, in order."
   companies: [ID!]
@@ -2597,14 +2669,23 @@ input CreateFrameworkInput {
 
 "Changes to a framework: omitted fields stay as they are; null clears an optional field."
 input UpdateFrameworkInput {
+  "New URL name (must be free)."
   slug: String @goField(omittable: true)
+  "New name."
   name: String @goField(omittable: true)
+  "FRAMEWORK or LANGUAGE."
   kind: FrameworkKind @goField(omittable: true)
+  "null clears it."
   language: String @goField(omittable: true)
+  "null clears it."
   creator: String @goField(omittable: true)
+  "Year of first release; null clears it."
   firstReleased: Int @goField(omittable: true)
+  "null clears it."
   architecture: String @goField(omittable: true)
+  "null clears it."
   summary: String @goField(omittable: true)
+  "Key features; null clears the list."
   features: [String!] @goField(omittable: true)
   "Company ids; null clears the list."
   companies: [ID!] @goField(omittable: true)
@@ -2614,12 +2695,15 @@ input UpdateFrameworkInput {
 input CreateCompanyInput {
   "URL name; derived from ` + "`" + `name` + "`" + ` when omitted."
   slug: String
+  "The company's name."
   name: String!
 }
 
 "Changes to a company: omitted fields stay as they are."
 input UpdateCompanyInput {
+  "New URL name (must be free)."
   slug: String @goField(omittable: true)
+  "New name."
   name: String @goField(omittable: true)
 }
 
@@ -2629,6 +2713,7 @@ input CreateFAQInput {
   slug: String
   "Position in the list; must be positive and not taken."
   position: Int!
+  "The question."
   question: String!
   "Markdown."
   answer: String
@@ -2642,12 +2727,19 @@ input CreateFAQInput {
 
 "Changes to a FAQ: omitted fields stay as they are; lists replace the whole list."
 input UpdateFAQInput {
+  "New URL name (must be free)."
   slug: String @goField(omittable: true)
+  "New position (must be free)."
   position: Int @goField(omittable: true)
+  "New question text."
   question: String @goField(omittable: true)
+  "New answer (Markdown); null clears it."
   answer: String @goField(omittable: true)
+  "New list items; null clears the list."
   items: [String!] @goField(omittable: true)
+  "Framework ids, in order; null clears the list."
   frameworks: [ID!] @goField(omittable: true)
+  "Trend ids, in order; null clears the list."
   trends: [ID!] @goField(omittable: true)
 }
 
@@ -2659,30 +2751,30 @@ Editor role required unless noted.
 """
 type Mutation {
   "Create a DRAFT trend."
-  createTrend(input: CreateTrendInput!): Trend! @hasRole(role: EDITOR)
+  createTrend("The fields to set." input: CreateTrendInput!): Trend! @hasRole(role: EDITOR)
   "Change a trend's given fields."
-  updateTrend("The trend's id." id: ID!, input: UpdateTrendInput!, "Fail with CONFLICT unless the trend is at this version." ifVersion: Int): Trend! @hasRole(role: EDITOR)
+  updateTrend("The trend's id." id: ID!, "The fields to set." input: UpdateTrendInput!, "Fail with CONFLICT unless the trend is at this version." ifVersion: Int): Trend! @hasRole(role: EDITOR)
   "Delete a trend and its links."
   deleteTrend("The trend's id." id: ID!, "Fail with CONFLICT unless the trend is at this version." ifVersion: Int): DeletePayload! @hasRole(role: EDITOR)
 
   "Create a DRAFT framework or language."
-  createFramework(input: CreateFrameworkInput!): Framework! @hasRole(role: EDITOR)
+  createFramework("The fields to set." input: CreateFrameworkInput!): Framework! @hasRole(role: EDITOR)
   "Change a framework's given fields."
-  updateFramework("The framework's id." id: ID!, input: UpdateFrameworkInput!, "Fail with CONFLICT unless at this version." ifVersion: Int): Framework! @hasRole(role: EDITOR)
+  updateFramework("The framework's id." id: ID!, "The fields to set." input: UpdateFrameworkInput!, "Fail with CONFLICT unless at this version." ifVersion: Int): Framework! @hasRole(role: EDITOR)
   "Delete a framework and its links."
   deleteFramework("The framework's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): DeletePayload! @hasRole(role: EDITOR)
 
   "Create a DRAFT company."
-  createCompany(input: CreateCompanyInput!): Company! @hasRole(role: EDITOR)
+  createCompany("The fields to set." input: CreateCompanyInput!): Company! @hasRole(role: EDITOR)
   "Change a company's given fields."
-  updateCompany("The company's id." id: ID!, input: UpdateCompanyInput!, "Fail with CONFLICT unless at this version." ifVersion: Int): Company! @hasRole(role: EDITOR)
+  updateCompany("The company's id." id: ID!, "The fields to set." input: UpdateCompanyInput!, "Fail with CONFLICT unless at this version." ifVersion: Int): Company! @hasRole(role: EDITOR)
   "Delete a company and its links."
   deleteCompany("The company's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): DeletePayload! @hasRole(role: EDITOR)
 
   "Create a DRAFT FAQ."
-  createFAQ(input: CreateFAQInput!): FAQ! @hasRole(role: EDITOR)
+  createFAQ("The fields to set." input: CreateFAQInput!): FAQ! @hasRole(role: EDITOR)
   "Change a FAQ's given fields."
-  updateFAQ("The FAQ's id." id: ID!, input: UpdateFAQInput!, "Fail with CONFLICT unless at this version." ifVersion: Int): FAQ! @hasRole(role: EDITOR)
+  updateFAQ("The FAQ's id." id: ID!, "The fields to set." input: UpdateFAQInput!, "Fail with CONFLICT unless at this version." ifVersion: Int): FAQ! @hasRole(role: EDITOR)
   "Delete a FAQ and its links."
   deleteFAQ("The FAQ's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): DeletePayload! @hasRole(role: EDITOR)
 
@@ -2692,25 +2784,25 @@ type Mutation {
   unpublish("The item's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
 
   "Record that a company uses a framework (appended to the framework's list)."
-  linkFrameworkCompany(frameworkId: ID!, companyId: ID!): Framework! @hasRole(role: EDITOR)
+  linkFrameworkCompany("The framework's id." frameworkId: ID!, "The company's id." companyId: ID!): Framework! @hasRole(role: EDITOR)
   "Remove that link."
-  unlinkFrameworkCompany(frameworkId: ID!, companyId: ID!): Framework! @hasRole(role: EDITOR)
+  unlinkFrameworkCompany("The framework's id." frameworkId: ID!, "The company's id." companyId: ID!): Framework! @hasRole(role: EDITOR)
   "Link a company to a trend."
-  linkTrendCompany(trendId: ID!, companyId: ID!): Trend! @hasRole(role: EDITOR)
+  linkTrendCompany("The trend's id." trendId: ID!, "The company's id." companyId: ID!): Trend! @hasRole(role: EDITOR)
   "Remove that link."
-  unlinkTrendCompany(trendId: ID!, companyId: ID!): Trend! @hasRole(role: EDITOR)
+  unlinkTrendCompany("The trend's id." trendId: ID!, "The company's id." companyId: ID!): Trend! @hasRole(role: EDITOR)
   "Link a framework to a trend (the first linked is the trend's ` + "`" + `framework` + "`" + `)."
-  linkTrendFramework(trendId: ID!, frameworkId: ID!): Trend! @hasRole(role: EDITOR)
+  linkTrendFramework("The trend's id." trendId: ID!, "The framework's id." frameworkId: ID!): Trend! @hasRole(role: EDITOR)
   "Remove that link."
-  unlinkTrendFramework(trendId: ID!, frameworkId: ID!): Trend! @hasRole(role: EDITOR)
+  unlinkTrendFramework("The trend's id." trendId: ID!, "The framework's id." frameworkId: ID!): Trend! @hasRole(role: EDITOR)
   "Name a framework in a FAQ's list answer."
-  linkFAQFramework(faqId: ID!, frameworkId: ID!): FAQ! @hasRole(role: EDITOR)
+  linkFAQFramework("The FAQ's id." faqId: ID!, "The framework's id." frameworkId: ID!): FAQ! @hasRole(role: EDITOR)
   "Remove that link."
-  unlinkFAQFramework(faqId: ID!, frameworkId: ID!): FAQ! @hasRole(role: EDITOR)
+  unlinkFAQFramework("The FAQ's id." faqId: ID!, "The framework's id." frameworkId: ID!): FAQ! @hasRole(role: EDITOR)
   "Name a trend in a FAQ's list answer."
-  linkFAQTrend(faqId: ID!, trendId: ID!): FAQ! @hasRole(role: EDITOR)
+  linkFAQTrend("The FAQ's id." faqId: ID!, "The trend's id." trendId: ID!): FAQ! @hasRole(role: EDITOR)
   "Remove that link."
-  unlinkFAQTrend(faqId: ID!, trendId: ID!): FAQ! @hasRole(role: EDITOR)
+  unlinkFAQTrend("The FAQ's id." faqId: ID!, "The trend's id." trendId: ID!): FAQ! @hasRole(role: EDITOR)
 
   """
   Bring an item back to how it was after a revision, as a new version (its
@@ -2720,9 +2812,9 @@ type Mutation {
   restoreRevision("A revision id from ` + "`" + `revisions` + "`" + ` or ` + "`" + `auditLog` + "`" + `." revisionId: ID!, "Fail with CONFLICT unless the item is at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
 
   "Make an API token. Admin only."
-  createToken(name: String!, role: Role!, "Seconds until it expires; omit for never." expiresIn: Int): CreatedToken! @hasRole(role: ADMIN)
+  createToken("What the token is for." name: String!, "What the token may do." role: Role!, "Seconds until it expires; omit for never." expiresIn: Int): CreatedToken! @hasRole(role: ADMIN)
   "Revoke a token at once. Admin only."
-  revokeToken(id: ID!): Token! @hasRole(role: ADMIN)
+  revokeToken("The token's id." id: ID!): Token! @hasRole(role: ADMIN)
 }
 `, BuiltIn: false},
 }

@@ -30,7 +30,8 @@ type AuditFilter struct {
 type CreateCompanyInput struct {
 	// URL name; derived from `name` when omitted.
 	Slug *string `json:"slug,omitempty"`
-	Name string  `json:"name"`
+	// The company's name.
+	Name string `json:"name"`
 }
 
 // A new FAQ; it starts as a DRAFT.
@@ -38,7 +39,8 @@ type CreateFAQInput struct {
 	// URL name; derived from the question when omitted.
 	Slug *string `json:"slug,omitempty"`
 	// Position in the list; must be positive and not taken.
-	Position int    `json:"position"`
+	Position int `json:"position"`
+	// The question.
 	Question string `json:"question"`
 	// Markdown.
 	Answer *string `json:"answer,omitempty"`
@@ -53,15 +55,23 @@ type CreateFAQInput struct {
 // A new framework or language; it starts as a DRAFT.
 type CreateFrameworkInput struct {
 	// URL name; derived from `name` when omitted.
-	Slug          *string          `json:"slug,omitempty"`
-	Name          string           `json:"name"`
-	Kind          db.FrameworkKind `json:"kind"`
-	Language      *string          `json:"language,omitempty"`
-	Creator       *string          `json:"creator,omitempty"`
-	FirstReleased *int             `json:"firstReleased,omitempty"`
-	Architecture  *string          `json:"architecture,omitempty"`
-	Summary       *string          `json:"summary,omitempty"`
-	Features      []string         `json:"features,omitempty"`
+	Slug *string `json:"slug,omitempty"`
+	// The framework's name.
+	Name string `json:"name"`
+	// FRAMEWORK or LANGUAGE.
+	Kind db.FrameworkKind `json:"kind"`
+	// The language it is written in (or, for a language, its own name).
+	Language *string `json:"language,omitempty"`
+	// Who created it.
+	Creator *string `json:"creator,omitempty"`
+	// Year of first release.
+	FirstReleased *int `json:"firstReleased,omitempty"`
+	// Architectural pattern, e.g. MVC.
+	Architecture *string `json:"architecture,omitempty"`
+	// What it is, in a sentence or two.
+	Summary *string `json:"summary,omitempty"`
+	// Key features, in order.
+	Features []string `json:"features,omitempty"`
 	// Ids of the companies that use it, in order.
 	Companies []string `json:"companies,omitempty"`
 }
@@ -71,14 +81,19 @@ type CreateTrendInput struct {
 	// URL name; derived from `name` when omitted.
 	Slug *string `json:"slug,omitempty"`
 	// Position in the list; must be positive and not taken.
-	Rank     int         `json:"rank"`
-	Name     string      `json:"name"`
+	Rank int `json:"rank"`
+	// The trend's name.
+	Name string `json:"name"`
+	// What kind of trend it is.
 	Category db.Category `json:"category"`
-	Summary  *string     `json:"summary,omitempty"`
+	// One or two sentences on what it is.
+	Summary *string `json:"summary,omitempty"`
 	// Markdown.
-	Body       *string  `json:"body,omitempty"`
+	Body *string `json:"body,omitempty"`
+	// Bullet points, in order.
 	Highlights []string `json:"highlights,omitempty"`
-	Examples   []string `json:"examples,omitempty"`
+	// Products the trend names.
+	Examples []string `json:"examples,omitempty"`
 	// Framework ids, main one first.
 	Frameworks []string `json:"frameworks,omitempty"`
 	// Company ids, in order.
@@ -108,46 +123,69 @@ type DeletePayload struct {
 type Mutation struct {
 }
 
+// The entry points for reading: the article, every content type by id, slug or page, and (with a token) history and tokens.
 type Query struct {
 }
 
 // Changes to a company: omitted fields stay as they are.
 type UpdateCompanyInput struct {
+	// New URL name (must be free).
 	Slug graphql.Omittable[*string] `json:"slug,omitempty"`
+	// New name.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
 }
 
 // Changes to a FAQ: omitted fields stay as they are; lists replace the whole list.
 type UpdateFAQInput struct {
-	Slug       graphql.Omittable[*string]  `json:"slug,omitempty"`
-	Position   graphql.Omittable[*int]     `json:"position,omitempty"`
-	Question   graphql.Omittable[*string]  `json:"question,omitempty"`
-	Answer     graphql.Omittable[*string]  `json:"answer,omitempty"`
-	Items      graphql.Omittable[[]string] `json:"items,omitempty"`
+	// New URL name (must be free).
+	Slug graphql.Omittable[*string] `json:"slug,omitempty"`
+	// New position (must be free).
+	Position graphql.Omittable[*int] `json:"position,omitempty"`
+	// New question text.
+	Question graphql.Omittable[*string] `json:"question,omitempty"`
+	// New answer (Markdown); null clears it.
+	Answer graphql.Omittable[*string] `json:"answer,omitempty"`
+	// New list items; null clears the list.
+	Items graphql.Omittable[[]string] `json:"items,omitempty"`
+	// Framework ids, in order; null clears the list.
 	Frameworks graphql.Omittable[[]string] `json:"frameworks,omitempty"`
-	Trends     graphql.Omittable[[]string] `json:"trends,omitempty"`
+	// Trend ids, in order; null clears the list.
+	Trends graphql.Omittable[[]string] `json:"trends,omitempty"`
 }
 
 // Changes to a framework: omitted fields stay as they are; null clears an optional field.
 type UpdateFrameworkInput struct {
-	Slug          graphql.Omittable[*string]           `json:"slug,omitempty"`
-	Name          graphql.Omittable[*string]           `json:"name,omitempty"`
-	Kind          graphql.Omittable[*db.FrameworkKind] `json:"kind,omitempty"`
-	Language      graphql.Omittable[*string]           `json:"language,omitempty"`
-	Creator       graphql.Omittable[*string]           `json:"creator,omitempty"`
-	FirstReleased graphql.Omittable[*int]              `json:"firstReleased,omitempty"`
-	Architecture  graphql.Omittable[*string]           `json:"architecture,omitempty"`
-	Summary       graphql.Omittable[*string]           `json:"summary,omitempty"`
-	Features      graphql.Omittable[[]string]          `json:"features,omitempty"`
+	// New URL name (must be free).
+	Slug graphql.Omittable[*string] `json:"slug,omitempty"`
+	// New name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// FRAMEWORK or LANGUAGE.
+	Kind graphql.Omittable[*db.FrameworkKind] `json:"kind,omitempty"`
+	// null clears it.
+	Language graphql.Omittable[*string] `json:"language,omitempty"`
+	// null clears it.
+	Creator graphql.Omittable[*string] `json:"creator,omitempty"`
+	// Year of first release; null clears it.
+	FirstReleased graphql.Omittable[*int] `json:"firstReleased,omitempty"`
+	// null clears it.
+	Architecture graphql.Omittable[*string] `json:"architecture,omitempty"`
+	// null clears it.
+	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
+	// Key features; null clears the list.
+	Features graphql.Omittable[[]string] `json:"features,omitempty"`
 	// Company ids; null clears the list.
 	Companies graphql.Omittable[[]string] `json:"companies,omitempty"`
 }
 
 // Changes to a trend: omitted fields stay as they are; lists replace the whole list.
 type UpdateTrendInput struct {
-	Slug     graphql.Omittable[*string]      `json:"slug,omitempty"`
-	Rank     graphql.Omittable[*int]         `json:"rank,omitempty"`
-	Name     graphql.Omittable[*string]      `json:"name,omitempty"`
+	// New URL name (must be free).
+	Slug graphql.Omittable[*string] `json:"slug,omitempty"`
+	// New rank (must be free).
+	Rank graphql.Omittable[*int] `json:"rank,omitempty"`
+	// New name.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// New category.
 	Category graphql.Omittable[*db.Category] `json:"category,omitempty"`
 	// null clears it.
 	Summary graphql.Omittable[*string] `json:"summary,omitempty"`
@@ -175,10 +213,14 @@ type Viewer struct {
 type ContentType string
 
 const (
-	ContentTypeTrend     ContentType = "TREND"
+	// Trends.
+	ContentTypeTrend ContentType = "TREND"
+	// Frameworks and languages.
 	ContentTypeFramework ContentType = "FRAMEWORK"
-	ContentTypeCompany   ContentType = "COMPANY"
-	ContentTypeFaq       ContentType = "FAQ"
+	// Companies.
+	ContentTypeCompany ContentType = "COMPANY"
+	// FAQs.
+	ContentTypeFaq ContentType = "FAQ"
 )
 
 var AllContentType = []ContentType{
@@ -235,14 +277,22 @@ func (e ContentType) MarshalJSON() ([]byte, error) {
 type RevisionAction string
 
 const (
-	RevisionActionCreate    RevisionAction = "CREATE"
-	RevisionActionUpdate    RevisionAction = "UPDATE"
-	RevisionActionDelete    RevisionAction = "DELETE"
-	RevisionActionPublish   RevisionAction = "PUBLISH"
+	// The item was created.
+	RevisionActionCreate RevisionAction = "CREATE"
+	// Fields of the item changed.
+	RevisionActionUpdate RevisionAction = "UPDATE"
+	// The item was deleted.
+	RevisionActionDelete RevisionAction = "DELETE"
+	// The item was published.
+	RevisionActionPublish RevisionAction = "PUBLISH"
+	// The item went back to draft.
 	RevisionActionUnpublish RevisionAction = "UNPUBLISH"
-	RevisionActionLink      RevisionAction = "LINK"
-	RevisionActionUnlink    RevisionAction = "UNLINK"
-	RevisionActionRestore   RevisionAction = "RESTORE"
+	// A relation was added.
+	RevisionActionLink RevisionAction = "LINK"
+	// A relation was removed.
+	RevisionActionUnlink RevisionAction = "UNLINK"
+	// An old revision was restored.
+	RevisionActionRestore RevisionAction = "RESTORE"
 )
 
 var AllRevisionAction = []RevisionAction{
