@@ -10,20 +10,20 @@ import (
 )
 
 // loaderWait is how long a loader collects keys before it runs its one
-// statement. gqlgen resolves list items concurrently, so within this window
-// every item of a page asks for its relation and they share one query.
+// statement, for keys that arrive without siblings (lookups by id).
 const loaderWait = time.Millisecond
 
 // Loaders are the per-request dataloaders: every relation field and every
 // lookup by id goes through one, so a nested query costs one statement per
 // relation per level, whatever the page size.
 //
-// A loader batches the keys that arrive within its wait window, which
-// under load or the race detector may miss a slow sibling and split a
-// batch. So items also know their siblings (the other items of the page or
-// relation they were loaded with), and the first item to ask for a relation
-// enqueues the keys of all its siblings at once: later siblings find their
-// result already on its way.
+// A plain loader batches the keys that arrive within its wait window: that
+// costs the window's latency at every level, and under load a slow sibling
+// misses the window and splits the batch. So items also know their
+// siblings (the other items of the page or relation they were loaded
+// with): the first item to ask for a relation fetches it for all its
+// siblings in one statement and primes the loader, and the others find
+// their result there. Batching is then deterministic and waits for nothing.
 type Loaders struct {
 	siblings *siblings
 
@@ -32,16 +32,16 @@ type Loaders struct {
 	Company   *dataloadgen.Loader[int64, *db.Company]
 	FAQ       *dataloadgen.Loader[int64, *db.FAQ]
 
-	CompaniesOfFramework *dataloadgen.Loader[int64, []*db.Company]
-	TrendsOfFramework    *dataloadgen.Loader[int64, []*db.Trend]
-	FAQsOfFramework      *dataloadgen.Loader[int64, []*db.FAQ]
-	FrameworksOfCompany  *dataloadgen.Loader[int64, []*db.Framework]
-	TrendsOfCompany      *dataloadgen.Loader[int64, []*db.Trend]
-	CompaniesOfTrend     *dataloadgen.Loader[int64, []*db.Company]
-	FrameworksOfTrend    *dataloadgen.Loader[int64, []*db.Framework]
-	FAQsOfTrend          *dataloadgen.Loader[int64, []*db.FAQ]
-	FrameworksOfFAQ      *dataloadgen.Loader[int64, []*db.Framework]
-	TrendsOfFAQ          *dataloadgen.Loader[int64, []*db.Trend]
+	CompaniesOfFramework *relLoader[*db.Company]
+	TrendsOfFramework    *relLoader[*db.Trend]
+	FAQsOfFramework      *relLoader[*db.FAQ]
+	FrameworksOfCompany  *relLoader[*db.Framework]
+	TrendsOfCompany      *relLoader[*db.Trend]
+	CompaniesOfTrend     *relLoader[*db.Company]
+	FrameworksOfTrend    *relLoader[*db.Framework]
+	FAQsOfTrend          *relLoader[*db.FAQ]
+	FrameworksOfFAQ      *relLoader[*db.Framework]
+	TrendsOfFAQ          *relLoader[*db.Trend]
 }
 
 // NewLoaders returns fresh loaders over d. Loaders cache for their
@@ -56,24 +56,31 @@ func NewLoaders(d *db.DB) *Loaders {
 		Company:   dataloadgen.NewMappedLoader(d.CompaniesByIDs, opts...),
 		FAQ:       dataloadgen.NewMappedLoader(d.FAQsByIDs, opts...),
 
-		CompaniesOfFramework: listLoader(sib, d.CompaniesOfFrameworks, opts),
-		TrendsOfFramework:    listLoader(sib, d.TrendsOfFrameworks, opts),
-		FAQsOfFramework:      listLoader(sib, d.FAQsOfFrameworks, opts),
-		FrameworksOfCompany:  listLoader(sib, d.FrameworksOfCompanies, opts),
-		TrendsOfCompany:      listLoader(sib, d.TrendsOfCompanies, opts),
-		CompaniesOfTrend:     listLoader(sib, d.CompaniesOfTrends, opts),
-		FrameworksOfTrend:    listLoader(sib, d.FrameworksOfTrends, opts),
-		FAQsOfTrend:          listLoader(sib, d.FAQsOfTrends, opts),
-		FrameworksOfFAQ:      listLoader(sib, d.FrameworksOfFAQs, opts),
-		TrendsOfFAQ:          listLoader(sib, d.TrendsOfFAQs, opts),
+		CompaniesOfFramework: newRelLoader(sib, d.CompaniesOfFrameworks, opts),
+		TrendsOfFramework:    newRelLoader(sib, d.TrendsOfFrameworks, opts),
+		FAQsOfFramework:      newRelLoader(sib, d.FAQsOfFrameworks, opts),
+		FrameworksOfCompany:  newRelLoader(sib, d.FrameworksOfCompanies, opts),
+		TrendsOfCompany:      newRelLoader(sib, d.TrendsOfCompanies, opts),
+		CompaniesOfTrend:     newRelLoader(sib, d.CompaniesOfTrends, opts),
+		FrameworksOfTrend:    newRelLoader(sib, d.FrameworksOfTrends, opts),
+		FAQsOfTrend:          newRelLoader(sib, d.FAQsOfTrends, opts),
+		FrameworksOfFAQ:      newRelLoader(sib, d.FrameworksOfFAQs, opts),
+		TrendsOfFAQ:          newRelLoader(sib, d.TrendsOfFAQs, opts),
 	}
 }
 
-// listLoader wraps a one-to-many fetch so that keys with no related rows
+// relLoader is the dataloader of one relation, with the fetch behind it so
+// that a whole set of siblings can be fetched and primed at once.
+type relLoader[V db.Node] struct {
+	*dataloadgen.Loader[int64, []V]
+	fetch func(context.Context, []int64) (map[int64][]V, error)
+}
+
+// newRelLoader wraps a one-to-many fetch so that keys with no related rows
 // get an empty list rather than dataloadgen's ErrNotFound, and so that all
 // rows one fetch returns become siblings.
-func listLoader[V db.Node](sib *siblings, fetch func(context.Context, []int64) (map[int64][]V, error), opts []dataloadgen.Option) *dataloadgen.Loader[int64, []V] {
-	return dataloadgen.NewMappedLoader(func(ctx context.Context, keys []int64) (map[int64][]V, error) {
+func newRelLoader[V db.Node](sib *siblings, fetch func(context.Context, []int64) (map[int64][]V, error), opts []dataloadgen.Option) *relLoader[V] {
+	wrapped := func(ctx context.Context, keys []int64) (map[int64][]V, error) {
 		m, err := fetch(ctx, keys)
 		if err != nil {
 			return nil, err
@@ -87,7 +94,8 @@ func listLoader[V db.Node](sib *siblings, fetch func(context.Context, []int64) (
 		}
 		sib.add(all)
 		return m, nil
-	}, opts...)
+	}
+	return &relLoader[V]{Loader: dataloadgen.NewMappedLoader(wrapped, opts...), fetch: wrapped}
 }
 
 // siblings records, per request, which items were loaded together.
@@ -96,12 +104,12 @@ type siblings struct {
 	m  map[db.Node]*batch
 }
 
-// batch is a set of items loaded together, and the loaders that have
-// already been asked for all of them.
+// batch is a set of items loaded together, and the relations already
+// fetched for all of them.
 type batch struct {
-	ids  []int64
-	mu   sync.Mutex
-	sent map[any]bool
+	ids     []int64
+	mu      sync.Mutex
+	fetched map[any]*sync.Once
 }
 
 // add makes items siblings of each other.
@@ -109,7 +117,7 @@ func add[V db.Node](s *siblings, items []V) {
 	if len(items) < 2 {
 		return
 	}
-	b := &batch{ids: make([]int64, 0, len(items)), sent: map[any]bool{}}
+	b := &batch{ids: make([]int64, 0, len(items)), fetched: map[any]*sync.Once{}}
 	seen := make(map[int64]bool, len(items))
 	for _, it := range items {
 		if id := rowID(it); !seen[id] {
@@ -154,20 +162,31 @@ func rowID(n db.Node) int64 {
 	return 0
 }
 
-// loadRelation loads one item's relation through l, first enqueuing the
-// item's siblings (once per loader) so the whole set shares one statement.
-func loadRelation[V any](ctx context.Context, l *dataloadgen.Loader[int64, V], item db.Node) (V, error) {
+// loadRelation loads one item's relation. For an item with siblings, the
+// first call fetches the relation for all of them in one statement and
+// primes the loader; the item's own load then finds its result there.
+func loadRelation[V db.Node](ctx context.Context, l *relLoader[V], item db.Node) ([]V, error) {
 	ls := loadersFrom(ctx)
 	ls.siblings.mu.Lock()
 	b := ls.siblings.m[item]
 	ls.siblings.mu.Unlock()
 	if b != nil {
 		b.mu.Lock()
-		if !b.sent[l] {
-			b.sent[l] = true
-			l.LoadAllThunk(ctx, b.ids)
+		once := b.fetched[l]
+		if once == nil {
+			once = &sync.Once{}
+			b.fetched[l] = once
 		}
 		b.mu.Unlock()
+		once.Do(func() {
+			m, err := l.fetch(ctx, b.ids)
+			if err != nil {
+				return // the item's own load below fetches again and reports it
+			}
+			for k, v := range m {
+				l.Prime(k, v)
+			}
+		})
 	}
 	return l.Load(ctx, rowID(item))
 }
