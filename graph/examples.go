@@ -61,6 +61,29 @@ query Companies($after: String) {
 }`,
 	},
 	{
+		Name: "Search",
+		Query: `# Ranked full-text search over every type. The last word matches as a
+# prefix while typed; snippets mark matched words with <mark> (HTML-escaped).
+query Search($q: String!, $after: String) {
+  search(query: $q, first: 5, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      score
+      snippet
+      node {
+        __typename
+        ... on Trend { name slug }
+        ... on Framework { name slug }
+        ... on Company { name slug }
+        ... on FAQ { question slug }
+      }
+    }
+  }
+}`,
+		Variables: `{"q": "garbage coll", "after": null}`,
+	},
+	{
 		Name: "The whole article page",
 		Query: `query ArticlePage {
   article { title lastUpdated intro sections { heading body } conclusion }

@@ -118,6 +118,15 @@ func (r *queryResolver) Faqs(ctx context.Context, first *int, after *string, las
 	return &model.FAQConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountFAQs(ctx, filter) }}, nil
 }
 
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query string, types []db.TypeName, first *int, after *string) (*model.SearchConnection, error) {
+	page, err := r.DB.Search(ctx, query, types, db.PageArgs{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SearchConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountSearch(ctx, query, types) }}, nil
+}
+
 // Framework is the resolver for the framework field.
 func (r *trendResolver) Framework(ctx context.Context, obj *db.Trend) (*db.Framework, error) {
 	fws, err := loadersFrom(ctx).FrameworksOfTrend.Load(ctx, obj.RowID)
@@ -157,8 +166,10 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Trend returns TrendResolver implementation.
 func (r *Resolver) Trend() TrendResolver { return &trendResolver{r} }
 
-type companyResolver struct{ *Resolver }
-type fAQResolver struct{ *Resolver }
-type frameworkResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type trendResolver struct{ *Resolver }
+type (
+	companyResolver   struct{ *Resolver }
+	fAQResolver       struct{ *Resolver }
+	frameworkResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+	trendResolver     struct{ *Resolver }
+)
