@@ -22,6 +22,9 @@ const (
 	MaxSearchQueryWords = 16
 )
 
+// minPrefixLen is the shortest last word that also matches as a prefix.
+const minPrefixLen = 2
+
 // The snippet's highlight tags. Everything else in a snippet is
 // HTML-escaped text.
 const (
@@ -53,8 +56,9 @@ type SearchHit struct {
 // parentheses, operators and emoji included, only separates words), and an
 // item matches when it contains every word, ignoring case and diacritics,
 // with English stemming ("frameworks" finds "framework"). The last word
-// also matches as a prefix, for search-as-you-type, unless the query ends
-// with a separator such as a space.
+// also matches as a prefix, for search-as-you-type, when it has two
+// characters or more and the query does not end with a separator such as
+// a space.
 //
 // types limits the search to those content types; nil means every type and
 // an empty list matches nothing. Hits come best first, ties broken by the
@@ -242,9 +246,11 @@ func parseSearchQuery(s string) (searchQuery, error) {
 	case len(sq.words) > MaxSearchQueryWords:
 		return sq, Invalid("query", "query has more than %d words (%d)", MaxSearchQueryWords, len(sq.words))
 	}
-	// A query that ends inside a word is still being typed.
+	// A query that ends inside a word is still being typed. A one-letter
+	// prefix would match most of the index for little meaning (and is
+	// slow: the index keeps prefixes of two and three letters only).
 	last, _ := utf8.DecodeLastRuneInString(s)
-	sq.prefix = isWordRune(last)
+	sq.prefix = isWordRune(last) && utf8.RuneCountInString(sq.words[len(sq.words)-1]) >= minPrefixLen
 	return sq, nil
 }
 

@@ -221,7 +221,7 @@ func TestParseSearchQuery(t *testing.T) {
 		{"-go +rust ^start", `"go" AND "rust" AND ("start" OR "start"*)`},
 		{"c++ node.js", `"c" AND "node" AND ("js" OR "js"*)`},
 		{"'); DROP TABLE trends; --", `"drop" AND "table" AND "trends"`},
-		{"x\x00y", `"x" AND ("y" OR "y"*)`},
+		{"x\x00y", `"x" AND "y"`},
 		{"Café", `("café" OR "café"*)`},
 		{"Cafe\u0301", `("café" OR "café"*)`}, // NFC
 		{"ÉCOLE", `("école" OR "école"*)`},
@@ -229,6 +229,9 @@ func TestParseSearchQuery(t *testing.T) {
 		{"go🚀rust", `"go" AND ("rust" OR "rust"*)`},
 		{"\xff\xfego", `("go" OR "go"*)`}, // invalid UTF-8 separates
 		{"x²", `("x²" OR "x²"*)`},
+		{"go b", `"go" AND "b"`}, // one letter: no prefix
+		{"é", `"é"`},
+		{"東", `"東"`},
 	} {
 		sq, err := parseSearchQuery(tc.in)
 		if err != nil {

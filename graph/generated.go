@@ -1285,8 +1285,9 @@ type Query {
   An item matches when it contains every word of ` + "`" + `query` + "`" + `, ignoring case and
   accents, with English stemming (` + "`" + `frameworks` + "`" + ` finds "framework"). The last
   word also matches as a prefix while it is being typed (` + "`" + `serverles` + "`" + ` finds
-  "Serverless"), unless the query ends with a space. Each hit has a
-  highlighted ` + "`" + `snippet` + "`" + `. Page with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` (default 20, at most 100).
+  "Serverless"), once it has two characters and unless the query ends with
+  a space. Each hit has a highlighted ` + "`" + `snippet` + "`" + `. Page with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `
+  (default 20, at most 100).
   """
   search(
     """
