@@ -125,8 +125,9 @@ func BenchmarkSearch(b *testing.B) {
 		{name: "TotalCount", query: "performance ", count: true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			if n, err := d.CountSearch(ctx, bc.query, bc.types); err != nil || n == 0 {
-				b.Fatalf("%q: %d hits, %v", bc.query, n, err)
+			hits, err := d.CountSearch(ctx, bc.query, bc.types)
+			if err != nil || hits == 0 {
+				b.Fatalf("%q: %d hits, %v", bc.query, hits, err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -140,6 +141,8 @@ func BenchmarkSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// How many items the query matches: the ranking's work.
+			b.ReportMetric(float64(hits), "hits")
 		})
 	}
 }
