@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,6 +157,37 @@ func TestSearchIndex_FollowsPlainSQLWrites(t *testing.T) {
 		t.Errorf("a rolled-back rename is searchable")
 	}
 	checkIndex(t, d)
+}
+
+func TestSearchIndex_CompactedAfterABulkImport(t *testing.T) {
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	c := &Content{Format: ContentFormat}
+	for i := range 300 {
+		c.Companies = append(c.Companies, CompanyDoc{Slug: fmt.Sprintf("bulk-%d", i), Name: fmt.Sprintf("Bulk Widgets %d", i)})
+	}
+	if _, err := d.Import(context.Background(), c, false); err != nil {
+		t.Fatal(err)
+	}
+	checkIndex(t, d)
+	if n := searchCount(t, d, "widgets"); n != 300 {
+		t.Errorf("widgets finds %d, want 300", n)
+	}
+	// 351 items now: a write that changed a quarter of them or more merges
+	// the index (begin, count, optimize); a smaller one does not.
+	for changed, want := range map[int]int64{0: 1, 1: 2, 87: 2, 88: 3, 300: 3} {
+		before := d.QueryCount()
+		tx, err := d.BeginTx(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.compactSearchAfter(changed); err != nil {
+			t.Fatal(err)
+		}
+		tx.Rollback()
+		if n := d.QueryCount() - before; n != want {
+			t.Errorf("compactSearchAfter(%d) ran %d statements, want %d", changed, n, want)
+		}
+	}
 }
 
 func TestSearchIndex_BackfilledWhenAnOldDatabaseMigrates(t *testing.T) {
