@@ -17,6 +17,15 @@ func newImportResult() *ImportResult {
 	return &ImportResult{Created: map[TypeName]int{}, Updated: map[TypeName]int{}, Unchanged: map[TypeName]int{}}
 }
 
+// changed is how many items the import created or updated.
+func (r *ImportResult) changed() int {
+	n := 0
+	for _, t := range Types {
+		n += r.Created[t] + r.Updated[t]
+	}
+	return n
+}
+
 // Import upserts a content document by slug in one transaction: items whose
 // slug exists are updated (their version goes up only if something changed),
 // others are created; relations are replaced by the document's. Items the
@@ -39,6 +48,9 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 	}
 	if dryRun {
 		return res, nil
+	}
+	if err := tx.compactSearchAfter(res.changed()); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("import: %w", err)

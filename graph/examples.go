@@ -61,6 +61,29 @@ query Companies($after: String) {
 }`,
 	},
 	{
+		Name: "Search",
+		Query: `# Ranked full-text search over every type. The last word matches as a
+# prefix while typed; snippets mark matched words with <mark> (HTML-escaped).
+query Search($q: String!, $after: String) {
+  search(query: $q, first: 5, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      score
+      snippet
+      node {
+        __typename
+        ... on Trend { name slug }
+        ... on Framework { name slug }
+        ... on Company { name slug }
+        ... on FAQ { question slug }
+      }
+    }
+  }
+}`,
+		Variables: `{"q": "garbage coll", "after": null}`,
+	},
+	{
 		Name: "Create a draft (needs an editor token)",
 		Query: `# Make a token:  trendql token create --name me --role editor
 # and put it in the Headers pane below, then run.

@@ -236,9 +236,7 @@ func auditFilter(in *model.AuditFilter) (db.EventFilter, error) {
 	if in == nil {
 		return f, nil
 	}
-	for _, t := range in.Types {
-		f.Types = append(f.Types, contentTypeName(t))
-	}
+	f.Types = in.Types
 	if in.ItemID != nil {
 		t, n, err := db.DecodeID("filter.itemId", *in.ItemID)
 		if err != nil {
@@ -258,17 +256,4 @@ func auditFilter(in *model.AuditFilter) (db.EventFilter, error) {
 	}
 	f.Since = in.Since
 	return f, nil
-}
-
-// contentTypeName maps the ContentType enum to the db's type names.
-func contentTypeName(t model.ContentType) db.TypeName {
-	switch t {
-	case model.ContentTypeTrend:
-		return db.TypeTrend
-	case model.ContentTypeFramework:
-		return db.TypeFramework
-	case model.ContentTypeCompany:
-		return db.TypeCompany
-	}
-	return db.TypeFAQ
 }

@@ -340,6 +340,15 @@ func (r *queryResolver) Faqs(ctx context.Context, first *int, after *string, las
 	return &model.FAQConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountFAQs(ctx, filter) }}, nil
 }
 
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, query string, types []db.TypeName, first *int, after *string) (*model.SearchConnection, error) {
+	page, err := r.DB.Search(ctx, query, types, db.PageArgs{First: first, After: after})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SearchConnection{Page: page, Count: func(ctx context.Context) (int, error) { return r.DB.CountSearch(ctx, query, types) }}, nil
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p := db.PrincipalFrom(ctx)

@@ -15,7 +15,7 @@ import (
 // Selects audit-log events; all given fields must hold.
 type AuditFilter struct {
 	// Only changes to these content types.
-	Types []ContentType `json:"types,omitempty"`
+	Types []db.TypeName `json:"types,omitempty"`
 	// Only changes to this item.
 	ItemID *string `json:"itemId,omitempty"`
 	// Only these actions.
@@ -207,70 +207,6 @@ type Viewer struct {
 	Name string `json:"name"`
 	// The token's role.
 	Role db.Role `json:"role"`
-}
-
-// The content types, for `search(types:)` and change feeds.
-type ContentType string
-
-const (
-	// Trends.
-	ContentTypeTrend ContentType = "TREND"
-	// Frameworks and languages.
-	ContentTypeFramework ContentType = "FRAMEWORK"
-	// Companies.
-	ContentTypeCompany ContentType = "COMPANY"
-	// FAQs.
-	ContentTypeFaq ContentType = "FAQ"
-)
-
-var AllContentType = []ContentType{
-	ContentTypeTrend,
-	ContentTypeFramework,
-	ContentTypeCompany,
-	ContentTypeFaq,
-}
-
-func (e ContentType) IsValid() bool {
-	switch e {
-	case ContentTypeTrend, ContentTypeFramework, ContentTypeCompany, ContentTypeFaq:
-		return true
-	}
-	return false
-}
-
-func (e ContentType) String() string {
-	return string(e)
-}
-
-func (e *ContentType) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = ContentType(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ContentType", str)
-	}
-	return nil
-}
-
-func (e ContentType) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *ContentType) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e ContentType) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }
 
 // What a change did.

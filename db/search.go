@@ -1,0 +1,489 @@
+package db
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"hash/fnv"
+	"html"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Limits on a search query.
+const (
+	MaxSearchQueryLen   = 200 // characters
+	MaxSearchQueryWords = 16
+)
+
+// minPrefixLen is the shortest last word that also matches as a prefix.
+const minPrefixLen = 2
+
+// The snippet's highlight tags. Everything else in a snippet is
+// HTML-escaped text.
+const (
+	SnippetMarkStart = "<mark>"
+	SnippetMarkEnd   = "</mark>"
+)
+
+// SearchHit is one item a search found.
+type SearchHit struct {
+	// Node is the item: a *Trend, *Framework, *Company or *FAQ.
+	Node Node
+	// Score is the hit's relevance, higher is better. Scores compare only
+	// hits of one search: they depend on the query and on the whole corpus.
+	Score float64
+	// Snippet is a short passage of the item's text, as HTML: the matched
+	// words are wrapped in SnippetMarkStart and SnippetMarkEnd, every other
+	// character is escaped (&amp; &lt; &gt; &#34; &#39;), runs of white space
+	// are one space, and "…" marks text left out.
+	Snippet string
+
+	rowID int64 // the index row: the item's id and type, see searchItem
+}
+
+// Search runs a ranked full-text search over the content visible to the
+// caller (published items, and drafts too for viewer tokens and above).
+//
+// The query is plain text, never search syntax: it is cut into words (runs
+// of letters, digits and combining marks; everything else, quotes,
+// parentheses, operators and emoji included, only separates words), and an
+// item matches when it contains every word, ignoring case and diacritics,
+// with English stemming ("frameworks" finds "framework"). The last word
+// also matches as a prefix, for search-as-you-type, when it has two
+// characters or more and the query does not end with a separator such as
+// a space.
+//
+// types limits the search to those content types; nil means every type and
+// an empty list matches nothing. Hits come best first, ties broken by the
+// index row id; pa pages forward (First, default 20, at most 100; After, a
+// cursor from this same search). EINVALID (field "query") for a query
+// longer than MaxSearchQueryLen characters, with more than
+// MaxSearchQueryWords words or with no word at all; EINVALID for a bad page
+// size or cursor, or for Last or Before.
+func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa PageArgs) (*Page[*SearchHit], error) {
+	sq, err := parseSearchQuery(query)
+	if err != nil {
+		return nil, err
+	}
+	if pa.Last != nil || pa.Before != nil {
+		field := "last"
+		if pa.Last == nil {
+			field = "before"
+		}
+		return nil, Invalid(field, "search pages forward only: use first and after")
+	}
+	n, _, err := pageSize(pa)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := searchTypeCodes(types)
+	if err != nil {
+		return nil, err
+	}
+	sig := sq.signature(codes)
+	page := &Page[*SearchHit]{
+		Items:           []*SearchHit{},
+		HasPreviousPage: pa.After != nil,
+		cursor:          func(h *SearchHit) string { return encodeSearchCursor(sig, h.Score, h.rowID) },
+	}
+	if len(codes) == 0 {
+		return page, nil
+	}
+
+	w := where{}
+	w.add("search MATCH ?", sq.fts5())
+	searchFilters(ctx, &w, codes)
+	keys := where{} // conditions on the ranked hits, outside the FTS scan
+	if pa.After != nil {
+		score, rowID, err := decodeSearchCursor("after", *pa.After, sig)
+		if err != nil {
+			return nil, err
+		}
+		keys.add("(score < ? OR (score = ? AND rid > ?))", score, score, rowID)
+	}
+	// The inner query ranks every match; LIMIT -1 keeps SQLite from
+	// flattening it into the outer one, which would compute the rank twice
+	// per match. The outer query makes snippets for the page's rows only:
+	// snippet() must run on a full-text cursor, hence the second MATCH,
+	// which FTS5 answers by rowid.
+	q := fmt.Sprintf(`SELECT h.rid, h.score, %s FROM (
+		SELECT rid, score FROM (
+			SELECT search.rowid AS rid, %s AS score FROM search WHERE %s LIMIT -1
+		) WHERE %s ORDER BY score DESC, rid LIMIT ?
+	) h JOIN search ON search.rowid = h.rid
+	WHERE search MATCH ?
+	ORDER BY h.score DESC, h.rid`, searchSnippetSQL(), searchRankSQL(), w.sql(), keys.sql())
+	args := append(append([]any{string(snippetStart), string(snippetEnd)}, w.args...), keys.args...)
+	args = append(args, n+1, sq.fts5())
+	rows, err := d.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	hits := []*SearchHit{}
+	for rows.Next() {
+		h := &SearchHit{}
+		var snippet string
+		if err := rows.Scan(&h.rowID, &h.Score, &snippet); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		h.Snippet = renderSnippet(snippet)
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	rows.Close()
+	if len(hits) > n {
+		hits = hits[:n]
+		page.HasNextPage = true
+	}
+	if page.Items, err = d.searchNodes(ctx, hits); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return page, nil
+}
+
+// CountSearch returns how many items Search finds in all pages for the same
+// query and types. Errors as Search's.
+func (d *DB) CountSearch(ctx context.Context, query string, types []TypeName) (int, error) {
+	sq, err := parseSearchQuery(query)
+	if err != nil {
+		return 0, err
+	}
+	codes, err := searchTypeCodes(types)
+	if err != nil || len(codes) == 0 {
+		return 0, err
+	}
+	w := where{}
+	w.add("search MATCH ?", sq.fts5())
+	searchFilters(ctx, &w, codes)
+	var n int
+	if err := d.queryRow(ctx, "SELECT count(*) FROM search WHERE "+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count search: %w", err)
+	}
+	return n, nil
+}
+
+// searchNodes loads the items of hits, one statement per content type, and
+// returns the hits whose item is still there and visible (an item deleted
+// between the two statements is left out rather than failing the search).
+func (d *DB) searchNodes(ctx context.Context, hits []*SearchHit) ([]*SearchHit, error) {
+	ids := map[TypeName][]int64{}
+	for _, h := range hits {
+		t, id := searchItem(h.rowID)
+		ids[t] = append(ids[t], id)
+	}
+	nodes := map[TypeName]func(int64) (Node, bool){}
+	for t, l := range ids {
+		var err error
+		switch t {
+		case TypeTrend:
+			nodes[t], err = nodeLookup(byIDs(ctx, d, trendTable, l))
+		case TypeFramework:
+			nodes[t], err = nodeLookup(byIDs(ctx, d, frameworkTable, l))
+		case TypeCompany:
+			nodes[t], err = nodeLookup(byIDs(ctx, d, companyTable, l))
+		case TypeFAQ:
+			nodes[t], err = nodeLookup(byIDs(ctx, d, faqTable, l))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*SearchHit, 0, len(hits))
+	for _, h := range hits {
+		t, id := searchItem(h.rowID)
+		if n, ok := nodes[t](id); ok {
+			h.Node = n
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+func nodeLookup[T Node](m map[int64]T, err error) (func(int64) (Node, bool), error) {
+	return func(id int64) (Node, bool) {
+		v, ok := m[id]
+		return v, ok
+	}, err
+}
+
+// searchQuery is a user's query cut into words, ready to become an FTS5
+// expression.
+type searchQuery struct {
+	words  []string // lower-case, NFC
+	prefix bool     // the last word matches as a prefix
+}
+
+// parseSearchQuery cuts s into words. It never fails on the characters s
+// holds, only on its size: EINVALID (field "query") when it is too long,
+// has too many words or none.
+func parseSearchQuery(s string) (searchQuery, error) {
+	var sq searchQuery
+	if n := utf8.RuneCountInString(s); n > MaxSearchQueryLen {
+		return sq, Invalid("query", "query is longer than %d characters (%d)", MaxSearchQueryLen, n)
+	}
+	s = norm.NFC.String(strings.ToValidUTF8(s, " "))
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return !isWordRune(r) }) {
+		// A run of combining marks alone is no word: the index would read
+		// it as nothing, and an empty phrase matches nothing.
+		if strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			continue
+		}
+		sq.words = append(sq.words, strings.ToLower(f))
+	}
+	switch {
+	case len(sq.words) == 0:
+		return sq, Invalid("query", "query has no words to search for: give letters or digits")
+	case len(sq.words) > MaxSearchQueryWords:
+		return sq, Invalid("query", "query has more than %d words (%d)", MaxSearchQueryWords, len(sq.words))
+	}
+	// A query that ends inside a word is still being typed. A one-letter
+	// prefix would match most of the index for little meaning (and is
+	// slow: the index keeps prefixes of two and three letters only).
+	last, _ := utf8.DecodeLastRuneInString(s)
+	sq.prefix = isWordRune(last) && utf8.RuneCountInString(sq.words[len(sq.words)-1]) >= minPrefixLen
+	return sq, nil
+}
+
+// isWordRune reports whether r belongs in a word: letters, digits and
+// combining marks, as the index's unicode61 tokenizer reads them.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.M, r)
+}
+
+// fts5 renders the query in FTS5 syntax: every word a quoted string (a word
+// holds no quote, so none needs escaping), all of them required, the last
+// one a prefix query when sq.prefix is set.
+func (sq searchQuery) fts5() string {
+	var b strings.Builder
+	for i, w := range sq.words {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		if sq.prefix && i == len(sq.words)-1 {
+			// The word itself too, so that an exact match scores twice
+			// and outranks longer words ("go" finds Go before Google).
+			b.WriteString(`("` + w + `" OR "` + w + `"*)`)
+			continue
+		}
+		b.WriteString(`"` + w + `"`)
+	}
+	return b.String()
+}
+
+// signature names one search (query and types) inside its cursors, so that
+// a cursor from another search is refused.
+func (sq searchQuery) signature(codes []int) string {
+	h := fnv.New64a()
+	h.Write([]byte(sq.fts5()))
+	for _, c := range codes {
+		h.Write([]byte{0, byte('0' + c)})
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// searchTypes are the content types by their code in the search index,
+// whose rowid is id*4 + code (see migrations/0002_search.sql).
+var searchTypes = [4]TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
+
+// searchItem returns the content type and row id of an index row.
+func searchItem(rowID int64) (TypeName, int64) {
+	return searchTypes[rowID%4], rowID / 4
+}
+
+// searchTypeCodes returns the sorted, distinct type codes of types; nil
+// types means all of them.
+func searchTypeCodes(types []TypeName) ([]int, error) {
+	if types == nil {
+		types = Types
+	}
+	var set [4]bool
+	for _, t := range types {
+		c := slices.Index(searchTypes[:], t)
+		if c < 0 {
+			return nil, Invalid("types", "unknown content type %q", truncate(string(t), 40))
+		}
+		set[c] = true
+	}
+	codes := make([]int, 0, 4)
+	for c, ok := range set {
+		if ok {
+			codes = append(codes, c)
+		}
+	}
+	return codes, nil
+}
+
+// searchFilters adds the types and drafts conditions on index rows.
+func searchFilters(ctx context.Context, w *where, codes []int) {
+	if len(codes) < len(searchTypes) {
+		parts := make([]string, len(codes))
+		for i, c := range codes {
+			parts[i] = strconv.Itoa(c) // type codes are ours, never user text
+		}
+		w.add("search.rowid % 4 IN (" + strings.Join(parts, ", ") + ")")
+	}
+	if !canSeeDrafts(ctx) {
+		w.add(searchPublishedSQL)
+	}
+}
+
+// searchPublishedSQL holds for index rows whose item is published. The
+// status lives in the content tables only, so publishing changes no index
+// row; the unpublished items are few and indexed apart (partial indexes),
+// so SQLite reads their ids once per statement instead of looking up the
+// status of every match in the (wide) content rows.
+const searchPublishedSQL = `search.rowid NOT IN (
+	SELECT id * 4 + 0 FROM trends WHERE status <> 'PUBLISHED'
+	UNION ALL SELECT id * 4 + 1 FROM frameworks WHERE status <> 'PUBLISHED'
+	UNION ALL SELECT id * 4 + 2 FROM companies WHERE status <> 'PUBLISHED'
+	UNION ALL SELECT id * 4 + 3 FROM faqs WHERE status <> 'PUBLISHED')`
+
+// The index columns' weights in the ranking: a match in a name counts ten
+// times one in a body.
+const (
+	searchWeightName     = 10.0
+	searchWeightKeywords = 4.0
+	searchWeightSummary  = 2.0
+	searchWeightBody     = 1.0
+)
+
+// searchRankSQL is a match's score, higher is better: FTS5's BM25 with the
+// column weights, negated (bm25 gives better matches lower values).
+func searchRankSQL() string {
+	return fmt.Sprintf("-bm25(search, %.1f, %.1f, %.1f, %.1f)",
+		searchWeightName, searchWeightKeywords, searchWeightSummary, searchWeightBody)
+}
+
+// snippetTokens is the most words a snippet holds.
+const snippetTokens = 24
+
+// The markers FTS5 puts around matched words; renderSnippet turns them into
+// tags. Content may hold these control characters too, but renderSnippet
+// only ever emits balanced tags, so the worst a stray one can do is move a
+// highlight.
+const (
+	snippetStart = '\x02'
+	snippetEnd   = '\x03'
+)
+
+// searchSnippetSQL is a match's snippet, from the column FTS5 finds best,
+// with snippetStart and snippetEnd as its first two arguments.
+func searchSnippetSQL() string {
+	return fmt.Sprintf("snippet(search, -1, ?, ?, '…', %d)", snippetTokens)
+}
+
+// renderSnippet turns FTS5's snippet into HTML: marked words in <mark>
+// tags, balanced; everything else escaped; white space collapsed; other
+// control characters dropped.
+func renderSnippet(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	open, space := false, false
+	for _, r := range s {
+		switch {
+		case r == snippetStart:
+			if !open {
+				flushSpace(&b, &space)
+				b.WriteString(SnippetMarkStart)
+				open = true
+			}
+		case r == snippetEnd:
+			if open {
+				b.WriteString(SnippetMarkEnd)
+				open = false
+			}
+		case unicode.IsSpace(r):
+			space = true
+		case unicode.IsControl(r), r == utf8.RuneError:
+		default:
+			flushSpace(&b, &space)
+			b.WriteString(html.EscapeString(string(r)))
+		}
+	}
+	if open {
+		b.WriteString(SnippetMarkEnd)
+	}
+	return b.String()
+}
+
+func flushSpace(b *strings.Builder, space *bool) {
+	if *space && b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	*space = false
+}
+
+// encodeSearchCursor makes the cursor of a hit: the search's signature,
+// the exact score and the index row, so the next page starts right after
+// it (scores are floats: 'g' with precision -1 reads back to the same bits).
+func encodeSearchCursor(sig string, score float64, rowID int64) string {
+	b := make([]byte, 0, 64)
+	b = append(b, "search:"...)
+	b = append(b, sig...)
+	b = append(b, ':')
+	b = strconv.AppendFloat(b, score, 'g', -1, 64)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, rowID, 10)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeSearchCursor parses a cursor made by encodeSearchCursor for the
+// search named sig; EINVALID naming field otherwise.
+func decodeSearchCursor(field, cursor, sig string) (float64, int64, error) {
+	bad := Invalid(field, "%q is not a valid cursor for this search", truncate(cursor, 64))
+	if len(cursor) > 256 {
+		return 0, 0, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, 0, bad
+	}
+	parts := strings.Split(string(raw), ":")
+	if len(parts) != 4 || parts[0] != "search" || parts[1] != sig {
+		return 0, 0, bad
+	}
+	score, err := strconv.ParseFloat(parts[2], 64)
+	if err != nil || math.IsNaN(score) || math.IsInf(score, 0) {
+		return 0, 0, bad
+	}
+	rowID, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil || rowID < 0 {
+		return 0, 0, bad
+	}
+	return score, rowID, nil
+}
+
+// compactSearchAfter merges the search index into one segment when a write
+// of changed items rewrote a good part of it (a quarter or more). FTS5
+// writes each statement's index rows as a new segment, and a bulk import
+// leaves hundreds of them, which every search must then seek: a selective
+// search on a freshly imported 10,000-item corpus ran twice as fast once
+// merged. Single-item writes need none of this: FTS5's automerge keeps up.
+func (tx *Tx) compactSearchAfter(changed int) error {
+	if changed == 0 {
+		return nil
+	}
+	var items int
+	err := tx.queryRow(`SELECT (SELECT count(*) FROM trends) + (SELECT count(*) FROM frameworks)
+		+ (SELECT count(*) FROM companies) + (SELECT count(*) FROM faqs)`).Scan(&items)
+	if err != nil {
+		return fmt.Errorf("compact search index: %w", err)
+	}
+	if changed*4 < items {
+		return nil
+	}
+	if _, err := tx.exec("INSERT INTO search (search) VALUES ('optimize')"); err != nil {
+		return fmt.Errorf("compact search index: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func openSeeded(t *testing.T, path string) *DB {
+	t.Helper()
+	ctx := context.Background()
+	d, created, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if created {
+		if err := d.Seed(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// write runs statements in one write transaction, as the other write
+// paths (mutations) do: plain SQL on the content tables.
+func write(t *testing.T, d *DB, stmts ...string) {
+	t.Helper()
+	tx, err := d.BeginTx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, s := range stmts {
+		if _, err := tx.exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkIndex fails unless the search index holds exactly one row per
+// content item, equal to what the item's view says, and passes FTS5's own
+// integrity check.
+func checkIndex(t *testing.T, d *DB) {
+	t.Helper()
+	ctx := context.Background()
+	var diff int
+	err := d.write.QueryRowContext(ctx, `SELECT count(*) FROM (
+		SELECT rowid, name, keywords, summary, body FROM search
+		EXCEPT SELECT * FROM (
+			SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs
+			UNION ALL SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs
+			UNION ALL SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs
+			UNION ALL SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs))`).Scan(&diff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, items int
+	d.write.QueryRowContext(ctx, "SELECT count(*) FROM search").Scan(&rows)
+	d.write.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM trends) + (SELECT count(*) FROM frameworks) + (SELECT count(*) FROM companies) + (SELECT count(*) FROM faqs)").Scan(&items)
+	if diff != 0 || rows != items {
+		t.Errorf("index has %d rows for %d items, %d of them stale", rows, items, diff)
+	}
+	if _, err := d.write.ExecContext(ctx, "INSERT INTO search (search) VALUES ('integrity-check')"); err != nil {
+		t.Errorf("FTS5 integrity check: %v", err)
+	}
+}
+
+func searchCount(t *testing.T, d *DB, q string) int {
+	t.Helper()
+	n, err := d.CountSearch(WithPrincipal(context.Background(), &Principal{Role: RoleViewer}), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSearchIndex_FollowsPlainSQLWrites(t *testing.T) {
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	checkIndex(t, d)
+	now := "'2024-01-29T00:00:00.000Z'"
+	write(t, d,
+		"INSERT INTO companies (id, slug, name, created_at, updated_at) VALUES (900, 'globex', 'Globex', "+now+", "+now+")",
+		"INSERT INTO frameworks (id, slug, name, kind, summary, features, created_at, updated_at) VALUES (900, 'hank', 'Hank', 'FRAMEWORK', 'Scorpio.', '[\"Doomsday devices\"]', "+now+", "+now+")",
+		"INSERT INTO framework_companies (framework_id, company_id, position) VALUES (900, 900, 1)",
+		"INSERT INTO trends (id, slug, rank, name, category, body, highlights, created_at, updated_at) VALUES (900, 'volcano', 900, 'Volcano Lairs', 'TOOLING', 'Lava.', 'not json', "+now+", "+now+")",
+		"INSERT INTO faqs (id, slug, position, question, items, created_at, updated_at) VALUES (900, 'why', 900, 'Why magma?', '[\"Heat\",\"Drama\"]', "+now+", "+now+")",
+	)
+	checkIndex(t, d)
+	for q, want := range map[string]int{"globex": 1, "doomsday": 1, "volcano": 1, "json": 1, "magma": 1, "drama": 1} {
+		if n := searchCount(t, d, q); n != want {
+			t.Errorf("after inserts, %q finds %d, want %d", q, n, want)
+		}
+	}
+	// Drafts (the default status) are invisible to anonymous searches, and
+	// a draft company's name is not indexed on the framework that lists it.
+	if n, _ := d.CountSearch(context.Background(), "globex", nil); n != 0 {
+		t.Errorf("anonymous search finds %d drafts", n)
+	}
+	write(t, d, "UPDATE companies SET status = 'PUBLISHED' WHERE id = 900")
+	if n := searchCount(t, d, "globex"); n != 2 {
+		t.Errorf("published company: globex finds %d, want the company and its framework", n)
+	}
+	checkIndex(t, d)
+
+	write(t, d,
+		"UPDATE trends SET name = 'Undersea Lairs', version = version + 1 WHERE id = 900",
+		"UPDATE companies SET name = 'Cypress Creek' WHERE id = 900",
+		"UPDATE faqs SET items = '[]' WHERE id = 900",
+		"UPDATE trends SET rank = -id WHERE id = 900", // touches no indexed column
+	)
+	checkIndex(t, d)
+	for q, want := range map[string]int{"volcano": 0, "undersea": 1, "globex": 0, "cypress": 2, "drama": 0} {
+		if n := searchCount(t, d, q); n != want {
+			t.Errorf("after updates, %q finds %d, want %d", q, n, want)
+		}
+	}
+
+	write(t, d,
+		"DELETE FROM framework_companies WHERE framework_id = 900",
+		"DELETE FROM trends WHERE id = 900",
+		"DELETE FROM faqs WHERE id = 900",
+	)
+	checkIndex(t, d)
+	for q, want := range map[string]int{"undersea": 0, "magma": 0, "cypress": 1} {
+		if n := searchCount(t, d, q); n != want {
+			t.Errorf("after deletes, %q finds %d, want %d", q, n, want)
+		}
+	}
+	// Deleting a company cascades to its links, and re-indexes the
+	// frameworks that listed it.
+	write(t, d, "INSERT INTO framework_companies (framework_id, company_id, position) VALUES (900, 900, 1)")
+	if n := searchCount(t, d, "cypress"); n != 2 {
+		t.Errorf("relinked: cypress finds %d, want 2", n)
+	}
+	write(t, d, "DELETE FROM companies WHERE id = 900", "DELETE FROM frameworks WHERE id = 900")
+	checkIndex(t, d)
+	if n := searchCount(t, d, "cypress"); n != 0 {
+		t.Errorf("after deleting the company, cypress finds %d", n)
+	}
+
+	// A rolled-back write leaves the index as it was.
+	tx, err := d.BeginTx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.exec("UPDATE trends SET name = 'Rollback Rodeo' WHERE slug = 'go'"); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	if n := searchCount(t, d, "rodeo"); n != 0 {
+		t.Errorf("a rolled-back rename is searchable")
+	}
+	checkIndex(t, d)
+}
+
+func TestSearchIndex_CompactedAfterABulkImport(t *testing.T) {
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	c := &Content{Format: ContentFormat}
+	for i := range 300 {
+		c.Companies = append(c.Companies, CompanyDoc{Slug: fmt.Sprintf("bulk-%d", i), Name: fmt.Sprintf("Bulk Widgets %d", i)})
+	}
+	if _, err := d.Import(context.Background(), c, false); err != nil {
+		t.Fatal(err)
+	}
+	checkIndex(t, d)
+	if n := searchCount(t, d, "widgets"); n != 300 {
+		t.Errorf("widgets finds %d, want 300", n)
+	}
+	// 351 items now: a write that changed a quarter of them or more merges
+	// the index (begin, count, optimize); a smaller one does not.
+	for changed, want := range map[int]int64{0: 1, 1: 2, 87: 2, 88: 3, 300: 3} {
+		before := d.QueryCount()
+		tx, err := d.BeginTx(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.compactSearchAfter(changed); err != nil {
+			t.Fatal(err)
+		}
+		tx.Rollback()
+		if n := d.QueryCount() - before; n != want {
+			t.Errorf("compactSearchAfter(%d) ran %d statements, want %d", changed, n, want)
+		}
+	}
+}
+
+func TestSearchIndex_BackfilledWhenAnOldDatabaseMigrates(t *testing.T) {
+	ctx := context.Background()
+	d := openSeeded(t, filepath.Join(t.TempDir(), "old.db"))
+	// Take the database back to before the search migration, as an older
+	// trendql left it: content, no index.
+	rows, err := d.write.Query("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'search%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drops []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		drops = append(drops, "DROP TRIGGER "+name)
+	}
+	rows.Close()
+	if len(drops) < 12 {
+		t.Fatalf("%d search triggers, want at least one per write to each content table", len(drops))
+	}
+	drops = append(drops, "DROP TABLE search",
+		"DROP VIEW search_trend_docs", "DROP VIEW search_framework_docs", "DROP VIEW search_company_docs", "DROP VIEW search_faq_docs",
+		"DROP INDEX trends_unpublished", "DROP INDEX frameworks_unpublished", "DROP INDEX companies_unpublished", "DROP INDEX faqs_unpublished")
+	write(t, d, drops...)
+
+	// Run the search migration again, through the migrator (whatever its
+	// number once merged), and put the schema version back.
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_search.sql") })
+	if i < 0 {
+		t.Fatal("no search migration")
+	}
+	if err := d.applyMigration(ctx, ms[i], false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.write.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion())); err != nil {
+		t.Fatal(err)
+	}
+	checkIndex(t, d)
+	if n := searchCount(t, d, "otwell"); n != 2 {
+		t.Errorf("otwell finds %d after the migration, want 2", n)
+	}
+}
+
+func TestParseSearchQuery(t *testing.T) {
+	for _, tc := range []struct {
+		in, fts string
+	}{
+		{"go", `("go" OR "go"*)`},
+		{"Go ", `"go"`},
+		{"garbage collection", `"garbage" AND ("collection" OR "collection"*)`},
+		{`"unbalanced`, `("unbalanced" OR "unbalanced"*)`},
+		{`a "b c" d"`, `"a" AND "b" AND "c" AND "d"`},
+		{"NOT go OR rust AND NEAR", `"not" AND "go" AND "or" AND "rust" AND "and" AND ("near" OR "near"*)`},
+		{"NEAR(a b, 2)", `"near" AND "a" AND "b" AND "2"`},
+		{"name:go", `"name" AND ("go" OR "go"*)`},
+		{"{name body}: go*", `"name" AND "body" AND "go"`},
+		{"-go +rust ^start", `"go" AND "rust" AND ("start" OR "start"*)`},
+		{"c++ node.js", `"c" AND "node" AND ("js" OR "js"*)`},
+		{"'); DROP TABLE trends; --", `"drop" AND "table" AND "trends"`},
+		{"x\x00y", `"x" AND "y"`},
+		{"Café", `("café" OR "café"*)`},
+		{"Cafe\u0301", `("café" OR "café"*)`}, // NFC
+		{"ÉCOLE", `("école" OR "école"*)`},
+		{"東京 タワー", `"東京" AND ("タワー" OR "タワー"*)`},
+		{"go🚀rust", `"go" AND ("rust" OR "rust"*)`},
+		{"\xff\xfego", `("go" OR "go"*)`}, // invalid UTF-8 separates
+		{"x²", `("x²" OR "x²"*)`},
+		{"go b", `"go" AND "b"`}, // one letter: no prefix
+		{"é", `"é"`},
+		{"東", `"東"`},
+	} {
+		sq, err := parseSearchQuery(tc.in)
+		if err != nil {
+			t.Errorf("parseSearchQuery(%q): %v", tc.in, err)
+			continue
+		}
+		if got := sq.fts5(); got != tc.fts {
+			t.Errorf("parseSearchQuery(%q).fts5() = %s, want %s", tc.in, got, tc.fts)
+		}
+	}
+}
+
+func TestRenderSnippet(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a \x02b\x03 c", "a <mark>b</mark> c"},
+		{"\x02x\x03\x02y\x03", "<mark>x</mark><mark>y</mark>"},
+		{"<i>&'\"", "&lt;i&gt;&amp;&#39;&#34;"},
+		{"line\n\n  - item\ttab", "line - item tab"},
+		{"  lead and trail  ", "lead and trail"},
+		{"bell\x07 \x1b[31m", "bell [31m"},
+		// Stray markers (content holding the control characters) never
+		// unbalance the tags.
+		{"\x03a \x02b \x02c\x03 d\x03", "a <mark>b c</mark> d"},
+		{"open \x02end", "open <mark>end</mark>"},
+		{"…\x02go\x03…", "…<mark>go</mark>…"},
+	} {
+		if got := renderSnippet(tc.in); got != tc.want {
+			t.Errorf("renderSnippet(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := renderSnippet(strings.Repeat("\x02", 3)); got != "<mark></mark>" {
+		t.Errorf("renderSnippet(three starts) = %q", got)
+	}
+}
