@@ -56,7 +56,7 @@ func DecodeID(field, id string) (TypeName, int64, error) {
 	if len(id) > 64 {
 		return "", 0, Invalid(field, "%q is not a valid id", truncate(id, 64))
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(id)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(id)
 	if err != nil {
 		return "", 0, Invalid(field, "%q is not a valid id", id)
 	}
