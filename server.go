@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -138,6 +139,7 @@ type serveConfig struct {
 	noPlayground          bool
 	noIntrospection       bool
 	logFormat             string
+	pprofAddr             string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -153,6 +155,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&c.noPlayground, "no-playground", getenv("TRENDQL_NO_PLAYGROUND") != "", "turn off the GraphiQL playground (env TRENDQL_NO_PLAYGROUND)")
 	fs.BoolVar(&c.noIntrospection, "no-introspection", getenv("TRENDQL_NO_INTROSPECTION") != "", "turn off schema introspection (env TRENDQL_NO_INTROSPECTION)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "TRENDQL_LOG_FORMAT", "text"), "log format: text or json (env TRENDQL_LOG_FORMAT)")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (off when empty; never expose it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -199,6 +202,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// The line scripts and tests wait for: the address actually bound.
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 
+	if c.pprofAddr != "" {
+		stopPprof, err := servePprof(c.pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -214,6 +225,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// servePprof serves the runtime profiles on their own listener, apart from
+// the API, so they are reachable only where the operator binds them.
+func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for pprof: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("pprof serving", "addr", "http://"+displayAddr(ln.Addr())+"/debug/pprof/")
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
 }
 
 func displayAddr(a net.Addr) string {
