@@ -235,13 +235,18 @@ func (b *bench) measure(ctx context.Context, name string, next func(int64) veget
 		return r
 	}
 	b.logf("%s: warm-up %s, then %s at %d connections", name, b.cfg.warmup, b.cfg.duration, b.cfg.conns)
+	l := newLoader(b.cfg.conns)
+	defer l.close()
 	if b.cfg.warmup > 0 {
-		attack(ctx, name+"-warmup", next, b.cfg.conns, b.cfg.warmup)
+		l.attack(ctx, name+"-warmup", next, b.cfg.warmup)
 	}
 	before, errBefore := metricValue(ctx, b.base, "trendql_db_queries_total")
 	rss := sampleRSS(b.server.cmd.Process.Pid)
 	prof := b.startProfile(ctx, name)
-	res := attack(ctx, name, next, b.cfg.conns, b.cfg.duration)
+	pids := []int{os.Getpid(), b.server.cmd.Process.Pid}
+	cpu0 := takeCPU(pids...)
+	res := l.attack(ctx, name, next, b.cfg.duration)
+	r.otherCPU = otherShare(cpu0, takeCPU(pids...))
 	prof()
 	r.rss = rss.Stop()
 	after, errAfter := metricValue(ctx, b.base, "trendql_db_queries_total")
@@ -333,11 +338,16 @@ func (b *bench) ceiling(ctx context.Context, body []byte) (row, error) {
 		return r, nil
 	}
 	b.logf("ceiling: warm-up %s, then %s at %d connections", b.cfg.warmup, b.cfg.duration, b.cfg.conns)
+	l := newLoader(b.cfg.conns)
+	defer l.close()
 	if b.cfg.warmup > 0 {
-		attack(ctx, "ceiling-warmup", fixed(t), b.cfg.conns, b.cfg.warmup)
+		l.attack(ctx, "ceiling-warmup", fixed(t), b.cfg.warmup)
 	}
 	rss := sampleRSS(pr.cmd.Process.Pid)
-	r.load = attack(ctx, "ceiling", fixed(t), b.cfg.conns, b.cfg.duration)
+	pids := []int{os.Getpid(), b.server.cmd.Process.Pid, pr.cmd.Process.Pid}
+	cpu0 := takeCPU(pids...)
+	r.load = l.attack(ctx, "ceiling", fixed(t), b.cfg.duration)
+	r.otherCPU = otherShare(cpu0, takeCPU(pids...))
 	r.rss = rss.Stop()
 	return r, nil
 }

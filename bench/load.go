@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -140,23 +141,54 @@ func (r *loadResult) okPerSec() float64 {
 	return float64(r.ok) / r.elapsed.Seconds()
 }
 
-// attack loads next with conns workers as fast as they go (vegeta's rate 0:
-// no pacing; with Workers = MaxWorkers = conns, exactly conns requests are in
-// flight at any time, each worker sending its next request when its last
-// answer arrived), for d. Ctrl-C stops it early.
-func attack(ctx context.Context, name string, next func(int64) vegeta.Target, conns int, d time.Duration) *loadResult {
+// loader is vegeta's attacker for one row (its warm-up and its measured
+// attack share the connections).
+type loader struct {
+	conns int
+	tr    *countingTransport
+}
+
+// newLoader configures vegeta for conns connections run as fast as they go:
+// rate 0 (no pacing) with Workers = MaxWorkers = conns, so exactly conns
+// requests are in flight at any time, each worker sending its next request
+// as soon as its last answer arrived.
+//
+// The client is ours, not vegeta's default, for one reason: vegeta copies
+// every response body into memory (io.ReadAll), which on this 2-core
+// machine costs the load generator — and so the server beside it — much of
+// a core at ceiling rates. Here vegeta reads no body (MaxBody 0) and the
+// transport counts and scans the bodies as they stream past. Its
+// connection limits are what vegeta.Connections and vegeta.MaxConnections
+// set (those options only work on vegeta's own transport).
+func newLoader(conns int) *loader {
+	tr := &countingTransport{base: &http.Transport{
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}}
+	return &loader{conns: conns, tr: tr}
+}
+
+func (l *loader) close() { l.tr.base.CloseIdleConnections() }
+
+// attack loads next for d; Ctrl-C stops it early.
+func (l *loader) attack(ctx context.Context, name string, next func(int64) vegeta.Target, d time.Duration) *loadResult {
+	// An Attacker stops for good once stopped; each attack gets a fresh
+	// one on the same client.
 	atk := vegeta.NewAttacker(
-		vegeta.Workers(uint64(conns)),
-		vegeta.MaxWorkers(uint64(conns)),
-		vegeta.Connections(conns),
-		vegeta.MaxConnections(conns),
-		vegeta.KeepAlive(true),
-		vegeta.HTTP2(false),
+		vegeta.Client(&http.Client{Transport: l.tr}),
+		vegeta.Workers(uint64(l.conns)),
+		vegeta.MaxWorkers(uint64(l.conns)),
+		vegeta.MaxBody(0),
 		vegeta.Redirects(vegeta.NoFollow),
 		vegeta.Timeout(30*time.Second),
 	)
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
+	counts := &bodyCounts{}
+	l.tr.counts.Store(counts)
 
 	var m vegeta.Metrics
 	r := &loadResult{}
@@ -164,26 +196,105 @@ func attack(ctx context.Context, name string, next func(int64) vegeta.Target, co
 	for res := range atk.Attack(targeter(next), vegeta.ConstantPacer{}, d, name) {
 		m.Add(res)
 		r.requests++
-		switch {
-		case res.Error != "":
+		if res.Error != "" {
 			r.errors++
 			if r.firstErr == "" {
 				r.firstErr = res.Error
 			}
-		case bytes.Contains(res.Body, []byte(`"errors":`)):
-			r.errors++
-			if r.firstErr == "" {
-				r.firstErr = graphQLError(res.Body)
-			}
-		default:
-			r.ok++
 		}
 	}
 	r.elapsed = time.Since(start)
 	m.Close()
 	r.p50, r.p99 = m.Latencies.P50, m.Latencies.P99
-	r.bytesMean = m.BytesIn.Mean
+	if n := counts.bodies.Load(); n > 0 {
+		r.bytesMean = float64(counts.bytes.Load()) / float64(n)
+	}
+	// A 2xx response can still carry GraphQL errors.
+	if ge := uint64(counts.gqlErrors.Load()); ge > 0 {
+		r.errors += ge
+		if r.firstErr == "" {
+			r.firstErr = fmt.Sprintf("GraphQL errors in %d responses", ge)
+		}
+	}
+	r.ok = r.requests - min(r.requests, r.errors)
 	return r
+}
+
+// bodyCounts are what the transport saw in one attack's response bodies.
+type bodyCounts struct {
+	bodies, bytes, gqlErrors atomic.Int64
+}
+
+// countingTransport counts response bodies, their bytes, and those that
+// hold GraphQL errors, while the client reads them.
+type countingTransport struct {
+	base   *http.Transport
+	counts atomic.Pointer[bodyCounts]
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if c := t.counts.Load(); c != nil {
+		resp.Body = &countingBody{rc: resp.Body, c: c}
+	}
+	return resp, nil
+}
+
+// errorsKey starts the errors member of a GraphQL response. It cannot occur
+// inside a JSON string (the quotes would be escaped there).
+var errorsKey = []byte(`"errors":`)
+
+// countingBody scans a body for errorsKey as it streams, keeping the last
+// bytes of each read so a key split across two reads is found too.
+type countingBody struct {
+	rc     io.ReadCloser
+	c      *bodyCounts
+	n      int64
+	tail   []byte
+	sawErr bool
+	done   bool
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.n += int64(n)
+		if !b.sawErr {
+			const k = len(`"errors":`) - 1
+			chunk := p[:n]
+			edge := append(b.tail, chunk[:min(len(chunk), k)]...)
+			b.sawErr = bytes.Contains(edge, errorsKey) || bytes.Contains(chunk, errorsKey)
+			if len(chunk) >= k {
+				b.tail = append(b.tail[:0], chunk[len(chunk)-k:]...)
+			} else {
+				b.tail = append(b.tail[:0], edge[max(0, len(edge)-k):]...)
+			}
+		}
+	}
+	if err == io.EOF {
+		b.finish()
+	}
+	return n, err
+}
+
+func (b *countingBody) finish() {
+	if b.done {
+		return
+	}
+	b.done = true
+	b.c.bodies.Add(1)
+	b.c.bytes.Add(b.n)
+	if b.sawErr {
+		b.c.gqlErrors.Add(1)
+	}
+}
+
+func (b *countingBody) Close() error {
+	b.finish()
+	return b.rc.Close()
 }
 
 // graphQLError returns the first error message of a GraphQL response body,

@@ -217,3 +217,53 @@ func (s *rssSampler) Stop() int64 {
 	<-s.done
 	return s.max
 }
+
+// cpuSnapshot is the machine's CPU time and that of our processes, in
+// clock ticks, at one moment.
+type cpuSnapshot struct{ busy, total, ours uint64 }
+
+// takeCPU reads /proc/stat and /proc/PID/stat for each of pids.
+func takeCPU(pids ...int) cpuSnapshot {
+	var s cpuSnapshot
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		for i := 1; i < len(f) && i <= 8; i++ {
+			n, _ := strconv.ParseUint(f[i], 10, 64)
+			s.total += n
+			if i != 4 && i != 5 { // idle, iowait
+				s.busy += n
+			}
+		}
+	}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which may hold spaces: state is
+		// [0], utime [11], stime [12].
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseUint(f[11], 10, 64)
+			st, _ := strconv.ParseUint(f[12], 10, 64)
+			s.ours += u + st
+		}
+	}
+	return s
+}
+
+// otherShare is the share of the machine's CPU that processes other than
+// ours used between two snapshots: what competed with the benchmark.
+func otherShare(a, b cpuSnapshot) float64 {
+	total := float64(b.total - a.total)
+	if total <= 0 {
+		return 0
+	}
+	other := float64(b.busy-a.busy) - float64(b.ours-a.ours)
+	return max(0, other/total)
+}

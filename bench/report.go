@@ -15,7 +15,8 @@ type row struct {
 	load      *loadResult
 	sqlPerReq float64
 	hasSQL    bool
-	rss       int64 // largest VmRSS sampled during the row, bytes
+	rss       int64   // largest VmRSS sampled during the row, bytes
+	otherCPU  float64 // share of the machine's CPU other processes used meanwhile
 }
 
 // report is everything the run prints.
@@ -80,6 +81,18 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintf(w, "- %d connections, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, %d workers)\n",
 		rep.cfg.conns, rep.cfg.duration, rep.cfg.warmup, method, rep.cfg.conns)
 	fmt.Fprintf(w, "- %s, GOMAXPROCS %d, %s\n", rep.goVersion, rep.gomaxprocs, rep.date.Format("2006-01-02 15:04 MST"))
+	worst := row{}
+	for _, r := range rep.rows {
+		if r.err == "" && r.otherCPU > worst.otherCPU {
+			worst = r
+		}
+	}
+	if worst.otherCPU > 0.05 {
+		fmt.Fprintf(w, "- WARNING: other processes used %.0f%% of the machine's CPU during %s (the most of any row); the figures are lower than on an idle machine\n",
+			100*worst.otherCPU, worst.name)
+	} else {
+		fmt.Fprintf(w, "- the machine was otherwise idle: other processes used under 5%% of its CPU during every row\n")
+	}
 	for _, r := range rep.rows {
 		if r.err == "" && r.hasSQL && !strings.HasSuffix(r.name, "-cached") && r.name != "mix" && r.sqlPerReq < 0.5 {
 			fmt.Fprintf(w, "- note: %s ran %.2f SQL statements per request: a cache answered it, so it is not an uncached figure\n", r.name, r.sqlPerReq)
