@@ -201,7 +201,7 @@ func (b *bench) startServer(ctx context.Context, rep *report) error {
 	cmd := exec.Command(b.bin, args...)
 	cmd.Dir = b.tmp
 	cmd.Stderr = logf
-	cmd.Env = append(os.Environ(), "TRENDQL_CORS_ORIGINS=*")
+	cmd.Env = append(os.Environ(), b.cfg.serverEnv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

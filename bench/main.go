@@ -57,6 +57,7 @@ type config struct {
 	only             map[string]bool
 	pprofDir         string
 	cachedGET        bool
+	serverEnv        []string
 }
 
 // rowNames are the table's rows, in the order they run.
@@ -75,6 +76,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, database, server log, profiles)")
 	only := fs.String("only", "", "comma-separated rows to run (default all): "+strings.Join(rowNames, ","))
 	fs.StringVar(&c.pprofDir, "pprof", "", "start the server with --pprof and write a CPU and an allocs profile per row into this directory")
+	env := fs.String("server-env", "", "extra environment for the server only, comma-separated KEY=VALUE (e.g. GOGC=400,GOMEMLIMIT=48MiB)")
 	method := fs.String("cached-method", "POST", "how the cached rows send their query: POST or GET (/graphql?query=…)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]   (from the repository root)\n\n")
@@ -95,6 +97,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		c.cachedGET = true
 	default:
 		return nil, fmt.Errorf("-cached-method must be POST or GET, not %q", *method)
+	}
+	for _, kv := range strings.Split(*env, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		if !strings.Contains(kv, "=") {
+			return nil, fmt.Errorf("-server-env: %q is not KEY=VALUE", kv)
+		}
+		c.serverEnv = append(c.serverEnv, kv)
 	}
 	if *only != "" {
 		c.only = map[string]bool{}

@@ -80,6 +80,9 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintf(w, "- first start (process start → /readyz 200): %s\n", ms(rep.firstStart))
 	fmt.Fprintf(w, "- %d connections, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, %d workers)\n",
 		rep.cfg.conns, rep.cfg.duration, rep.cfg.warmup, method, rep.cfg.conns)
+	if len(rep.cfg.serverEnv) > 0 {
+		fmt.Fprintf(w, "- server environment: %s\n", strings.Join(rep.cfg.serverEnv, " "))
+	}
 	fmt.Fprintf(w, "- %s, GOMAXPROCS %d, %s\n", rep.goVersion, rep.gomaxprocs, rep.date.Format("2006-01-02 15:04 MST"))
 	worst := row{}
 	for _, r := range rep.rows {
