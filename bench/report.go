@@ -49,11 +49,11 @@ func (rep *report) print(w io.Writer) {
 	if rep.cfg.cachedGET {
 		method = "GET"
 	}
-	fmt.Fprintf(w, "\n| row | req/s | p50 | p99 | errors | SQL/req | bytes/resp | RSS max | %% of ceiling |\n")
-	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "\n| row | req/s | p50 | p99 | errors | SQL/req | bytes/resp | RSS max | %% of ceiling | other CPU |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rep.rows {
 		if r.err != "" {
-			fmt.Fprintf(w, "| %s | n/a (error: %s) | | | | | | | |\n", r.name, mdEscape(truncate(r.err, 100)))
+			fmt.Fprintf(w, "| %s | n/a (error: %s) | | | | | | | | |\n", r.name, mdEscape(truncate(r.err, 100)))
 			continue
 		}
 		l := r.load
@@ -69,8 +69,8 @@ func (rep *report) print(w io.Writer) {
 		if l.errors > 0 {
 			errs += " (" + mdEscape(truncate(l.firstErr, 60)) + ")"
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %.0f | %s | %s |\n",
-			r.name, l.okPerSec(), ms(l.p50), ms(l.p99), errs, sql, l.bytesMean, mib(r.rss), pct)
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %.0f | %s | %s | %.0f%% |\n",
+			r.name, l.okPerSec(), ms(l.p50), ms(l.p99), errs, sql, l.bytesMean, mib(r.rss), pct, 100*r.otherCPU)
 	}
 	fmt.Fprintln(w)
 	if rep.peakRSS > 0 {
