@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -160,6 +161,7 @@ type serveConfig struct {
 	rates                 graph.RateLimits
 	cacheEntries          int
 	caching               graph.HTTPCaching
+	pprofAddr             string
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -187,6 +189,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.cacheEntries, "response-cache", graph.DefaultResponseCacheEntries, "anonymous responses kept in memory (0: off)")
 	fs.IntVar(&c.caching.PublicMaxAge, "cache-max-age", 0, "Cache-Control max-age of public responses, seconds (browsers revalidate with ETag)")
 	fs.IntVar(&c.caching.SharedMaxAge, "cache-s-maxage", 30, "Cache-Control s-maxage of public responses, seconds (CDNs)")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (off when empty; never expose it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -246,6 +249,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// The line scripts and tests wait for: the address actually bound.
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 
+	if c.pprofAddr != "" {
+		stopPprof, err := servePprof(c.pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -261,6 +272,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// servePprof serves the runtime profiles on their own listener, apart from
+// the API, so they are reachable only where the operator binds them.
+func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for pprof: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("pprof serving", "addr", "http://"+displayAddr(ln.Addr())+"/debug/pprof/")
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
 }
 
 func displayAddr(a net.Addr) string {

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// row is one line of the table.
+type row struct {
+	name      string
+	server    bool   // measured against trendql (so SQL/req applies)
+	err       string // why the row could not run: printed as n/a
+	load      *loadResult
+	sqlPerReq float64
+	hasSQL    bool
+	rss       int64   // largest VmRSS sampled during the row, bytes
+	otherCPU  float64 // share of the machine's CPU other processes used meanwhile
+}
+
+// report is everything the run prints.
+type report struct {
+	cfg        *config
+	rows       []row
+	peakRSS    int64
+	importTime time.Duration
+	importPath string
+	counts     string
+	firstStart time.Duration
+	goVersion  string
+	gomaxprocs int
+	date       time.Time
+}
+
+func (rep *report) ceilingRate() float64 {
+	for _, r := range rep.rows {
+		if r.name == "ceiling" && r.err == "" && r.load != nil {
+			return r.load.okPerSec()
+		}
+	}
+	return 0
+}
+
+// print writes the one markdown table and the lines under it.
+func (rep *report) print(w io.Writer) {
+	ceiling := rep.ceilingRate()
+	method := "POST"
+	if rep.cfg.cachedGET {
+		method = "GET"
+	}
+	fmt.Fprintf(w, "\n| row | req/s | p50 | p99 | errors | SQL/req | bytes/resp | RSS max | %% of ceiling | other CPU |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rep.rows {
+		if r.err != "" {
+			fmt.Fprintf(w, "| %s | n/a (error: %s) | | | | | | | | |\n", r.name, mdEscape(truncate(r.err, 100)))
+			continue
+		}
+		l := r.load
+		sql := "–"
+		if r.hasSQL {
+			sql = fmt.Sprintf("%.2f", r.sqlPerReq)
+		}
+		pct := "n/a"
+		if ceiling > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*l.okPerSec()/ceiling)
+		}
+		errs := fmt.Sprintf("%d", l.errors)
+		if l.errors > 0 {
+			errs += " (" + mdEscape(truncate(l.firstErr, 60)) + ")"
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %.0f | %s | %s | %.0f%% |\n",
+			r.name, l.okPerSec(), ms(l.p50), ms(l.p99), errs, sql, l.bytesMean, mib(r.rss), pct, 100*r.otherCPU)
+	}
+	fmt.Fprintln(w)
+	if rep.peakRSS > 0 {
+		fmt.Fprintf(w, "- peak RSS of the trendql server over the whole run (VmHWM): %s\n", mib(rep.peakRSS))
+	}
+	fmt.Fprintf(w, "- import of the large set (%s): %s via %s\n", rep.counts, secs(rep.importTime), rep.importPath)
+	fmt.Fprintf(w, "- first start (process start → /readyz 200): %s\n", ms(rep.firstStart))
+	fmt.Fprintf(w, "- %d connections, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, %d workers)\n",
+		rep.cfg.conns, rep.cfg.duration, rep.cfg.warmup, method, rep.cfg.conns)
+	if len(rep.cfg.serverEnv) > 0 {
+		fmt.Fprintf(w, "- server environment: %s\n", strings.Join(rep.cfg.serverEnv, " "))
+	}
+	fmt.Fprintf(w, "- %s, GOMAXPROCS %d, %s\n", rep.goVersion, rep.gomaxprocs, rep.date.Format("2006-01-02 15:04 MST"))
+	worst := row{}
+	for _, r := range rep.rows {
+		if r.err == "" && r.otherCPU > worst.otherCPU {
+			worst = r
+		}
+	}
+	if worst.otherCPU > 0.05 {
+		fmt.Fprintf(w, "- WARNING: other processes used %.0f%% of the machine's CPU during %s (the most of any row); the figures are lower than on an idle machine\n",
+			100*worst.otherCPU, worst.name)
+	} else {
+		fmt.Fprintf(w, "- the machine was otherwise idle: other processes used under 5%% of its CPU during every row\n")
+	}
+	for _, r := range rep.rows {
+		if r.err == "" && r.hasSQL && !strings.HasSuffix(r.name, "-cached") && r.name != "mix" && r.sqlPerReq < 0.5 {
+			fmt.Fprintf(w, "- note: %s ran %.2f SQL statements per request: a cache answered it, so it is not an uncached figure\n", r.name, r.sqlPerReq)
+		}
+	}
+}
+
+func ms(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "–"
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func mib(n int64) string {
+	if n <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

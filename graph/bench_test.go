@@ -1,0 +1,111 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trendql/trendql/bench/benchdata"
+	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph"
+)
+
+// The reference queries of the load benchmark (../shared/bench/README.md).
+const (
+	benchQ1 = `query($slug:String!){ framework(slug:$slug){ id name slug language creator firstReleased architecture summary companies { id name slug } } }`
+	benchQ2 = `{ frameworks(first: 20) { nodes { id name slug language creator firstReleased architecture summary companies { id name slug } } } }`
+	benchQ3 = `{ trends(first: 10) { nodes { id rank name slug category summary body } } }`
+)
+
+// benchHandler returns trendql's handler over a new database holding a
+// generated set shaped like the load-test one: 2,000 companies, 10,000
+// frameworks with 5 companies each, 5,000 trends with ≈1.5 KB bodies.
+func benchHandler(b *testing.B) (http.Handler, *db.DB) {
+	b.Helper()
+	ctx := context.Background()
+	d, _, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), db.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	if _, err := d.Import(ctx, benchdata.Synthetic(benchdata.Large), false); err != nil {
+		b.Fatal(err)
+	}
+	return graph.NewHandler(graph.Options{DB: d}), d
+}
+
+// benchQuery measures one query through the whole handler (CORS, limits,
+// loaders, gqlgen, SQLite), without the network: one request at a time
+// ("serial", its latency includes the loaders' batching wait) and from 32
+// goroutines ("parallel", throughput under load, and cpu-ns/op: the CPU
+// time per request). It reports SQL statements per request as sql/op.
+func benchQuery(b *testing.B, query string, vars map[string]any) {
+	h, d := benchHandler(b)
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		b.Fatal(err)
+	}
+	serve := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := serve()
+	if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) || !bytes.Contains(rec.Body.Bytes(), []byte(`"data"`)) {
+		b.Fatalf("HTTP %d: %s", rec.Code, rec.Body.String())
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		q0 := d.QueryCount()
+		for b.Loop() {
+			if rec := serve(); rec.Code != http.StatusOK {
+				b.Fatalf("HTTP %d", rec.Code)
+			}
+		}
+		b.ReportMetric(float64(d.QueryCount()-q0)/float64(b.N), "sql/op")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+		q0, cpu0 := d.QueryCount(), cpuTime()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if rec := serve(); rec.Code != http.StatusOK {
+					b.Errorf("HTTP %d", rec.Code)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(d.QueryCount()-q0)/float64(b.N), "sql/op")
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}
+
+// cpuTime is the CPU time this process has used, GC included: per request,
+// a figure that other processes on a shared machine barely disturb, unlike
+// ns/op.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkQ1 is one framework by slug with its companies.
+func BenchmarkQ1(b *testing.B) { benchQuery(b, benchQ1, map[string]any{"slug": "django"}) }
+
+// BenchmarkQ2 is a page of 20 frameworks with their companies (≈ 11 KB).
+func BenchmarkQ2(b *testing.B) { benchQuery(b, benchQ2, nil) }
+
+// BenchmarkQ3 is the first 10 trends with every scalar (≈ 16 KB).
+func BenchmarkQ3(b *testing.B) { benchQuery(b, benchQ3, nil) }
