@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The mutation API. Every function here is one immediate write transaction
@@ -256,7 +257,8 @@ func (d *DB) create(ctx context.Context, t TypeName, patch any) (int64, error) {
 			return err
 		}
 		slug, name, _, _ := docFields(doc)
-		if *slug == "" && name != "" {
+		// A blank name is reported as the name's fault, not the slug's.
+		if *slug == "" && strings.TrimSpace(name) != "" {
 			s, err := w.freeSlug(t, name)
 			if err != nil {
 				return err
@@ -540,7 +542,8 @@ func (d *DB) Link(ctx context.Context, rel Relation, ownerID, otherID int64, lin
 // Restore brings back an item's document as it was after revision
 // eventID, as a new version (the status stays as it is now; relations to
 // items that no longer exist are dropped). A deleted item is created
-// again, as a DRAFT. It returns the item's type and row id. ENOTFOUND for
+// again under its own id, as a DRAFT, its version going on from the one
+// its deletion recorded. It returns the item's type and row id. ENOTFOUND for
 // an unknown revision, ECONFLICT for a stale ifVersion, EINVALID when the
 // old rank, position or slug is now taken by another item.
 func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeName, int64, error) {
@@ -562,11 +565,22 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 		}
 		old, m, err := w.loadDoc(e.Type, id)
 		if IsNotFound(err) {
+			// Deleted: it comes back under its own id (ids are never
+			// reused), as a DRAFT, at the version after its deletion.
+			if ifVersion != nil {
+				var last int
+				if err := w.queryRow("SELECT coalesce(max(version), 0) FROM events WHERE type = ? AND item_id = ?", string(e.Type), id).Scan(&last); err != nil {
+					return err
+				}
+				if err := checkVersion(e.Type, itemMeta{id: id, version: last}, ifVersion); err != nil {
+					return err
+				}
+			}
 			setStatus(restored, StatusDraft)
-			if err := w.checkUnique(e.Type, 0, restored); err != nil {
+			if err := w.checkUnique(e.Type, id, restored); err != nil {
 				return err
 			}
-			id, err = w.put(e.Type, 0, nil, restored, ActionRestore)
+			_, err = w.put(e.Type, id, nil, restored, ActionRestore)
 			return err
 		}
 		if err != nil {
