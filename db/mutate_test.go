@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/trendql/trendql/db"
@@ -71,5 +72,22 @@ func TestRestore_DeletedItemComesBackUnderItsOwnID(t *testing.T) {
 	}
 	if typ != db.TypeCompany || id != c.RowID || back.Status != db.StatusDraft || back.Version != 3 || back.Name != c.Name {
 		t.Fatalf("restored %s %d: %+v; want company %d, DRAFT, version 3, name %q", typ, id, back, c.RowID, c.Name)
+	}
+}
+
+// A blank name is the name's fault: the error names input.name, not the
+// slug that could not be derived from it.
+func TestCreate_BlankNameNamesTheNameField(t *testing.T) {
+	d := MustOpenDB(t)
+	for _, name := range []string{"", "   "} {
+		_, err := d.CreateCompany(asEditor(), db.CompanyPatch{Name: ptr(name)})
+		var e *db.Error
+		if !errors.As(err, &e) || e.Code != db.EINVALID || e.Field != "input.name" {
+			t.Errorf("name %q: err = %v, want invalid input.name", name, err)
+		}
+		_, err = d.CreateFAQ(asEditor(), db.FAQPatch{Question: ptr(name), Position: ptr(9)})
+		if !errors.As(err, &e) || e.Code != db.EINVALID || e.Field != "input.question" {
+			t.Errorf("question %q: err = %v, want invalid input.question", name, err)
+		}
 	}
 }
