@@ -94,15 +94,16 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return tw.Flush()
 	case "revoke":
-		if err := fs.Parse(args); err != nil {
-			return usagef("token revoke: %v", err)
+		pos, err := parseArgs(fs, args)
+		if err != nil {
+			return err
 		}
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usagef("token revoke: give the token's ID (see \"trendql token list\")")
 		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		id, err := strconv.ParseInt(pos[0], 10, 64)
 		if err != nil || id <= 0 {
-			return usagef("token revoke: %q is not a token ID", fs.Arg(0))
+			return usagef("token revoke: %q is not a token ID", pos[0])
 		}
 		d, err := openDB(ctx, dbPath, noSeed)
 		if err != nil {
@@ -170,14 +171,15 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	dbFlag(fs, getenv, &dbPath)
 	fs.BoolVar(&noSeed, "no-seed", false, "do not fill a new database with the article")
 	fs.BoolVar(&dryRun, "dry-run", false, "validate and report what would change, change nothing")
-	if err := fs.Parse(args); err != nil {
-		return usagef("import: %v", err)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usagef("import: give one content file (or - for standard input)")
 	}
 	var in io.Reader = stdin
-	if name := fs.Arg(0); name != "-" {
+	if name := pos[0]; name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return fmt.Errorf("import: cannot open %s: %w", name, errors.Unwrap(err))
@@ -244,13 +246,14 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	var dbPath string
 	fs := newFlagSet("backup", stderr)
 	dbFlag(fs, getenv, &dbPath)
-	if err := fs.Parse(args); err != nil {
-		return usagef("backup: %v", err)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usagef("backup: give the file to write (it must not exist)")
 	}
-	out := fs.Arg(0)
+	out := pos[0]
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("backup: no database at %s", dbPath)
 	}
