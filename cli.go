@@ -131,7 +131,7 @@ func deref(p *string, def string) string {
 func cliError(err error) error {
 	var e *db.Error
 	if errors.As(err, &e) && e.Code != db.EINTERNAL {
-		if e.Field != "" {
+		if e.Field != "" && !strings.Contains(e.Message, e.Field) {
 			return fmt.Errorf("%s: %s", e.Field, e.Message)
 		}
 		return errors.New(e.Message)
@@ -187,9 +187,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		defer f.Close()
 		in = f
 	}
-	c, err := decodeContent(in)
+	c, err := db.DecodeContent(in)
 	if err != nil {
-		return err
+		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
 	}
 	d, err := openDB(ctx, dbPath, noSeed)
 	if err != nil {
@@ -213,31 +213,6 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stdout, "  article    updated")
 	}
 	return nil
-}
-
-// decodeContent reads a content document strictly: unknown fields and
-// trailing data are errors, and the error says where.
-func decodeContent(r io.Reader) (*db.Content, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	var c db.Content
-	if err := dec.Decode(&c); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("import: the file is not valid JSON (at byte %d): %v", se.Offset, se)
-		case errors.As(err, &te):
-			return nil, fmt.Errorf("import: %s must be %s, not a JSON %s", te.Field, te.Type, te.Value)
-		case errors.Is(err, io.EOF):
-			return nil, errors.New("import: the file is empty")
-		}
-		return nil, fmt.Errorf("import: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("import: the file holds more than one JSON document")
-	}
-	return &c, nil
 }
 
 // runBackup: trendql backup OUT.db — a consistent copy, also while the

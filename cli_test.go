@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,5 +75,126 @@ func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// seededDB makes a new database through the CLI and returns its path and
+// its export.
+func seededDB(t testing.TB) (path, export string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "trendql.db")
+	r := cli(t, nil, "export", "--db", path)
+	if r.Code != 0 {
+		t.Fatalf("export: %+v", r)
+	}
+	return path, r.Stdout
+}
+
+// edit decodes a content document, lets fn change it, and encodes it.
+func edit(t testing.TB, doc string, fn func(c map[string]any)) string {
+	t.Helper()
+	var c map[string]any
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		t.Fatal(err)
+	}
+	fn(c)
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// rec returns record i of a list in a decoded content document.
+func rec(c map[string]any, list string, i int) map[string]any {
+	return c[list].([]any)[i].(map[string]any)
+}
+
+// eventCount counts the event log's rows, opening the file directly.
+func eventCount(t testing.TB, path string) int {
+	t.Helper()
+	d, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A bad content file changes nothing, exits 1, and says in one sentence
+// which record and field are at fault.
+func TestImport_BadFileChangesNothingAndNamesTheRecordAndField(t *testing.T) {
+	dbPath, doc := seededDB(t)
+	events := eventCount(t, dbPath)
+	cases := []struct {
+		name string
+		file string
+		want []string // in the one stderr line
+	}{
+		{"invalid JSON", `{"format": "trendql-content-1", "trends": [}`, []string{"not valid JSON", "line 1, column 45"}},
+		{"truncated", doc[:len(doc)/2], []string{"not valid JSON"}},
+		{"truncated at a value's end", strings.TrimSpace(doc)[:len(strings.TrimSpace(doc))-1], []string{"truncated"}},
+		{"empty", "", []string{"the file is empty"}},
+		{"not an object", `[]`, []string{"JSON object", "not a JSON array"}},
+		{"wrong format string", edit(t, doc, func(c map[string]any) { c["format"] = "trendql-content-0" }), []string{"format must be", "trendql-content-0"}},
+		{"format missing", `{"trends": []}`, []string{"format must be"}},
+		{"unknown top-level field", edit(t, doc, func(c map[string]any) { c["posts"] = []any{} }), []string{`unknown field "posts"`}},
+		{"unknown record field", edit(t, doc, func(c map[string]any) { rec(c, "frameworks", 2)["website"] = "x" }), []string{"frameworks[2].website", `unknown field "website"`}},
+		{"wrong type: rank as string", edit(t, doc, func(c map[string]any) { rec(c, "trends", 3)["rank"] = "four" }), []string{"trends[3].rank must be a whole number, not a JSON string"}},
+		{"wrong type: list as string", edit(t, doc, func(c map[string]any) { rec(c, "faqs", 1)["items"] = "a, b" }), []string{"faqs[1].items must be a list"}},
+		{"wrong type: list of objects", edit(t, doc, func(c map[string]any) { c["companies"] = map[string]any{} }), []string{"companies must be a list"}},
+		{"null record", edit(t, doc, func(c map[string]any) { c["companies"].([]any)[4] = nil }), []string{"companies[4] is null"}},
+		{"duplicate slugs", edit(t, doc, func(c map[string]any) { rec(c, "companies", 3)["slug"] = rec(c, "companies", 2)["slug"] }), []string{"companies[3].slug", "appears twice"}},
+		{"duplicate ranks", edit(t, doc, func(c map[string]any) { rec(c, "trends", 5)["rank"] = 2 }), []string{"trends[5].rank", "rank 2 appears twice"}},
+		{"duplicate positions", edit(t, doc, func(c map[string]any) { rec(c, "faqs", 3)["position"] = 1 }), []string{"faqs[3].position", "appears twice"}},
+		{"negative rank", edit(t, doc, func(c map[string]any) { rec(c, "trends", 0)["rank"] = -1 }), []string{"trends[0].rank", "positive"}},
+		{"dangling link slug", edit(t, doc, func(c map[string]any) { rec(c, "trends", 2)["companies"] = []any{"aws", "no-such-co"} }), []string{"trends[2].companies", `"no-such-co"`}},
+		{"dangling FAQ link", edit(t, doc, func(c map[string]any) { rec(c, "faqs", 0)["trends"] = []any{"nope"} }), []string{"faqs[0].trends", `"nope"`}},
+		{"link listed twice", edit(t, doc, func(c map[string]any) { rec(c, "frameworks", 0)["companies"] = []any{"spotify", "spotify"} }), []string{"frameworks[0].companies", "twice"}},
+		{"empty name", edit(t, doc, func(c map[string]any) { rec(c, "companies", 5)["name"] = "" }), []string{"companies[5].name must not be empty"}},
+		{"bad slug", edit(t, doc, func(c map[string]any) { rec(c, "frameworks", 1)["slug"] = "Not A Slug" }), []string{"frameworks[1].slug", "lower-case"}},
+		{"bad status", edit(t, doc, func(c map[string]any) { rec(c, "faqs", 1)["status"] = "LIVE" }), []string{"faqs[1].status", `"LIVE"`}},
+		{"bad kind", edit(t, doc, func(c map[string]any) { rec(c, "frameworks", 1)["kind"] = "LIBRARY" }), []string{"frameworks[1].kind", `"LIBRARY"`}},
+		{"bad category", edit(t, doc, func(c map[string]any) { rec(c, "trends", 1)["category"] = "HYPE" }), []string{"trends[1].category", `"HYPE"`}},
+		{"bad article date", edit(t, doc, func(c map[string]any) { c["article"].(map[string]any)["lastUpdated"] = "29 Jan 2024" }), []string{"article.lastUpdated"}},
+		{"over-long name", edit(t, doc, func(c map[string]any) { rec(c, "companies", 0)["name"] = strings.Repeat("x", 201) }), []string{"companies[0].name", "longer than 200"}},
+		{"rank taken by an item not in the file", `{"format": "trendql-content-1", "trends": [
+			{"slug": "new-trend", "rank": 3, "name": "New", "category": "TOOLING", "summary": "", "body": ""}]}`,
+			[]string{"trends[0].rank", "rank 3 is taken by trend \"serverless-computing\""}},
+		{"a bad record after good ones", edit(t, doc, func(c map[string]any) {
+			rec(c, "companies", 0)["name"] = "Renamed"
+			c["trends"] = append(c["trends"].([]any), map[string]any{"slug": "x", "rank": 11, "name": "X", "category": "API", "frameworks": []any{"nope"}})
+		}), []string{"trends[10].frameworks", `"nope"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "bad.json")
+			writeFile(t, file, c.file)
+			for _, args := range [][]string{{"import", file, "--db", dbPath}, {"import", "--dry-run", file, "--db", dbPath}} {
+				r := cli(t, nil, args...)
+				if r.Code != 1 {
+					t.Fatalf("%q: exit %d, want 1; stderr %q", args, r.Code, r.Stderr)
+				}
+				line := strings.TrimSpace(r.Stderr)
+				if strings.Contains(line, "\n") || !strings.HasPrefix(line, "trendql: import: nothing was changed: ") {
+					t.Errorf("stderr is not one sentence: %q", r.Stderr)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(line, w) {
+						t.Errorf("stderr %q does not say %q", line, w)
+					}
+				}
+			}
+			if after := cli(t, nil, "export", "--db", dbPath); after.Stdout != doc {
+				t.Fatal("the database changed")
+			}
+			if n := eventCount(t, dbPath); n != events {
+				t.Fatalf("events: %d, want %d", n, events)
+			}
+		})
 	}
 }
