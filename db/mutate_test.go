@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/trendql/trendql/db"
 )
@@ -89,5 +90,36 @@ func TestCreate_BlankNameNamesTheNameField(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != db.EINVALID || e.Field != "input.question" {
 			t.Errorf("question %q: err = %v, want invalid input.question", name, err)
 		}
+	}
+}
+
+// The audit log's since filter compares times, not strings: an event at
+// 10:00:00.500Z is after 10:00:00Z and after 11:00:00.2+01:00, whatever
+// the precision or offset the caller writes.
+func TestEvents_SinceComparesTimes(t *testing.T) {
+	d := MustOpenDB(t)
+	ctx := asEditor()
+	at := time.Date(2030, 1, 2, 10, 0, 0, 500*int(time.Millisecond), time.UTC)
+	d.Now = func() time.Time { return at }
+	if _, err := d.CreateCompany(ctx, db.CompanyPatch{Name: ptr("Later Co")}); err != nil {
+		t.Fatal(err)
+	}
+	for since, want := range map[string]int{
+		"2030-01-02T10:00:00Z":        1,
+		"2030-01-02T11:00:00.2+01:00": 1,
+		"2030-01-02T10:00:00.500Z":    1,
+		"2030-01-02T10:00:00.501Z":    0,
+		"2030-01-02T10:00:01Z":        0,
+		"2030-01-02T09:00:01-01:00":   0,
+	} {
+		n, err := d.CountEvents(ctx, db.EventFilter{Since: ptr(since)})
+		if err != nil || n != want {
+			t.Errorf("since %s: %d events (%v), want %d", since, n, err, want)
+		}
+	}
+	_, err := d.CountEvents(ctx, db.EventFilter{Since: ptr("yesterday")})
+	var e *db.Error
+	if !errors.As(err, &e) || e.Field != "filter.since" {
+		t.Errorf("since yesterday: %v, want invalid filter.since", err)
 	}
 }
