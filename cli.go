@@ -87,7 +87,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 			switch {
 			case t.RevokedAt != nil:
 				state = "revoked " + *t.RevokedAt
-			case t.ExpiresAt != nil && *t.ExpiresAt <= time.Now().UTC().Format(time.RFC3339):
+			case t.ExpiresAt != nil && expired(*t.ExpiresAt):
 				state = "expired"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt, deref(t.ExpiresAt, "never"), state)
@@ -118,6 +118,14 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	return usagef("token: unknown subcommand %q (create, list or revoke)", sub)
+}
+
+// expired reports whether a stored expiry time has passed. (Compared as
+// times: stored times carry milliseconds, so a text comparison with a
+// time formatted without them is off by up to a second.)
+func expired(at string) bool {
+	t, err := time.Parse(time.RFC3339Nano, at)
+	return err == nil && !t.After(time.Now())
 }
 
 func deref(p *string, def string) string {
@@ -231,6 +239,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	out := pos[0]
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("backup: no database at %s", dbPath)
+	}
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("backup: %s already exists; give the name of a new file", out)
 	}
 	d, err := openDB(ctx, dbPath, true)
 	if err != nil {
