@@ -1,0 +1,351 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/client"
+	"github.com/trendql/trendql/db"
+)
+
+// tokens are one env's API tokens, one per role and one per way a token
+// can be bad.
+type tokens struct {
+	viewer, editor, admin string
+	revoked, expired      string
+	editorID              int64
+}
+
+func newTokens(t testing.TB, e *env) tokens {
+	t.Helper()
+	ctx := context.Background()
+	mk := func(name string, role db.Role, ttl time.Duration) (*db.Token, string) {
+		tok, secret, err := e.DB.CreateToken(ctx, name, role, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, secret
+	}
+	var tk tokens
+	_, tk.viewer = mk("viewer-bot", db.RoleViewer, 0)
+	ed, editor := mk("editor-bot", db.RoleEditor, 0)
+	tk.editor, tk.editorID = editor, ed.ID
+	_, tk.admin = mk("admin-bot", db.RoleAdmin, 0)
+	rev, revoked := mk("revoked-bot", db.RoleAdmin, 0)
+	if _, err := e.DB.RevokeToken(ctx, rev.ID); err != nil {
+		t.Fatal(err)
+	}
+	tk.revoked = revoked
+	_, tk.expired = mk("expired-bot", db.RoleAdmin, time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	return tk
+}
+
+// bearer is the header a script sends with a token.
+func bearer(tok string) []string {
+	if tok == "" {
+		return nil
+	}
+	return []string{"Authorization", "Bearer " + tok}
+}
+
+// as is a gqlgen client option sending a token.
+func as(tok string) client.Option { return client.AddHeader("Authorization", "Bearer "+tok) }
+
+// snapshot is everything a mutation could change: the whole content (the
+// export document, drafts included), the number of events, and the
+// tokens. Two equal snapshots mean nothing changed.
+func snapshot(t testing.TB, e *env) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := e.DB.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := json.MarshalIndent(c, "", " ")
+	n := eventCount(t, e)
+	toks, err := e.DB.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tj, _ := json.Marshal(toks)
+	return fmt.Sprintf("%s\nevents: %d\ntokens: %s", content, n, tj)
+}
+
+func eventCount(t testing.TB, e *env) int {
+	t.Helper()
+	n, err := e.DB.CountEvents(context.Background(), db.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// fixture is content made for the edit tests, as global ids: items that
+// can be changed, linked, unlinked and deleted without touching the seed.
+type fixture struct {
+	coA, coB, fwA, fwB, trend, faq string // drafts; fwA uses coA, trend has fwA and coA, faq names fwA and trend
+	google, goTrend                string // published seed items
+	coARev                         string // the revision that created coA (it has been renamed since)
+	victimToken                    string // a token to revoke
+}
+
+func newFixture(t testing.TB, e *env) fixture {
+	t.Helper()
+	ctx := db.WithPrincipal(context.Background(), &db.Principal{Name: "fixture", Role: db.RoleAdmin})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := func(v string) *string { return &v }
+	n := func(v int) *int { return &v }
+	coA, err := e.DB.CreateCompany(ctx, db.CompanyPatch{Name: s("Fixture A")})
+	must(err)
+	coB, err := e.DB.CreateCompany(ctx, db.CompanyPatch{Name: s("Fixture B")})
+	must(err)
+	kindF, kindL := db.KindFramework, db.KindLanguage
+	fwA, err := e.DB.CreateFramework(ctx, db.FrameworkPatch{Name: s("Fixture FW"), Kind: &kindF, Companies: &[]int64{coA.RowID}})
+	must(err)
+	fwB, err := e.DB.CreateFramework(ctx, db.FrameworkPatch{Name: s("Fixture Lang"), Kind: &kindL})
+	must(err)
+	cat := db.CategoryTooling
+	tr, err := e.DB.CreateTrend(ctx, db.TrendPatch{Name: s("Fixture Trend"), Rank: n(11), Category: &cat,
+		Frameworks: &[]int64{fwA.RowID}, Companies: &[]int64{coA.RowID}})
+	must(err)
+	faq, err := e.DB.CreateFAQ(ctx, db.FAQPatch{Question: s("Fixture question?"), Position: n(5),
+		Frameworks: &[]int64{fwA.RowID}, Trends: &[]int64{tr.RowID}})
+	must(err)
+	revs, err := e.DB.Revisions(ctx, db.TypeCompany, coA.RowID, db.PageArgs{})
+	must(err)
+	_, err = e.DB.UpdateCompany(ctx, coA.RowID, db.CompanyPatch{Name: s("Fixture A renamed")}, nil)
+	must(err)
+	google, err := e.DB.CompanyBySlug(ctx, "google")
+	must(err)
+	goTrend, err := e.DB.TrendBySlug(ctx, "go")
+	must(err)
+	victim, _, err := e.DB.CreateToken(ctx, "victim", db.RoleViewer, 0)
+	must(err)
+	return fixture{
+		coA: coA.ID(), coB: coB.ID(), fwA: fwA.ID(), fwB: fwB.ID(), trend: tr.ID(), faq: faq.ID(),
+		google: google.ID(), goTrend: goTrend.ID(),
+		coARev:      db.EncodeID(db.TypeRevision, revs.Items[0].ID),
+		victimToken: db.EncodeID(db.TypeToken, victim.ID),
+	}
+}
+
+// operation is one mutation or restricted query of the API, with the
+// least role that may run it.
+type operation struct {
+	name     string
+	query    string
+	vars     func(fixture) map[string]any
+	role     db.Role
+	readOnly bool // a query: it changes nothing even when allowed
+}
+
+func idVars(pick func(fixture) string) func(fixture) map[string]any {
+	return func(f fixture) map[string]any { return map[string]any{"id": pick(f)} }
+}
+
+func pairVars(a, b string, pickA, pickB func(fixture) string) func(fixture) map[string]any {
+	return func(f fixture) map[string]any { return map[string]any{a: pickA(f), b: pickB(f)} }
+}
+
+func noVars(fixture) map[string]any { return nil }
+
+// operations lists every mutation, and the queries restricted to a role.
+var operations = []operation{
+	{name: "createTrend", role: db.RoleEditor, vars: noVars,
+		query: `mutation { createTrend(input: {name: "Matrix Trend", rank: 12, category: API}) { id } }`},
+	{name: "updateTrend", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.trend }),
+		query: `mutation($id: ID!) { updateTrend(id: $id, input: {name: "Renamed"}) { id } }`},
+	{name: "deleteTrend", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.trend }),
+		query: `mutation($id: ID!) { deleteTrend(id: $id) { id } }`},
+	{name: "createFramework", role: db.RoleEditor, vars: noVars,
+		query: `mutation { createFramework(input: {name: "Matrix FW", kind: FRAMEWORK}) { id } }`},
+	{name: "updateFramework", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.fwA }),
+		query: `mutation($id: ID!) { updateFramework(id: $id, input: {creator: "Someone"}) { id } }`},
+	{name: "deleteFramework", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.fwB }),
+		query: `mutation($id: ID!) { deleteFramework(id: $id) { id } }`},
+	{name: "createCompany", role: db.RoleEditor, vars: noVars,
+		query: `mutation { createCompany(input: {name: "Matrix Co"}) { id } }`},
+	{name: "updateCompany", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.coA }),
+		query: `mutation($id: ID!) { updateCompany(id: $id, input: {name: "Renamed Co"}) { id } }`},
+	{name: "deleteCompany", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.coB }),
+		query: `mutation($id: ID!) { deleteCompany(id: $id) { id } }`},
+	{name: "createFAQ", role: db.RoleEditor, vars: noVars,
+		query: `mutation { createFAQ(input: {position: 6, question: "Matrix?"}) { id } }`},
+	{name: "updateFAQ", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.faq }),
+		query: `mutation($id: ID!) { updateFAQ(id: $id, input: {answer: "Yes."}) { id } }`},
+	{name: "deleteFAQ", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.faq }),
+		query: `mutation($id: ID!) { deleteFAQ(id: $id) { id } }`},
+	{name: "publish", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.trend }),
+		query: `mutation($id: ID!) { publish(id: $id) { id } }`},
+	{name: "unpublish", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.google }),
+		query: `mutation($id: ID!) { unpublish(id: $id) { id } }`},
+	{name: "linkFrameworkCompany", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.fwA }, func(f fixture) string { return f.coB }),
+		query: `mutation($a: ID!, $b: ID!) { linkFrameworkCompany(frameworkId: $a, companyId: $b) { id } }`},
+	{name: "unlinkFrameworkCompany", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.fwA }, func(f fixture) string { return f.coA }),
+		query: `mutation($a: ID!, $b: ID!) { unlinkFrameworkCompany(frameworkId: $a, companyId: $b) { id } }`},
+	{name: "linkTrendCompany", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.trend }, func(f fixture) string { return f.coB }),
+		query: `mutation($a: ID!, $b: ID!) { linkTrendCompany(trendId: $a, companyId: $b) { id } }`},
+	{name: "unlinkTrendCompany", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.trend }, func(f fixture) string { return f.coA }),
+		query: `mutation($a: ID!, $b: ID!) { unlinkTrendCompany(trendId: $a, companyId: $b) { id } }`},
+	{name: "linkTrendFramework", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.trend }, func(f fixture) string { return f.fwB }),
+		query: `mutation($a: ID!, $b: ID!) { linkTrendFramework(trendId: $a, frameworkId: $b) { id } }`},
+	{name: "unlinkTrendFramework", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.trend }, func(f fixture) string { return f.fwA }),
+		query: `mutation($a: ID!, $b: ID!) { unlinkTrendFramework(trendId: $a, frameworkId: $b) { id } }`},
+	{name: "linkFAQFramework", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.faq }, func(f fixture) string { return f.fwB }),
+		query: `mutation($a: ID!, $b: ID!) { linkFAQFramework(faqId: $a, frameworkId: $b) { id } }`},
+	{name: "unlinkFAQFramework", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.faq }, func(f fixture) string { return f.fwA }),
+		query: `mutation($a: ID!, $b: ID!) { unlinkFAQFramework(faqId: $a, frameworkId: $b) { id } }`},
+	{name: "linkFAQTrend", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.faq }, func(f fixture) string { return f.goTrend }),
+		query: `mutation($a: ID!, $b: ID!) { linkFAQTrend(faqId: $a, trendId: $b) { id } }`},
+	{name: "unlinkFAQTrend", role: db.RoleEditor,
+		vars:  pairVars("a", "b", func(f fixture) string { return f.faq }, func(f fixture) string { return f.trend }),
+		query: `mutation($a: ID!, $b: ID!) { unlinkFAQTrend(faqId: $a, trendId: $b) { id } }`},
+	{name: "restoreRevision", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.coARev }),
+		query: `mutation($id: ID!) { restoreRevision(revisionId: $id) { id } }`},
+	{name: "createToken", role: db.RoleAdmin, vars: noVars,
+		query: `mutation { createToken(name: "new-bot", role: EDITOR) { secret token { id } } }`},
+	{name: "revokeToken", role: db.RoleAdmin, vars: idVars(func(f fixture) string { return f.victimToken }),
+		query: `mutation($id: ID!) { revokeToken(id: $id) { id revokedAt } }`},
+
+	{name: "query auditLog", role: db.RoleAdmin, readOnly: true, vars: noVars,
+		query: `{ auditLog(first: 1) { totalCount } }`},
+	{name: "query tokens", role: db.RoleAdmin, readOnly: true, vars: noVars,
+		query: `{ tokens { id } }`},
+	{name: "query revisions", role: db.RoleViewer, readOnly: true, vars: idVars(func(f fixture) string { return f.google }),
+		query: `query($id: ID!) { node(id: $id) { ... on Company { revisions { totalCount } } } }`},
+}
+
+// caller is one row of the role matrix: who sends the request.
+type caller struct {
+	name   string
+	header func(tokens) []string // nil: no Authorization header
+	role   db.Role               // "" for anonymous
+	bad    bool                  // the credential itself is refused (HTTP 401)
+}
+
+var callers = []caller{
+	{name: "anonymous", header: func(tokens) []string { return nil }},
+	{name: "viewer", header: func(tk tokens) []string { return bearer(tk.viewer) }, role: db.RoleViewer},
+	{name: "editor", header: func(tk tokens) []string { return bearer(tk.editor) }, role: db.RoleEditor},
+	{name: "admin", header: func(tk tokens) []string { return bearer(tk.admin) }, role: db.RoleAdmin},
+	{name: "malformed header: no scheme", bad: true, header: func(tk tokens) []string { return []string{"Authorization", tk.admin} }},
+	{name: "malformed header: Basic", bad: true, header: func(tokens) []string { return []string{"Authorization", "Basic YWRtaW46YWRtaW4="} }},
+	{name: "malformed header: empty Bearer", bad: true, header: func(tokens) []string { return []string{"Authorization", "Bearer "} }},
+	{name: "malformed token", bad: true, header: func(tokens) []string { return bearer("hunter2") }},
+	{name: "unknown token id", bad: true, header: func(tk tokens) []string {
+		_, secret, _ := strings.Cut(strings.TrimPrefix(tk.admin, "tql_"), "_")
+		return bearer("tql_9999_" + secret)
+	}},
+	{name: "wrong secret", bad: true, header: func(tk tokens) []string {
+		return bearer(fmt.Sprintf("tql_%d_%s", tk.editorID, strings.Repeat("A", 43)))
+	}},
+	{name: "revoked token", bad: true, header: func(tk tokens) []string { return bearer(tk.revoked) }},
+	{name: "expired token", bad: true, header: func(tk tokens) []string { return bearer(tk.expired) }},
+}
+
+// The whole role matrix: every caller against every mutation and every
+// restricted query. A refused call answers UNAUTHENTICATED (no token or a
+// bad one; a bad one with HTTP 401, never served as anonymous) or
+// FORBIDDEN (too low a role), and changes nothing at all: the export, the
+// event log and the tokens are as they were. An allowed mutation changes
+// something and, for content, appends exactly one event. Refused callers
+// share one database per operation (each proves it left it unchanged);
+// each allowed caller gets a fresh one.
+func TestRoleMatrix_EveryMutationAndRestrictedQuery(t *testing.T) {
+	for _, op := range operations {
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			shared := newEnv(t)
+			sharedTokens, sharedFixture := newTokens(t, shared), newFixture(t, shared)
+			for _, c := range callers {
+				t.Run(c.name, func(t *testing.T) {
+					allowed := !c.bad && c.role != "" && (&db.Principal{Role: c.role}).Has(op.role)
+					e, tk, fx := shared, sharedTokens, sharedFixture
+					if allowed {
+						e = newEnv(t)
+						tk, fx = newTokens(t, e), newFixture(t, e)
+					}
+					before := snapshot(t, e)
+					eventsBefore := eventCount(t, e)
+					r := e.post(t, op.query, op.vars(fx), c.header(tk)...)
+					assertNoLeak(t, r.Body)
+					switch {
+					case c.bad:
+						if r.Status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
+							t.Fatalf("got HTTP %d %q, want 401 UNAUTHENTICATED: %s", r.Status, r.code(), r.Body)
+						}
+					case c.role == "":
+						if r.code() != "UNAUTHENTICATED" {
+							t.Fatalf("got %q, want UNAUTHENTICATED: %s", r.code(), r.Body)
+						}
+					case !allowed:
+						if r.code() != "FORBIDDEN" {
+							t.Fatalf("got %q, want FORBIDDEN: %s", r.code(), r.Body)
+						}
+					default:
+						if len(r.Errors) > 0 || r.Status != http.StatusOK || string(r.Data) == "null" {
+							t.Fatalf("allowed call failed: HTTP %d %s", r.Status, r.Body)
+						}
+						after := snapshot(t, e)
+						switch {
+						case op.readOnly:
+							if after != before {
+								t.Fatal("a query changed the database")
+							}
+						case after == before:
+							t.Fatalf("allowed mutation changed nothing: %s", r.Body)
+						case op.role == db.RoleEditor && eventCount(t, e) != eventsBefore+1:
+							t.Fatalf("mutation appended %d events, want 1", eventCount(t, e)-eventsBefore)
+						}
+						return
+					}
+					if len(r.Errors) != 1 {
+						t.Errorf("%d errors, want 1: %s", len(r.Errors), r.Body)
+					}
+					if after := snapshot(t, e); after != before {
+						t.Fatalf("a refused call changed the database:\n%s", diff(before, after))
+					}
+				})
+			}
+		})
+	}
+}
+
+// diff shows the first lines where two snapshots differ.
+func diff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := 0; i < max(len(al), len(bl)) && len(out) < 10; i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			out = append(out, fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, x, y))
+		}
+	}
+	return strings.Join(out, "\n")
+}
