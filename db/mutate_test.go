@@ -123,3 +123,43 @@ func TestEvents_SinceComparesTimes(t *testing.T) {
 		t.Errorf("since yesterday: %v, want invalid filter.since", err)
 	}
 }
+
+// Invalid UTF-8 cannot arrive over HTTP (JSON decoding replaces it with
+// U+FFFD), but the db layer refuses it from any caller, naming the field.
+func TestValidation_InvalidUTF8IsRefusedPerField(t *testing.T) {
+	d := MustOpenDB(t)
+	ctx := asEditor()
+	bad := "caf\xe9"
+	kind, cat := db.KindFramework, db.CategoryAPI
+	cases := []struct {
+		field string
+		do    func() error
+	}{
+		{"input.name", func() error { _, err := d.CreateCompany(ctx, db.CompanyPatch{Name: &bad}); return err }},
+		{"input.summary", func() error {
+			_, err := d.CreateFramework(ctx, db.FrameworkPatch{Name: ptr("F"), Kind: &kind, Summary: &bad})
+			return err
+		}},
+		{"input.highlights", func() error {
+			_, err := d.CreateTrend(ctx, db.TrendPatch{Name: ptr("T"), Rank: ptr(50), Category: &cat, Highlights: &[]string{bad}})
+			return err
+		}},
+		{"input.answer", func() error {
+			_, err := d.CreateFAQ(ctx, db.FAQPatch{Question: ptr("Q?"), Position: ptr(50), Answer: &bad})
+			return err
+		}},
+	}
+	before, err := d.CountEvents(ctx, db.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		var e *db.Error
+		if err := c.do(); !errors.As(err, &e) || e.Code != db.EINVALID || e.Field != c.field {
+			t.Errorf("%s: err = %v, want invalid %s", c.field, err, c.field)
+		}
+	}
+	if after, _ := d.CountEvents(ctx, db.EventFilter{}); after != before {
+		t.Errorf("events %d → %d: a refused write was recorded", before, after)
+	}
+}

@@ -349,3 +349,116 @@ func diff(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Every bad field is one BAD_USER_INPUT error naming it in
+// extensions.field, and leaves the database as it was.
+func TestValidation_OneBadUserInputPerBadField(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	fx := newFixture(t, e)
+	long := func(n int) string { return strings.Repeat("x", n) }
+	many := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("item %d", i)
+		}
+		return out
+	}
+	const (
+		createCompany   = `mutation($in: CreateCompanyInput!) { createCompany(input: $in) { id } }`
+		createFramework = `mutation($in: CreateFrameworkInput!) { createFramework(input: $in) { id } }`
+		createTrend     = `mutation($in: CreateTrendInput!) { createTrend(input: $in) { id } }`
+		createFAQ       = `mutation($in: CreateFAQInput!) { createFAQ(input: $in) { id } }`
+		updateCompany   = `mutation($id: ID!, $in: UpdateCompanyInput!) { updateCompany(id: $id, input: $in) { id } }`
+		updateFramework = `mutation($id: ID!, $in: UpdateFrameworkInput!) { updateFramework(id: $id, input: $in) { id } }`
+		updateTrend     = `mutation($id: ID!, $in: UpdateTrendInput!) { updateTrend(id: $id, input: $in) { id } }`
+		updateFAQ       = `mutation($id: ID!, $in: UpdateFAQInput!) { updateFAQ(id: $id, input: $in) { id } }`
+	)
+	trend := func(extra map[string]any) map[string]any {
+		in := map[string]any{"name": "Valid Trend", "rank": 20, "category": "API"}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return map[string]any{"in": in}
+	}
+	faq := func(extra map[string]any) map[string]any {
+		in := map[string]any{"question": "Valid?", "position": 20}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return map[string]any{"in": in}
+	}
+	upd := func(id string, in map[string]any) map[string]any { return map[string]any{"id": id, "in": in} }
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+		field       string
+	}{
+		{"empty name", createCompany, map[string]any{"in": map[string]any{"name": ""}}, "input.name"},
+		{"blank name", createCompany, map[string]any{"in": map[string]any{"name": " \t "}}, "input.name"},
+		{"name over 200 characters", createCompany, map[string]any{"in": map[string]any{"name": long(db.MaxNameLen + 1)}}, "input.name"},
+		{"name with NUL", createCompany, map[string]any{"in": map[string]any{"name": "Ac\x00me"}}, "input.name"},
+		{"summary over 2000 characters", createFramework, map[string]any{"in": map[string]any{"name": "F", "kind": "FRAMEWORK", "summary": long(db.MaxSummaryLen + 1)}}, "input.summary"},
+		{"creator over 200 characters", createFramework, map[string]any{"in": map[string]any{"name": "F", "kind": "FRAMEWORK", "creator": long(db.MaxShortLen + 1)}}, "input.creator"},
+		{"year out of range", createFramework, map[string]any{"in": map[string]any{"name": "F", "kind": "FRAMEWORK", "firstReleased": 1815}}, "input.firstReleased"},
+		{"feature with NUL", createFramework, map[string]any{"in": map[string]any{"name": "F", "kind": "FRAMEWORK", "features": []string{"ok", "b\x00d"}}}, "input.features"},
+		{"body over 100000 characters", createTrend, trend(map[string]any{"body": long(db.MaxBodyLen + 1)}), "input.body"},
+		{"highlight over 500 characters", createTrend, trend(map[string]any{"highlights": []string{long(db.MaxItemLen + 1)}}), "input.highlights"},
+		{"empty highlight", createTrend, trend(map[string]any{"highlights": []string{"fine", ""}}), "input.highlights"},
+		{"over 100 examples", createTrend, trend(map[string]any{"examples": many(db.MaxListLen + 1)}), "input.examples"},
+		{"negative rank", createTrend, trend(map[string]any{"rank": -3}), "input.rank"},
+		{"zero rank", createTrend, trend(map[string]any{"rank": 0}), "input.rank"},
+		{"duplicate rank on create", createTrend, trend(map[string]any{"rank": 1}), "input.rank"},
+		{"duplicate rank on update", updateTrend, upd(fx.trend, map[string]any{"rank": 2}), "input.rank"},
+		{"negative position", createFAQ, faq(map[string]any{"position": -1}), "input.position"},
+		{"duplicate position", createFAQ, faq(map[string]any{"position": 1}), "input.position"},
+		{"unknown company id", createTrend, trend(map[string]any{"companies": []string{db.EncodeID(db.TypeCompany, 999999)}}), "input.companies"},
+		{"unknown framework id on update", updateTrend, upd(fx.trend, map[string]any{"frameworks": []string{fx.fwB, db.EncodeID(db.TypeFramework, 999999)}}), "input.frameworks"},
+		{"unknown trend id", createFAQ, faq(map[string]any{"trends": []string{db.EncodeID(db.TypeTrend, 424242)}}), "input.trends"},
+		{"company id among frameworks", createTrend, trend(map[string]any{"frameworks": []string{fx.coA}}), "input.frameworks"},
+		{"trend id among companies", updateFramework, upd(fx.fwA, map[string]any{"companies": []string{fx.trend}}), "input.companies"},
+		{"garbage id in a list", createFAQ, faq(map[string]any{"frameworks": []string{"not-an-id"}}), "input.frameworks"},
+		{"same company twice", createFramework, map[string]any{"in": map[string]any{"name": "F", "kind": "LANGUAGE", "companies": []string{fx.coA, fx.coA}}}, "input.companies"},
+		{"duplicate slug on create", createCompany, map[string]any{"in": map[string]any{"name": "Google Again", "slug": "google"}}, "input.slug"},
+		{"duplicate slug on update", updateCompany, upd(fx.coA, map[string]any{"slug": "google"}), "input.slug"},
+		{"slug with spaces and capitals", createCompany, map[string]any{"in": map[string]any{"name": "X", "slug": "Bad Slug"}}, "input.slug"},
+		{"slug with a double hyphen", createCompany, map[string]any{"in": map[string]any{"name": "X", "slug": "bad--slug"}}, "input.slug"},
+		{"slug with a leading hyphen", createCompany, map[string]any{"in": map[string]any{"name": "X", "slug": "-bad"}}, "input.slug"},
+		{"slug over 100 characters", createCompany, map[string]any{"in": map[string]any{"name": "X", "slug": long(db.MaxSlugLen + 1)}}, "input.slug"},
+		{"empty slug", updateCompany, upd(fx.coA, map[string]any{"slug": ""}), "input.slug"},
+		{"no slug derivable", createCompany, map[string]any{"in": map[string]any{"name": "!!!"}}, "input.slug"},
+		{"null name in update", updateCompany, upd(fx.coA, map[string]any{"name": nil}), "input.name"},
+		{"null slug in update", updateTrend, upd(fx.trend, map[string]any{"slug": nil}), "input.slug"},
+		{"null rank in update", updateTrend, upd(fx.trend, map[string]any{"rank": nil}), "input.rank"},
+		{"null category in update", updateTrend, upd(fx.trend, map[string]any{"category": nil}), "input.category"},
+		{"null kind in update", updateFramework, upd(fx.fwA, map[string]any{"kind": nil}), "input.kind"},
+		{"null question in update", updateFAQ, upd(fx.faq, map[string]any{"question": nil}), "input.question"},
+		{"null position in update", updateFAQ, upd(fx.faq, map[string]any{"position": nil}), "input.position"},
+		{"empty question in update", updateFAQ, upd(fx.faq, map[string]any{"question": ""}), "input.question"},
+		{"id of the wrong type", updateTrend, upd(fx.coA, map[string]any{"name": "X"}), "id"},
+		{"malformed id", updateCompany, upd("Q29tcGFueTp4", map[string]any{"name": "X"}), "id"},
+		{"revision id to publish", `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": fx.coARev}, "id"},
+		{"unknown company to link", `mutation($a: ID!, $b: ID!) { linkTrendCompany(trendId: $a, companyId: $b) { id } }`,
+			map[string]any{"a": fx.trend, "b": db.EncodeID(db.TypeCompany, 777777)}, "companyId"},
+		{"framework id as company to link", `mutation($a: ID!, $b: ID!) { linkFrameworkCompany(frameworkId: $a, companyId: $b) { id } }`,
+			map[string]any{"a": fx.fwA, "b": fx.fwB}, "companyId"},
+		{"trend id as revision", `mutation($id: ID!) { restoreRevision(revisionId: $id) { id } }`, map[string]any{"id": fx.trend}, "revisionId"},
+		{"empty token name", `mutation { createToken(name: "", role: VIEWER) { secret } }`, nil, "name"},
+		{"token expiring in the past", `mutation { createToken(name: "x", role: VIEWER, expiresIn: -5) { secret } }`, nil, "expiresIn"},
+		{"bad audit since", `{ auditLog(filter: {since: "last tuesday"}) { totalCount } }`, nil, "filter.since"},
+		{"revision id as audit item", `query($id: ID!) { auditLog(filter: {itemId: $id}) { totalCount } }`, map[string]any{"id": fx.coARev}, "filter.itemId"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := snapshot(t, e)
+			r := e.post(t, c.query, c.vars, bearer(tk.admin)...)
+			if len(r.Errors) != 1 || r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != c.field {
+				t.Fatalf("want one BAD_USER_INPUT on %s, got: %.600s", c.field, r.Body)
+			}
+			assertNoLeak(t, r.Body)
+			if after := snapshot(t, e); after != before {
+				t.Fatalf("bad input changed the database:\n%s", diff(before, after))
+			}
+		})
+	}
+}
