@@ -462,3 +462,152 @@ func TestValidation_OneBadUserInputPerBadField(t *testing.T) {
 		})
 	}
 }
+
+// mutate runs a mutation that must succeed with tok and decodes data.
+func (e *env) mutate(t testing.TB, tok, query string, vars map[string]any, out any) {
+	t.Helper()
+	r := e.post(t, query, vars, bearer(tok)...)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("mutation failed: HTTP %d %s\n%s", r.Status, r.Body, query)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// draftView is what a reader sees of the draft items and of the published
+// items they are linked to.
+type draftView struct {
+	Companies, Frameworks, Trends, Faqs struct{ TotalCount int }
+	Drafts                              struct{ TotalCount int }
+	BySlug                              *struct{ Name string }
+	ByID                                *struct{ Name string }
+	Node                                *struct{ ID string }
+	Nodes                               []*struct{ ID string }
+	GoTrend                             struct {
+		Companies []struct{ Name string }
+		Faqs      []struct{ Question string }
+	}
+	GoFramework struct{ Trends []struct{ Name string } }
+	Google      struct {
+		Frameworks []struct{ Name string }
+		Trends     []struct{ Name string }
+	}
+}
+
+const draftViewQuery = `query($co: ID!, $fw: ID!, $tr: ID!, $faq: ID!) {
+	companies { totalCount } frameworks { totalCount } trends { totalCount } faqs { totalCount }
+	drafts: companies(filter: {status: {eq: DRAFT}}) { totalCount }
+	bySlug: company(slug: "shadow-co") { name }
+	byID: company(id: $co) { name }
+	node(id: $co) { id }
+	nodes(ids: [$co, $fw, $tr, $faq]) { id }
+	goTrend: trend(slug: "go") { companies { name } faqs { question } }
+	goFramework: framework(slug: "go") { trends { name } }
+	google: company(slug: "google") { frameworks { name } trends { name } }
+}`
+
+// New content is a DRAFT: anonymous readers see it nowhere (lists, counts,
+// lookups, node, nodes, relations of published items), viewer tokens see
+// it everywhere; publish shows it to everyone and sets publishedAt,
+// unpublish hides it again and clears publishedAt.
+func TestDrafts_InvisibleUntilPublished(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	type item struct {
+		ID, Status  string
+		Version     int
+		PublishedAt *string
+	}
+	var co, fw, tr, faq struct{ X item }
+	var seed struct {
+		Google struct{ ID string }
+		Go     struct{ ID string }
+		GoFW   struct{ ID string } `json:"goFW"`
+	}
+	e.mustQuery(t, `{ google: company(slug: "google") { id } go: trend(slug: "go") { id } goFW: framework(slug: "go") { id } }`, &seed)
+	const fields = `id status version publishedAt`
+	e.mutate(t, tk.editor, `mutation { x: createCompany(input: {name: "Shadow Co"}) { `+fields+` } }`, nil, &co)
+	e.mutate(t, tk.editor, `mutation($c: [ID!]) { x: createFramework(input: {name: "Shadow FW", kind: FRAMEWORK, companies: $c}) { `+fields+` } }`,
+		map[string]any{"c": []string{co.X.ID, seed.Google.ID}}, &fw)
+	e.mutate(t, tk.editor, `mutation($f: [ID!], $c: [ID!]) { x: createTrend(input: {name: "Shadow Trend", rank: 11, category: API, frameworks: $f, companies: $c}) { `+fields+` } }`,
+		map[string]any{"f": []string{seed.GoFW.ID}, "c": []string{seed.Google.ID}}, &tr)
+	e.mutate(t, tk.editor, `mutation($f: [ID!], $t: [ID!]) { x: createFAQ(input: {question: "Shadow?", position: 5, frameworks: $f, trends: $t}) { `+fields+` } }`,
+		map[string]any{"f": []string{seed.GoFW.ID}, "t": []string{seed.Go.ID}}, &faq)
+	e.mutate(t, tk.editor, `mutation($t: ID!, $c: ID!) { linkTrendCompany(trendId: $t, companyId: $c) { id } }`,
+		map[string]any{"t": seed.Go.ID, "c": co.X.ID}, nil)
+	for _, x := range []item{co.X, fw.X, tr.X, faq.X} {
+		if x.Status != "DRAFT" || x.Version != 1 || x.PublishedAt != nil {
+			t.Errorf("new item %s: status %s, version %d, publishedAt %v; want DRAFT, 1, null", x.ID, x.Status, x.Version, x.PublishedAt)
+		}
+	}
+	vars := map[string]any{"co": co.X.ID, "fw": fw.X.ID, "tr": tr.X.ID, "faq": faq.X.ID}
+	view := func(tok string) draftView {
+		t.Helper()
+		var v draftView
+		opts := []client.Option{func(bd *client.Request) { bd.Variables = vars }}
+		if tok != "" {
+			opts = append(opts, as(tok))
+		}
+		e.mustQuery(t, draftViewQuery, &v, opts...)
+		return v
+	}
+	has := func(l any, name string) bool {
+		b, _ := json.Marshal(l)
+		return strings.Contains(string(b), `"`+name+`"`)
+	}
+
+	anon := view("")
+	if anon.Companies.TotalCount != 31 || anon.Frameworks.TotalCount != 6 || anon.Trends.TotalCount != 10 || anon.Faqs.TotalCount != 4 || anon.Drafts.TotalCount != 0 {
+		t.Errorf("anonymous counts include drafts: %+v", anon)
+	}
+	if anon.BySlug != nil || anon.ByID != nil || anon.Node != nil {
+		t.Errorf("anonymous lookups find a draft: %+v %+v %+v", anon.BySlug, anon.ByID, anon.Node)
+	}
+	if len(anon.Nodes) != 4 || anon.Nodes[0] != nil || anon.Nodes[1] != nil || anon.Nodes[2] != nil || anon.Nodes[3] != nil {
+		t.Errorf("anonymous nodes() = %v, want four nulls", anon.Nodes)
+	}
+	if has(anon.GoTrend, "Shadow Co") || has(anon.GoTrend, "Shadow?") || has(anon.GoFramework, "Shadow Trend") ||
+		has(anon.Google, "Shadow FW") || has(anon.Google, "Shadow Trend") {
+		t.Errorf("anonymous relations include drafts: %+v %+v %+v", anon.GoTrend, anon.GoFramework, anon.Google)
+	}
+
+	for _, tok := range []string{tk.viewer, tk.editor, tk.admin} {
+		v := view(tok)
+		if v.Companies.TotalCount != 32 || v.Frameworks.TotalCount != 7 || v.Trends.TotalCount != 11 || v.Faqs.TotalCount != 5 || v.Drafts.TotalCount != 1 {
+			t.Errorf("token holder's counts miss drafts: %+v", v)
+		}
+		if v.BySlug == nil || v.ByID == nil || v.Node == nil || len(v.Nodes) != 4 || v.Nodes[3] == nil {
+			t.Errorf("token holder's lookups miss a draft: %+v", v)
+		}
+		if !has(v.GoTrend, "Shadow Co") || !has(v.GoTrend, "Shadow?") || !has(v.GoFramework, "Shadow Trend") ||
+			!has(v.Google, "Shadow FW") || !has(v.Google, "Shadow Trend") {
+			t.Errorf("token holder's relations miss drafts: %+v %+v %+v", v.GoTrend, v.GoFramework, v.Google)
+		}
+	}
+
+	var pub struct{ Publish item }
+	e.mutate(t, tk.editor, `mutation($id: ID!) { publish(id: $id) { ... on Company { `+fields+` } } }`, map[string]any{"id": co.X.ID}, &pub)
+	if pub.Publish.Status != "PUBLISHED" || pub.Publish.PublishedAt == nil || pub.Publish.Version != 2 {
+		t.Errorf("published: %+v", pub.Publish)
+	}
+	anon = view("")
+	if anon.Companies.TotalCount != 32 || anon.BySlug == nil || anon.ByID == nil || anon.Node == nil || anon.Nodes[0] == nil || !has(anon.GoTrend, "Shadow Co") {
+		t.Errorf("anonymous does not see the published company: %+v", anon)
+	}
+	if has(anon.Google, "Shadow FW") || anon.Nodes[1] != nil {
+		t.Errorf("publishing the company showed the draft framework: %+v", anon)
+	}
+
+	var unpub struct{ Unpublish item }
+	e.mutate(t, tk.editor, `mutation($id: ID!) { unpublish(id: $id) { ... on Company { `+fields+` } } }`, map[string]any{"id": co.X.ID}, &unpub)
+	if unpub.Unpublish.Status != "DRAFT" || unpub.Unpublish.PublishedAt != nil || unpub.Unpublish.Version != 3 {
+		t.Errorf("unpublished: %+v", unpub.Unpublish)
+	}
+	anon = view("")
+	if anon.Companies.TotalCount != 31 || anon.BySlug != nil || anon.Node != nil || has(anon.GoTrend, "Shadow Co") {
+		t.Errorf("anonymous still sees the unpublished company: %+v", anon)
+	}
+}
