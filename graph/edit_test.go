@@ -611,3 +611,132 @@ func TestDrafts_InvisibleUntilPublished(t *testing.T) {
 		t.Errorf("anonymous still sees the unpublished company: %+v", anon)
 	}
 }
+
+// trendState is everything stored about one trend, as a viewer reads it.
+type trendState struct {
+	Version                           int
+	Name, Slug, Summary, Body, Status string
+	Rank                              int
+	Highlights                        []string
+	Companies                         []struct{ Name string }
+	UpdatedAt                         string
+	PublishedAt                       *string
+}
+
+func (e *env) trendState(t testing.TB, tok, id string) *trendState {
+	t.Helper()
+	var out struct{ Trend *trendState }
+	e.mustQuery(t, `query($id: ID!) { trend(id: $id) { version name slug summary body status rank highlights companies { name } updatedAt publishedAt } }`,
+		&out, as(tok), func(r *client.Request) { r.Variables = map[string]any{"id": id} })
+	return out.Trend
+}
+
+// A stale ifVersion fails with CONFLICT and changes nothing — not the
+// row's version, not its fields, not the event log; the current version
+// succeeds. Every change bumps the version by exactly one; a change that
+// changes nothing (same values, publishing a published item, linking a
+// linked one) bumps nothing and records nothing.
+func TestConflicts_StaleIfVersionChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	fx := newFixture(t, e)
+	id := fx.trend
+	ops := []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"update", `mutation($id: ID!, $v: Int) { updateTrend(id: $id, input: {name: "Changed", highlights: ["new"]}, ifVersion: $v) { version } }`, nil},
+		{"no-op update", `mutation($id: ID!, $v: Int) { updateTrend(id: $id, input: {name: "Fixture Trend"}, ifVersion: $v) { version } }`, nil},
+		{"publish", `mutation($id: ID!, $v: Int) { publish(id: $id, ifVersion: $v) { id } }`, nil},
+		{"unpublish", `mutation($id: ID!, $v: Int) { unpublish(id: $id, ifVersion: $v) { id } }`, nil},
+		{"delete", `mutation($id: ID!, $v: Int) { deleteTrend(id: $id, ifVersion: $v) { id } }`, nil},
+		{"restore", `mutation($id: ID!, $v: Int) { restoreRevision(revisionId: $id, ifVersion: $v) { id } }`, map[string]any{"id": "rev"}},
+	}
+	revs, err := e.DB.Revisions(context.Background(), db.TypeTrend, mustRowID(t, id), db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createRev := db.EncodeID(db.TypeRevision, revs.Items[0].ID)
+	for _, op := range ops {
+		for _, stale := range []int{0, 2, -1, 1000} {
+			t.Run(fmt.Sprintf("%s at stale version %d", op.name, stale), func(t *testing.T) {
+				before, state := snapshot(t, e), e.trendState(t, tk.viewer, id)
+				vars := map[string]any{"id": id, "v": stale}
+				if op.vars != nil {
+					vars["id"] = createRev
+				}
+				r := e.post(t, op.query, vars, bearer(tk.editor)...)
+				if len(r.Errors) != 1 || r.code() != "CONFLICT" || r.Errors[0].Extensions["field"] != "ifVersion" {
+					t.Fatalf("want CONFLICT on ifVersion: %s", r.Body)
+				}
+				if !strings.Contains(r.Errors[0].Message, "version 1") {
+					t.Errorf("the message does not tell the current version: %q", r.Errors[0].Message)
+				}
+				if after := e.trendState(t, tk.viewer, id); !jsonEqual(after, state) {
+					t.Errorf("row changed: %+v → %+v", state, after)
+				}
+				if after := snapshot(t, e); after != before {
+					t.Fatalf("database changed:\n%s", diff(before, after))
+				}
+			})
+		}
+	}
+
+	// The current version works, and each change is exactly one version.
+	step := func(query string, vars map[string]any, wantVersion, wantEvents int) *trendState {
+		t.Helper()
+		vars["id"] = id
+		e.mutate(t, tk.editor, query, vars, nil)
+		s := e.trendState(t, tk.viewer, id)
+		n, err := e.DB.CountRevisions(context.Background(), db.TypeTrend, mustRowID(t, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Version != wantVersion || n != wantEvents {
+			t.Fatalf("after %s: version %d with %d revisions, want %d with %d", query, s.Version, n, wantVersion, wantEvents)
+		}
+		return s
+	}
+	s := step(ops[0].query, map[string]any{"v": 1}, 2, 2)
+	if s.Name != "Changed" || len(s.Highlights) != 1 {
+		t.Errorf("update with the current version did not apply: %+v", s)
+	}
+	step(ops[0].query, map[string]any{"v": 2}, 2, 2) // same values again: nothing to do
+	step(`mutation($id: ID!) { updateTrend(id: $id, input: {}) { id } }`, map[string]any{}, 2, 2)
+	step(`mutation($id: ID!) { updateTrend(id: $id, input: {summary: "New summary"}) { id } }`, map[string]any{}, 3, 3)
+	s = step(ops[2].query, map[string]any{"v": 3}, 4, 4)
+	firstPublished := s.PublishedAt
+	s = step(ops[2].query, map[string]any{"v": 4}, 4, 4) // already published
+	if s.PublishedAt == nil || *s.PublishedAt != *firstPublished {
+		t.Errorf("publishing again moved publishedAt: %v → %v", *firstPublished, s.PublishedAt)
+	}
+	link := `mutation($id: ID!, $c: ID!) { linkTrendCompany(trendId: $id, companyId: $c) { id } }`
+	step(link, map[string]any{"c": fx.coB}, 5, 5)
+	step(link, map[string]any{"c": fx.coB}, 5, 5) // already linked
+	step(`mutation($id: ID!, $c: ID!) { unlinkTrendCompany(trendId: $id, companyId: $c) { id } }`, map[string]any{"c": fx.coB}, 6, 6)
+	step(`mutation($id: ID!, $c: ID!) { unlinkTrendCompany(trendId: $id, companyId: $c) { id } }`, map[string]any{"c": fx.coB}, 6, 6)
+	step(ops[3].query, map[string]any{"v": 6}, 7, 7)
+	r := e.post(t, ops[4].query, map[string]any{"id": id, "v": 6}, bearer(tk.editor)...)
+	if r.code() != "CONFLICT" || e.trendState(t, tk.viewer, id) == nil {
+		t.Fatalf("delete at a stale version: %s", r.Body)
+	}
+	e.mutate(t, tk.editor, ops[4].query, map[string]any{"id": id, "v": 7}, nil)
+	if e.trendState(t, tk.viewer, id) != nil {
+		t.Fatal("delete at the current version left the trend")
+	}
+}
+
+func mustRowID(t testing.TB, id string) int64 {
+	t.Helper()
+	_, n, err := db.DecodeID("id", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
