@@ -740,3 +740,166 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// revision is a Revision as a client reads it.
+type revision struct {
+	ID, ItemType, Slug, Action, Status, At, Actor string
+	ItemID                                        *string
+	Version                                       int
+	ChangedFields                                 []string
+	Document                                      map[string]any
+}
+
+const revisionFields = `id itemType itemId slug action version status at actor changedFields document`
+
+type revisionPage struct {
+	TotalCount int
+	PageInfo   struct {
+		HasNextPage bool
+		EndCursor   *string
+	}
+	Nodes []revision
+}
+
+func (e *env) revisions(t testing.TB, tok, id string, first int, after *string) revisionPage {
+	t.Helper()
+	var out struct {
+		Node *struct{ Revisions revisionPage }
+	}
+	e.mustQuery(t, `query($id: ID!, $first: Int, $after: String) { node(id: $id) {
+		... on Framework { revisions(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { `+revisionFields+` } } } } }`,
+		&out, as(tok), func(r *client.Request) { r.Variables = map[string]any{"id": id, "first": first, "after": after} })
+	if out.Node == nil {
+		t.Fatalf("node %s not found", id)
+	}
+	return out.Node.Revisions
+}
+
+// Revisions list an item's changes newest first, each with who made it,
+// what changed and the whole document after it; restoreRevision brings an
+// old document back as a new version (status kept, links to items since
+// deleted dropped); a deleted item comes back under its own id as a DRAFT
+// with its history whole.
+func TestRevisions_HistoryAndRestore(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	fx := newFixture(t, e)
+	var created struct{ CreateFramework struct{ ID string } }
+	e.mutate(t, tk.editor, `mutation { createFramework(input: {name: "Rev FW", kind: FRAMEWORK, summary: "one"}) { id } }`, nil, &created)
+	id := created.CreateFramework.ID
+	e.mutate(t, tk.admin, `mutation($id: ID!) { updateFramework(id: $id, input: {summary: "two", features: ["fast"]}) { id } }`, map[string]any{"id": id}, nil)
+	e.mutate(t, tk.editor, `mutation($id: ID!, $c: ID!) { linkFrameworkCompany(frameworkId: $id, companyId: $c) { id } }`, map[string]any{"id": id, "c": fx.coB}, nil)
+	e.mutate(t, tk.editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": id}, nil)
+
+	page := e.revisions(t, tk.viewer, id, 10, nil)
+	type want struct {
+		action, actor string
+		version       int
+		changed       string
+		summary       string
+		status        string
+	}
+	wants := []want{
+		{"PUBLISH", "editor-bot", 4, "status", "two", "PUBLISHED"},
+		{"LINK", "editor-bot", 3, "companies", "two", "DRAFT"},
+		{"UPDATE", "admin-bot", 2, "summary,features", "two", "DRAFT"},
+		{"CREATE", "editor-bot", 1, "slug,name,kind,summary,features,companies,status", "one", "DRAFT"},
+	}
+	if page.TotalCount != len(wants) || len(page.Nodes) != len(wants) {
+		t.Fatalf("%d revisions (totalCount %d), want %d", len(page.Nodes), page.TotalCount, len(wants))
+	}
+	for i, w := range wants {
+		r := page.Nodes[i]
+		if r.Action != w.action || r.Actor != w.actor || r.Version != w.version || strings.Join(r.ChangedFields, ",") != w.changed ||
+			r.Document["summary"] != w.summary || r.Status != w.status || r.Document["status"] != w.status {
+			t.Errorf("revision %d = %+v, want %+v", i, r, w)
+		}
+		if r.ItemType != "Framework" || r.ItemID == nil || *r.ItemID != id || r.Slug != "rev-fw" || r.At == "" {
+			t.Errorf("revision %d names %s %v %s at %q", i, r.ItemType, r.ItemID, r.Slug, r.At)
+		}
+		if i > 0 && r.At > page.Nodes[i-1].At {
+			t.Errorf("revision %d is newer than revision %d", i, i-1)
+		}
+	}
+	if companies := page.Nodes[1].Document["companies"].([]any); len(companies) != 1 || companies[0] != "fixture-b" {
+		t.Errorf("LINK document companies = %v", companies)
+	}
+	// Pages of revisions.
+	p1 := e.revisions(t, tk.viewer, id, 3, nil)
+	p2 := e.revisions(t, tk.viewer, id, 3, p1.PageInfo.EndCursor)
+	if len(p1.Nodes) != 3 || !p1.PageInfo.HasNextPage || len(p2.Nodes) != 1 || p2.PageInfo.HasNextPage || p2.Nodes[0].Action != "CREATE" {
+		t.Errorf("paging revisions: %d+%d, hasNext %v/%v", len(p1.Nodes), len(p2.Nodes), p1.PageInfo.HasNextPage, p2.PageInfo.HasNextPage)
+	}
+
+	type fwState struct {
+		ID, Summary, Status string
+		Version             int
+		Features            []string
+		Companies           []struct{ Name string }
+	}
+	restore := func(rev string, ifVersion int) fwState {
+		t.Helper()
+		var out struct{ RestoreRevision fwState }
+		e.mutate(t, tk.editor, `mutation($rev: ID!, $v: Int) { restoreRevision(revisionId: $rev, ifVersion: $v) {
+			... on Framework { id summary status version features companies { name } } } }`, map[string]any{"rev": rev, "v": ifVersion}, &out)
+		return out.RestoreRevision
+	}
+	// Restore the CREATE revision: a new version 5 with version 1's fields.
+	s := restore(page.Nodes[3].ID, 4)
+	if s.ID != id || s.Version != 5 || s.Summary != "one" || len(s.Features) != 0 || len(s.Companies) != 0 || s.Status != "PUBLISHED" {
+		t.Errorf("restored version 1 as %+v; want version 5, summary one, no features or companies, still PUBLISHED", s)
+	}
+	latest := e.revisions(t, tk.viewer, id, 1, nil).Nodes[0]
+	if latest.Action != "RESTORE" || latest.Version != 5 || strings.Join(latest.ChangedFields, ",") != "summary,features,companies" {
+		t.Errorf("restore recorded as %+v", latest)
+	}
+	// A stale ifVersion changes nothing.
+	before := snapshot(t, e)
+	r := e.post(t, `mutation($rev: ID!) { restoreRevision(revisionId: $rev, ifVersion: 4) { id } }`, map[string]any{"rev": page.Nodes[1].ID}, bearer(tk.editor)...)
+	if r.code() != "CONFLICT" || snapshot(t, e) != before {
+		t.Fatalf("stale restore: %s", r.Body)
+	}
+	// Links to items deleted since are dropped.
+	e.mutate(t, tk.editor, `mutation($id: ID!) { deleteCompany(id: $id) { id } }`, map[string]any{"id": fx.coB}, nil)
+	if s := restore(page.Nodes[1].ID, 5); s.Version != 6 || s.Summary != "two" || len(s.Companies) != 0 || len(s.Features) != 1 {
+		t.Errorf("restored the LINK revision as %+v; want version 6, summary two, the deleted company dropped", s)
+	}
+
+	// Delete it, then restore its last revision: it comes back under its
+	// own id, as a DRAFT, at the version after the deletion.
+	var del struct {
+		DeleteFramework struct{ ID, RevisionID string }
+	}
+	e.mutate(t, tk.editor, `mutation($id: ID!) { deleteFramework(id: $id, ifVersion: 6) { id revisionId } }`, map[string]any{"id": id}, &del)
+	if del.DeleteFramework.ID != id || del.DeleteFramework.RevisionID == "" {
+		t.Fatalf("delete payload %+v", del.DeleteFramework)
+	}
+	r = e.post(t, `mutation($rev: ID!) { restoreRevision(revisionId: $rev) { id } }`, map[string]any{"rev": del.DeleteFramework.RevisionID}, bearer(tk.editor)...)
+	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "revisionId" {
+		t.Errorf("restoring a deletion: %s", r.Body)
+	}
+	r = e.post(t, `mutation($rev: ID!) { restoreRevision(revisionId: $rev, ifVersion: 6) { id } }`, map[string]any{"rev": page.Nodes[2].ID}, bearer(tk.editor)...)
+	if r.code() != "CONFLICT" {
+		t.Errorf("restoring a deleted item at a stale version: %s", r.Body)
+	}
+	s = restore(page.Nodes[2].ID, 7)
+	if s.ID != id || s.Status != "DRAFT" || s.Version != 8 || s.Summary != "two" || len(s.Features) != 1 {
+		t.Errorf("restored deleted framework as %+v; want id %s, DRAFT, version 8, version 2's fields", s, id)
+	}
+	var anon struct{ Node *struct{ ID string } }
+	e.mustQuery(t, `query($id: ID!) { node(id: $id) { id } }`, &anon, func(r *client.Request) { r.Variables = map[string]any{"id": id} })
+	if anon.Node != nil {
+		t.Error("the restored draft is visible to anonymous readers")
+	}
+	history := e.revisions(t, tk.viewer, id, 20, nil)
+	var actions []string
+	for _, r := range history.Nodes {
+		actions = append(actions, fmt.Sprintf("%s@%d", r.Action, r.Version))
+	}
+	if got := strings.Join(actions, " "); got != "RESTORE@8 DELETE@7 RESTORE@6 RESTORE@5 PUBLISH@4 LINK@3 UPDATE@2 CREATE@1" {
+		t.Errorf("history = %s", got)
+	}
+	if history.Nodes[1].Document["summary"] != "two" {
+		t.Errorf("the DELETE revision's document is not the item as it was: %v", history.Nodes[1].Document)
+	}
+}
