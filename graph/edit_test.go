@@ -903,3 +903,121 @@ func TestRevisions_HistoryAndRestore(t *testing.T) {
 		t.Errorf("the DELETE revision's document is not the item as it was: %v", history.Nodes[1].Document)
 	}
 }
+
+// The audit log lists every event newest first, for admins: filters by
+// type, item, action, token and time hold together, and pages visit every
+// event once.
+func TestAuditLog_FiltersAndPages(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	seedEvents := eventCount(t, e)
+	// A fixed clock, one minute per change (requests run on this goroutine).
+	clock := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	e.DB.Now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	var co struct{ CreateCompany struct{ ID string } }
+	var tr struct{ CreateTrend struct{ ID string } }
+	e.mutate(t, tk.editor, `mutation { createCompany(input: {name: "Audit Co"}) { id } }`, nil, &co) // 00:01
+	coID := co.CreateCompany.ID
+	e.mutate(t, tk.admin, `mutation($id: ID!) { updateCompany(id: $id, input: {name: "Audit Co 2"}) { id } }`, map[string]any{"id": coID}, nil) // 00:02
+	e.mutate(t, tk.editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": coID}, nil)                                   // 00:03
+	e.mutate(t, tk.editor, `mutation { createTrend(input: {name: "Audit Trend", rank: 11, category: API}) { id } }`, nil, &tr)                  // 00:04
+	e.mutate(t, tk.admin, `mutation($id: ID!) { deleteTrend(id: $id) { id } }`, map[string]any{"id": tr.CreateTrend.ID}, nil)                   // 00:05
+
+	type page struct {
+		AuditLog struct {
+			TotalCount int
+			PageInfo   struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+			Nodes []revision
+		}
+	}
+	audit := func(filter map[string]any, first int, after *string) page {
+		t.Helper()
+		var out page
+		e.mustQuery(t, `query($f: AuditFilter, $first: Int, $after: String) { auditLog(filter: $f, first: $first, after: $after) {
+			totalCount pageInfo { hasNextPage endCursor } nodes { `+revisionFields+` } } }`, &out, as(tk.admin),
+			func(r *client.Request) { r.Variables = map[string]any{"f": filter, "first": first, "after": after} })
+		return out
+	}
+	all := audit(nil, 5, nil).AuditLog
+	if all.TotalCount != seedEvents+5 {
+		t.Errorf("totalCount %d, want %d", all.TotalCount, seedEvents+5)
+	}
+	var got []string
+	for _, r := range all.Nodes {
+		got = append(got, r.ItemType+" "+r.Action+" by "+r.Actor)
+	}
+	if strings.Join(got, "; ") != "Trend DELETE by admin-bot; Trend CREATE by editor-bot; Company PUBLISH by editor-bot; Company UPDATE by admin-bot; Company CREATE by editor-bot" {
+		t.Errorf("newest events: %s", strings.Join(got, "; "))
+	}
+	if all.Nodes[0].Document["name"] != "Audit Trend" || all.Nodes[3].At != "2031-01-01T00:02:00.000Z" {
+		t.Errorf("event details: %+v", all.Nodes[:4])
+	}
+
+	editorToken := db.EncodeID(db.TypeToken, tk.editorID)
+	var adminToken string
+	{
+		var out struct{ Tokens []struct{ ID, Name string } }
+		e.mustQuery(t, `{ tokens { id name } }`, &out, as(tk.admin))
+		for _, x := range out.Tokens {
+			if x.Name == "admin-bot" {
+				adminToken = x.ID
+			}
+		}
+	}
+	cases := []struct {
+		name   string
+		filter map[string]any
+		want   int
+	}{
+		{"types", map[string]any{"types": []string{"TREND"}}, 10 + 2},
+		{"several types", map[string]any{"types": []string{"TREND", "FAQ"}}, 10 + 4 + 2},
+		{"item", map[string]any{"itemId": coID}, 3},
+		{"item of another type than types", map[string]any{"itemId": coID, "types": []string{"TREND"}}, 0},
+		{"item and action", map[string]any{"itemId": coID, "actions": []string{"UPDATE", "PUBLISH"}}, 2},
+		{"actions", map[string]any{"actions": []string{"DELETE"}}, 1},
+		{"editor's token", map[string]any{"tokenId": editorToken}, 3},
+		{"admin's token", map[string]any{"tokenId": adminToken}, 2},
+		{"token and type", map[string]any{"tokenId": adminToken, "types": []string{"COMPANY"}}, 1},
+		{"since", map[string]any{"since": "2031-01-01T00:03:00Z"}, 3},
+		{"since with milliseconds", map[string]any{"since": "2031-01-01T00:03:00.001Z"}, 2},
+		{"since with an offset", map[string]any{"since": "2031-01-01T01:04:00+01:00"}, 2},
+		{"since and actions", map[string]any{"since": "2031-01-01T00:00:00Z", "actions": []string{"CREATE"}}, 2},
+		{"nothing matches", map[string]any{"since": "2031-01-01T00:06:00Z"}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := audit(c.filter, 100, nil).AuditLog
+			if p.TotalCount != c.want || len(p.Nodes) != c.want {
+				t.Errorf("totalCount %d, %d nodes; want %d", p.TotalCount, len(p.Nodes), c.want)
+			}
+		})
+	}
+
+	// Pages of 7 visit every event once, newest first.
+	seen := map[string]bool{}
+	var after *string
+	last := int64(1 << 62)
+	for pages := 0; ; pages++ {
+		if pages > all.TotalCount {
+			t.Fatal("paging does not end")
+		}
+		p := audit(nil, 7, after).AuditLog
+		for _, r := range p.Nodes {
+			n := mustRowID(t, r.ID)
+			if seen[r.ID] || n >= last {
+				t.Fatalf("event %s repeated or out of order", r.ID)
+			}
+			seen[r.ID], last = true, n
+		}
+		if !p.PageInfo.HasNextPage {
+			break
+		}
+		after = p.PageInfo.EndCursor
+	}
+	if len(seen) != all.TotalCount {
+		t.Errorf("pages visited %d events, want %d", len(seen), all.TotalCount)
+	}
+}
