@@ -5,11 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/trendql/trendql/db"
 )
 
 // cli runs one trendql command through run(), as the binary would, and
@@ -197,4 +201,127 @@ func TestImport_BadFileChangesNothingAndNamesTheRecordAndField(t *testing.T) {
 			}
 		})
 	}
+}
+
+// export runs "trendql export" and returns the document.
+func exportDoc(t testing.TB, dbPath string) string {
+	t.Helper()
+	r := cli(t, nil, "export", "--db", dbPath)
+	if r.Code != 0 {
+		t.Fatalf("export: exit %d: %s", r.Code, r.Stderr)
+	}
+	return r.Stdout
+}
+
+// export → import into a fresh, empty database → export gives the same
+// bytes, drafts, unicode, empty and absent optional fields included. A
+// second import of the same file changes nothing at all; --dry-run
+// reports what an import would do and does nothing; a real import of a
+// changed file does exactly that.
+func TestExportImport_RoundTrip(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, _ := seededDB(t)
+	d, _, err := db.Open(ctx, src, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := db.WithPrincipal(ctx, &db.Principal{Name: "t", Role: db.RoleAdmin})
+	s := func(v string) *string { return &v }
+	kind := db.KindLanguage
+	co, err := d.CreateCompany(admin, db.CompanyPatch{Name: s("Zürich Ünïcode AG ✓")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateFramework(admin, db.FrameworkPatch{Name: s("Gleam"), Kind: &kind, Summary: s("Typed \"BEAM\" language\n<with> & markup"),
+		Features: &[]string{"Types", "Erlang interop"}, Companies: &[]int64{co.RowID}}); err != nil {
+		t.Fatal(err)
+	}
+	goTrend, _ := d.TrendBySlug(admin, "go")
+	if _, err := d.UpdateTrend(admin, goTrend.RowID, db.TrendPatch{Companies: &[]int64{co.RowID}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	doc := exportDoc(t, src)
+	if !strings.Contains(doc, `"status": "DRAFT"`) || !strings.Contains(doc, "Zürich Ünïcode AG ✓") {
+		t.Fatal("the export lacks the drafts made for the test")
+	}
+	file := filepath.Join(dir, "content.json")
+	writeFile(t, file, doc)
+
+	// A fresh database with the schema and nothing else.
+	dst := filepath.Join(dir, "fresh.db")
+	d, created, err := db.Open(ctx, dst, db.Options{})
+	if err != nil || !created {
+		t.Fatalf("open fresh: created=%v err=%v", created, err)
+	}
+	d.Close()
+	r := cli(t, nil, "import", file, "--db", dst)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Company    32 created, 0 updated, 0 unchanged") {
+		t.Fatalf("import into the fresh database: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if got := exportDoc(t, dst); got != doc {
+		t.Fatalf("export after import differs:\n%s", diffLines(doc, got))
+	}
+
+	// Importing the same file again: nothing to do, nothing recorded.
+	events := eventCount(t, dst)
+	r = cli(t, nil, "import", file, "--db", dst)
+	for _, typ := range []string{"Trend", "Framework", "Company", "FAQ"} {
+		if !regexp.MustCompile(typ + ` +0 created, 0 updated, \d+ unchanged`).MatchString(r.Stdout) {
+			t.Errorf("second import of %s: %s", typ, r.Stdout)
+		}
+	}
+	if r.Code != 0 || strings.Contains(r.Stdout, "article") || eventCount(t, dst) != events || exportDoc(t, dst) != doc {
+		t.Fatalf("a second import changed something: exit %d, %d → %d events\n%s", r.Code, events, eventCount(t, dst), r.Stdout)
+	}
+
+	// A changed file: one company renamed, one added, the article retitled.
+	changed := edit(t, doc, func(c map[string]any) {
+		rec(c, "companies", 0)["name"] = "Renamed"
+		c["companies"] = append(c["companies"].([]any), map[string]any{"slug": "brand-new", "name": "Brand New"})
+		c["article"].(map[string]any)["title"] = "A new title"
+	})
+	changedFile := filepath.Join(dir, "changed.json")
+	writeFile(t, changedFile, changed)
+	r = cli(t, nil, "import", "--dry-run", changedFile, "--db", dst)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "dry run, nothing changed") || !strings.Contains(r.Stdout, "Company    1 created, 1 updated, 31 unchanged") ||
+		!strings.Contains(r.Stdout, "article    updated") {
+		t.Fatalf("dry run: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if eventCount(t, dst) != events || exportDoc(t, dst) != doc {
+		t.Fatal("--dry-run changed the database")
+	}
+	r = cli(t, strings.NewReader(changed), "import", "-", "--db", dst)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Company    1 created, 1 updated, 31 unchanged") {
+		t.Fatalf("import from stdin: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	if n := eventCount(t, dst); n != events+3 {
+		t.Errorf("import of 3 changes recorded %d events", n-events)
+	}
+	after := exportDoc(t, dst)
+	if !strings.Contains(after, `"name": "Renamed"`) || !strings.Contains(after, `"slug": "brand-new"`) || !strings.Contains(after, "A new title") {
+		t.Error("the changes are not in the export")
+	}
+	// New companies from a file are PUBLISHED unless it says otherwise.
+	var c db.Content
+	if err := json.Unmarshal([]byte(after), &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range c.Companies {
+		if x.Slug == "brand-new" && x.Status != db.StatusPublished {
+			t.Errorf("brand-new imported as %s", x.Status)
+		}
+	}
+}
+
+// diffLines shows the first differing lines of two texts.
+func diffLines(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(al), len(bl))
 }
