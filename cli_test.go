@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -324,4 +325,99 @@ func diffLines(a, b string) string {
 		}
 	}
 	return fmt.Sprintf("lengths %d and %d lines", len(al), len(bl))
+}
+
+// postAs sends a GraphQL request to a running server with a token and
+// returns the HTTP status and the decoded answer.
+func postAs(t testing.TB, url, token, query string) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, out
+}
+
+var tokenRE = regexp.MustCompile(`^tql_[0-9]+_[A-Za-z0-9_-]{43}$`)
+
+// trendql token create prints the token alone on its last line; list
+// shows it; it works over HTTP until "token revoke" makes it
+// UNAUTHENTICATED, while the server runs. Bad usage exits 2.
+func TestTokens_CreateListRevokeThroughTheCLI(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "t.db")
+	r := cli(t, nil, "token", "create", "--name", "deploy-script", "--role", "editor", "--db", dbPath)
+	token := r.LastLine()
+	if r.Code != 0 || !tokenRE.MatchString(token) {
+		t.Fatalf("token create: exit %d, last line %q\n%s", r.Code, token, r.Stderr)
+	}
+	exp := cli(t, nil, "token", "create", "--name", "temp", "--role", "viewer", "--expires", "1h", "--db", dbPath)
+	if exp.Code != 0 || !tokenRE.MatchString(exp.LastLine()) || exp.LastLine() == token {
+		t.Fatalf("token create --expires: %+v", exp)
+	}
+	list := cli(t, nil, "token", "list", "--db", dbPath)
+	if list.Code != 0 || !regexp.MustCompile(`(?m)^1 +deploy-script +editor +\S+ +never +active$`).MatchString(list.Stdout) ||
+		!regexp.MustCompile(`(?m)^2 +temp +viewer +\S+ +20\S+ +active$`).MatchString(list.Stdout) {
+		t.Fatalf("token list:\n%s", list.Stdout)
+	}
+	if strings.Contains(list.Stdout, strings.TrimPrefix(token, "tql_1_")) {
+		t.Fatal("token list shows the secret")
+	}
+
+	s := startServer(t, nil, "--db", dbPath)
+	status, out := postAs(t, s.URL, token, `{ viewer { name role } }`)
+	if status != 200 || fmt.Sprint(out["data"]) != "map[viewer:map[name:deploy-script role:EDITOR]]" {
+		t.Fatalf("with the new token: %d %v", status, out)
+	}
+	if r := cli(t, nil, "token", "revoke", "1", "--db", dbPath); r.Code != 0 || !strings.Contains(r.Stdout, `revoked token 1 "deploy-script"`) {
+		t.Fatalf("token revoke: %+v", r)
+	}
+	status, out = postAs(t, s.URL, token, `{ viewer { name } }`)
+	errs, _ := out["errors"].([]any)
+	if status != http.StatusUnauthorized || len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]), "UNAUTHENTICATED") {
+		t.Fatalf("with the revoked token: %d %v", status, out)
+	}
+	if list := cli(t, nil, "token", "list", "--db", dbPath); !regexp.MustCompile(`(?m)^1 +deploy-script +editor .*revoked 20`).MatchString(list.Stdout) {
+		t.Errorf("token list after revoke:\n%s", list.Stdout)
+	}
+	if r := cli(t, nil, "token", "revoke", "1", "--db", dbPath); r.Code != 0 {
+		t.Errorf("revoking twice: %+v", r)
+	}
+	if r := cli(t, nil, "token", "revoke", "99", "--db", dbPath); r.Code != 1 || !strings.Contains(r.Stderr, "no token with id 99") {
+		t.Errorf("revoking an unknown token: %+v", r)
+	}
+
+	for _, args := range [][]string{
+		{"token"},
+		{"token", "frobnicate"},
+		{"token", "create", "--role", "editor"},
+		{"token", "create", "--name", "x"},
+		{"token", "create", "--name", "x", "--role", "owner"},
+		{"token", "create", "--name", "x", "--role", "viewer", "--expires", "-1h"},
+		{"token", "create", "--name", "x", "--role", "viewer", "--expires", "soon"},
+		{"token", "create", "--name", "x", "--role", "viewer", "extra"},
+		{"token", "list", "extra"},
+		{"token", "revoke"},
+		{"token", "revoke", "abc"},
+		{"token", "revoke", "1", "2"},
+		{"import"},
+		{"backup"},
+		{"export", "extra"},
+	} {
+		r := cli(t, nil, append(args, "--db", dbPath)...)
+		last := strings.TrimSpace(r.Stderr[strings.LastIndex(strings.TrimSpace(r.Stderr), "\n")+1:])
+		if r.Code != 2 || !strings.HasPrefix(last, "trendql: ") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and one sentence", args, r.Code, r.Stderr)
+		}
+	}
 }
