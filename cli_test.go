@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trendql/trendql/db"
 )
@@ -331,6 +332,15 @@ func diffLines(a, b string) string {
 // returns the HTTP status and the decoded answer.
 func postAs(t testing.TB, url, token, query string) (int, map[string]any) {
 	t.Helper()
+	status, out, err := tryPost(url, token, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, out
+}
+
+// tryPost is postAs for goroutines other than the test's own.
+func tryPost(url, token, query string) (int, map[string]any, error) {
 	body, _ := json.Marshal(map[string]string{"query": query})
 	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -339,14 +349,14 @@ func postAs(t testing.TB, url, token, query string) (int, map[string]any) {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatal(err)
+		return res.StatusCode, nil, err
 	}
-	return res.StatusCode, out
+	return res.StatusCode, out, nil
 }
 
 var tokenRE = regexp.MustCompile(`^tql_[0-9]+_[A-Za-z0-9_-]{43}$`)
@@ -419,5 +429,95 @@ func TestTokens_CreateListRevokeThroughTheCLI(t *testing.T) {
 		if r.Code != 2 || !strings.HasPrefix(last, "trendql: ") {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 and one sentence", args, r.Code, r.Stderr)
 		}
+	}
+}
+
+// trendql backup while a server writes: each copy opens as a trendql
+// database, passes integrity_check, and is a consistent snapshot (every
+// company in it has its CREATE event and every event its company).
+// Backing up onto an existing file fails and leaves it alone.
+func TestBackup_WhileTheServerWrites(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "live.db")
+	token := cli(t, nil, "token", "create", "--name", "writer", "--role", "editor", "--db", dbPath).LastLine()
+	s := startServer(t, nil, "--db", dbPath)
+
+	stop := make(chan struct{})
+	writes := make(chan error, 1)
+	go func() {
+		n := 0
+		defer func() { close(writes) }()
+		for {
+			select {
+			case <-stop:
+				if n == 0 {
+					writes <- fmt.Errorf("no writes ran during the backups")
+				}
+				return
+			default:
+			}
+			status, out, err := tryPost(s.URL, token, fmt.Sprintf(`mutation { createCompany(input: {name: "Busy Co %d"}) { id } }`, n))
+			if err != nil || status != 200 || out["errors"] != nil {
+				writes <- fmt.Errorf("write %d: %d %v %v", n, status, out, err)
+				return
+			}
+			n++
+		}
+	}()
+	var backups []string
+	for i := range 3 {
+		out := filepath.Join(dir, fmt.Sprintf("backup-%d.db", i))
+		r := cli(t, nil, "backup", out, "--db", dbPath)
+		if r.Code != 0 || !strings.Contains(r.Stdout, "backed up") {
+			t.Fatalf("backup %d: %+v", i, r)
+		}
+		backups = append(backups, out)
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	if err := <-writes; err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	for _, b := range backups {
+		d, err := sql.Open("sqlite", "file:"+b+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var check string
+		if err := d.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+			t.Errorf("%s: integrity_check %q %v", b, check, err)
+		}
+		var orphans int
+		d.QueryRow(`SELECT (SELECT count(*) FROM companies c WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.type = 'Company' AND e.item_id = c.id))
+			+ (SELECT count(*) FROM events e WHERE e.type = 'Company' AND NOT EXISTS (SELECT 1 FROM companies c WHERE c.id = e.item_id))`).Scan(&orphans)
+		if orphans != 0 {
+			t.Errorf("%s: %d companies without their event or events without their company", b, orphans)
+		}
+		var busy int
+		d.QueryRow(`SELECT count(*) FROM companies WHERE name LIKE 'Busy Co %'`).Scan(&busy)
+		t.Logf("%s holds %d of the companies written meanwhile", filepath.Base(b), busy)
+		d.Close()
+		tq, created, err := db.Open(ctx, b, db.Options{})
+		if err != nil || created {
+			t.Fatalf("%s does not open as a trendql database: created=%v %v", b, created, err)
+		}
+		if n, err := tq.CountTrends(ctx, nil); err != nil || n != 10 {
+			t.Errorf("%s: %d trends, %v", b, n, err)
+		}
+		tq.Close()
+	}
+
+	before, _ := os.ReadFile(backups[0])
+	r := cli(t, nil, "backup", backups[0], "--db", dbPath)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "already exists") {
+		t.Errorf("backup onto an existing file: %+v", r)
+	}
+	if after, _ := os.ReadFile(backups[0]); !bytes.Equal(before, after) {
+		t.Error("the existing file was changed")
+	}
+	if r := cli(t, nil, "backup", filepath.Join(dir, "x.db"), "--db", filepath.Join(dir, "missing.db")); r.Code != 1 {
+		t.Errorf("backup of a missing database: %+v", r)
 	}
 }
