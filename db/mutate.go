@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -578,7 +579,7 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 			}
 			setStatus(restored, StatusDraft)
 			if err := w.checkUnique(e.Type, id, restored); err != nil {
-				return err
+				return restoreConflict(eventID, err)
 			}
 			_, err = w.put(e.Type, id, nil, restored, ActionRestore)
 			return err
@@ -594,12 +595,23 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 			return nil
 		}
 		if err := w.checkUnique(e.Type, id, restored); err != nil {
-			return err
+			return restoreConflict(eventID, err)
 		}
 		_, err = w.put(e.Type, id, old, restored, ActionRestore)
 		return err
 	})
 	return e.Type, id, err
+}
+
+// restoreConflict names the argument at fault when a restored document's
+// slug, rank or position is now another item's: the caller sent no
+// "input.rank", only the revision.
+func restoreConflict(eventID int64, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == EINVALID {
+		return Invalid("revisionId", "revision %d cannot be restored: its %s", eventID, e.Message)
+	}
+	return err
 }
 
 func setStatus(doc any, s Status) {

@@ -1021,3 +1021,73 @@ func TestAuditLog_FiltersAndPages(t *testing.T) {
 		t.Errorf("pages visited %d events, want %d", len(seen), all.TotalCount)
 	}
 }
+
+// Restoring a revision whose rank (or slug) another item holds now is
+// refused on revisionId — the argument the caller sent — and changes
+// nothing.
+func TestRevisions_RestoreRefusedWhenTheOldRankIsTaken(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	var a struct{ CreateTrend struct{ ID string } }
+	e.mutate(t, tk.editor, `mutation { createTrend(input: {name: "Mover", rank: 11, category: API}) { id } }`, nil, &a)
+	id := a.CreateTrend.ID
+	e.mutate(t, tk.editor, `mutation($id: ID!) { updateTrend(id: $id, input: {rank: 12}) { id } }`, map[string]any{"id": id}, nil)
+	e.mutate(t, tk.editor, `mutation { createTrend(input: {name: "Taker", rank: 11, category: API}) { id } }`, nil, nil)
+	revs, err := e.DB.Revisions(context.Background(), db.TypeTrend, mustRowID(t, id), db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, e)
+	r := e.post(t, `mutation($rev: ID!) { restoreRevision(revisionId: $rev) { id } }`,
+		map[string]any{"rev": db.EncodeID(db.TypeRevision, revs.Items[1].ID)}, bearer(tk.editor)...)
+	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "revisionId" || !strings.Contains(r.Errors[0].Message, "rank 11 is taken") {
+		t.Fatalf("restore onto a taken rank: %s", r.Body)
+	}
+	if snapshot(t, e) != before {
+		t.Fatal("the refused restore changed the database")
+	}
+}
+
+// Updates are partial: omitted fields stay, null clears an optional field
+// (and empties a list), a list replaces the whole list, and a required
+// field cannot be null (see the validation test).
+func TestUpdate_PartialAndNullSemantics(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	type fw struct {
+		Name, Slug, Kind, Summary       string
+		Language, Creator, Architecture *string
+		FirstReleased                   *int
+		Features                        []string
+		Companies                       []struct{ Slug string }
+		Version                         int
+	}
+	const sel = `name slug kind summary language creator architecture firstReleased features companies { slug } version`
+	var out struct{ UpdateFramework fw }
+	var django struct{ Framework struct{ ID string } }
+	e.mustQuery(t, `{ framework(slug: "django") { id } }`, &django)
+	id := django.Framework.ID
+	var orig struct{ Framework fw }
+	e.mustQuery(t, `{ framework(slug: "django") { `+sel+` } }`, &orig)
+	before := orig.Framework
+
+	e.mutate(t, tk.editor, `mutation($id: ID!) { updateFramework(id: $id, input: {creator: "Adrian Holovaty"}) { `+sel+` } }`, map[string]any{"id": id}, &out)
+	got := out.UpdateFramework
+	if got.Creator == nil || *got.Creator != "Adrian Holovaty" || got.Name != before.Name || got.Summary != before.Summary ||
+		!jsonEqual(got.Features, before.Features) || !jsonEqual(got.Companies, before.Companies) || *got.Language != *before.Language || got.Version != before.Version+1 {
+		t.Errorf("setting one field changed others: %+v → %+v", before, got)
+	}
+	e.mutate(t, tk.editor, `mutation($id: ID!) { updateFramework(id: $id, input: {features: ["One"], firstReleased: 2005}) { `+sel+` } }`, map[string]any{"id": id}, &out)
+	if got := out.UpdateFramework; !jsonEqual(got.Features, []string{"One"}) || got.FirstReleased == nil || *got.FirstReleased != 2005 || len(got.Companies) != len(before.Companies) {
+		t.Errorf("a list did not replace the whole list: %+v", got)
+	}
+	e.mutate(t, tk.editor, `mutation($id: ID!) { updateFramework(id: $id, input: {language: null, creator: null, architecture: null, firstReleased: null, summary: null, features: null, companies: null}) { `+sel+` } }`,
+		map[string]any{"id": id}, &out)
+	got = out.UpdateFramework
+	if got.Language != nil || got.Creator != nil || got.Architecture != nil || got.FirstReleased != nil || got.Summary != "" || len(got.Features) != 0 || len(got.Companies) != 0 {
+		t.Errorf("null did not clear: %+v", got)
+	}
+	if got.Name != before.Name || got.Slug != before.Slug || got.Kind != before.Kind || got.Version != before.Version+3 {
+		t.Errorf("null on optional fields touched required ones: %+v", got)
+	}
+}
