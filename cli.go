@@ -58,7 +58,9 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer d.Close()
 		t, secret, err := d.CreateToken(ctx, name, db.Role(role), expires)
-		if err != nil {
+		if db.ErrorCode(err) == db.EINVALID {
+			return usagef("token create: %v", cliError(err))
+		} else if err != nil {
 			return err
 		}
 		exp := "never expires"

@@ -416,6 +416,7 @@ func TestTokens_CreateListRevokeThroughTheCLI(t *testing.T) {
 		{"token", "create", "--name", "x", "--role", "viewer", "--expires", "-1h"},
 		{"token", "create", "--name", "x", "--role", "viewer", "--expires", "soon"},
 		{"token", "create", "--name", "x", "--role", "viewer", "extra"},
+		{"token", "create", "--name", strings.Repeat("x", 201), "--role", "viewer"},
 		{"token", "list", "extra"},
 		{"token", "revoke"},
 		{"token", "revoke", "abc"},
