@@ -58,7 +58,9 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer d.Close()
 		t, secret, err := d.CreateToken(ctx, name, db.Role(role), expires)
-		if err != nil {
+		if db.ErrorCode(err) == db.EINVALID {
+			return usagef("token create: %v", cliError(err))
+		} else if err != nil {
 			return err
 		}
 		exp := "never expires"
@@ -87,22 +89,23 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 			switch {
 			case t.RevokedAt != nil:
 				state = "revoked " + *t.RevokedAt
-			case t.ExpiresAt != nil && *t.ExpiresAt <= time.Now().UTC().Format(time.RFC3339):
+			case t.ExpiresAt != nil && expired(*t.ExpiresAt):
 				state = "expired"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt, deref(t.ExpiresAt, "never"), state)
 		}
 		return tw.Flush()
 	case "revoke":
-		if err := fs.Parse(args); err != nil {
-			return usagef("token revoke: %v", err)
+		pos, err := parseArgs(fs, args)
+		if err != nil {
+			return err
 		}
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usagef("token revoke: give the token's ID (see \"trendql token list\")")
 		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+		id, err := strconv.ParseInt(pos[0], 10, 64)
 		if err != nil || id <= 0 {
-			return usagef("token revoke: %q is not a token ID", fs.Arg(0))
+			return usagef("token revoke: %q is not a token ID", pos[0])
 		}
 		d, err := openDB(ctx, dbPath, noSeed)
 		if err != nil {
@@ -119,6 +122,14 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	return usagef("token: unknown subcommand %q (create, list or revoke)", sub)
 }
 
+// expired reports whether a stored expiry time has passed. (Compared as
+// times: stored times carry milliseconds, so a text comparison with a
+// time formatted without them is off by up to a second.)
+func expired(at string) bool {
+	t, err := time.Parse(time.RFC3339Nano, at)
+	return err == nil && !t.After(time.Now())
+}
+
 func deref(p *string, def string) string {
 	if p == nil {
 		return def
@@ -130,7 +141,7 @@ func deref(p *string, def string) string {
 func cliError(err error) error {
 	var e *db.Error
 	if errors.As(err, &e) && e.Code != db.EINTERNAL {
-		if e.Field != "" {
+		if e.Field != "" && !strings.Contains(e.Message, e.Field) {
 			return fmt.Errorf("%s: %s", e.Field, e.Message)
 		}
 		return errors.New(e.Message)
@@ -170,14 +181,15 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	dbFlag(fs, getenv, &dbPath)
 	fs.BoolVar(&noSeed, "no-seed", false, "do not fill a new database with the article")
 	fs.BoolVar(&dryRun, "dry-run", false, "validate and report what would change, change nothing")
-	if err := fs.Parse(args); err != nil {
-		return usagef("import: %v", err)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usagef("import: give one content file (or - for standard input)")
 	}
 	var in io.Reader = stdin
-	if name := fs.Arg(0); name != "-" {
+	if name := pos[0]; name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return fmt.Errorf("import: cannot open %s: %w", name, errors.Unwrap(err))
@@ -185,9 +197,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		defer f.Close()
 		in = f
 	}
-	c, err := decodeContent(in)
+	c, err := db.DecodeContent(in)
 	if err != nil {
-		return err
+		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
 	}
 	d, err := openDB(ctx, dbPath, noSeed)
 	if err != nil {
@@ -213,46 +225,25 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// decodeContent reads a content document strictly: unknown fields and
-// trailing data are errors, and the error says where.
-func decodeContent(r io.Reader) (*db.Content, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	var c db.Content
-	if err := dec.Decode(&c); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("import: the file is not valid JSON (at byte %d): %v", se.Offset, se)
-		case errors.As(err, &te):
-			return nil, fmt.Errorf("import: %s must be %s, not a JSON %s", te.Field, te.Type, te.Value)
-		case errors.Is(err, io.EOF):
-			return nil, errors.New("import: the file is empty")
-		}
-		return nil, fmt.Errorf("import: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("import: the file holds more than one JSON document")
-	}
-	return &c, nil
-}
-
 // runBackup: trendql backup OUT.db — a consistent copy, also while the
 // server runs.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var dbPath string
 	fs := newFlagSet("backup", stderr)
 	dbFlag(fs, getenv, &dbPath)
-	if err := fs.Parse(args); err != nil {
-		return usagef("backup: %v", err)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usagef("backup: give the file to write (it must not exist)")
 	}
-	out := fs.Arg(0)
+	out := pos[0]
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("backup: no database at %s", dbPath)
+	}
+	if _, err := os.Stat(out); err == nil {
+		return fmt.Errorf("backup: %s already exists; give the name of a new file", out)
 	}
 	d, err := openDB(ctx, dbPath, true)
 	if err != nil {

@@ -132,6 +132,30 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseArgs parses flags wherever they stand among the arguments, so that
+// "import FILE --db X" works as well as "import --db X FILE", and returns
+// the positional arguments in order. "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// Parse stops at the first positional argument or just after "--".
+		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
 // openDB opens (creating, migrating and, unless noSeed, seeding) the
 // database at path.
 func openDB(ctx context.Context, path string, noSeed bool) (*db.DB, error) {

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Actions recorded in the event log.
@@ -122,13 +123,15 @@ func scanEvent(s scanner) (*Event, error) {
 	return e, err
 }
 
-// EventFilter selects events for the audit log.
+// EventFilter selects events for the audit log; all given fields must
+// hold.
 type EventFilter struct {
-	Types   []TypeName
-	ItemID  *int64
-	Actions []string
-	TokenID *int64
-	Since   *string // RFC 3339: events at or after
+	Types    []TypeName
+	ItemType TypeName // with ItemID: the changed item's type
+	ItemID   *int64
+	Actions  []string
+	TokenID  *int64
+	Since    *string // RFC 3339, any offset or precision: events at or after
 }
 
 func (f EventFilter) build() (where, error) {
@@ -144,7 +147,7 @@ func (f EventFilter) build() (where, error) {
 		w.add("e.type IN ("+placeholders(len(args))+")", args...)
 	}
 	if f.ItemID != nil {
-		w.add("e.item_id = ?", *f.ItemID)
+		w.add("e.type = ? AND e.item_id = ?", string(f.ItemType), *f.ItemID)
 	}
 	if len(f.Actions) > 0 {
 		args, err := inList("filter.actions", f.Actions)
@@ -157,7 +160,13 @@ func (f EventFilter) build() (where, error) {
 		w.add("e.token_id = ?", *f.TokenID)
 	}
 	if f.Since != nil {
-		w.add("e.at >= ?", *f.Since)
+		// Times are stored in one fixed format (UTC, milliseconds), so
+		// they compare as text only against that same format.
+		t, err := time.Parse(time.RFC3339Nano, *f.Since)
+		if err != nil {
+			return w, Invalid("filter.since", "since must be an RFC 3339 time like 2024-01-29T10:00:00Z, got %q", truncate(*f.Since, 40))
+		}
+		w.add("e.at >= ?", formatTime(t.Truncate(time.Millisecond)))
 	}
 	return w, nil
 }

@@ -3,9 +3,11 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The mutation API. Every function here is one immediate write transaction
@@ -256,7 +258,8 @@ func (d *DB) create(ctx context.Context, t TypeName, patch any) (int64, error) {
 			return err
 		}
 		slug, name, _, _ := docFields(doc)
-		if *slug == "" && name != "" {
+		// A blank name is reported as the name's fault, not the slug's.
+		if *slug == "" && strings.TrimSpace(name) != "" {
 			s, err := w.freeSlug(t, name)
 			if err != nil {
 				return err
@@ -540,7 +543,8 @@ func (d *DB) Link(ctx context.Context, rel Relation, ownerID, otherID int64, lin
 // Restore brings back an item's document as it was after revision
 // eventID, as a new version (the status stays as it is now; relations to
 // items that no longer exist are dropped). A deleted item is created
-// again, as a DRAFT. It returns the item's type and row id. ENOTFOUND for
+// again under its own id, as a DRAFT, its version going on from the one
+// its deletion recorded. It returns the item's type and row id. ENOTFOUND for
 // an unknown revision, ECONFLICT for a stale ifVersion, EINVALID when the
 // old rank, position or slug is now taken by another item.
 func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeName, int64, error) {
@@ -562,11 +566,22 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 		}
 		old, m, err := w.loadDoc(e.Type, id)
 		if IsNotFound(err) {
-			setStatus(restored, StatusDraft)
-			if err := w.checkUnique(e.Type, 0, restored); err != nil {
-				return err
+			// Deleted: it comes back under its own id (ids are never
+			// reused), as a DRAFT, at the version after its deletion.
+			if ifVersion != nil {
+				var last int
+				if err := w.queryRow("SELECT coalesce(max(version), 0) FROM events WHERE type = ? AND item_id = ?", string(e.Type), id).Scan(&last); err != nil {
+					return err
+				}
+				if err := checkVersion(e.Type, itemMeta{id: id, version: last}, ifVersion); err != nil {
+					return err
+				}
 			}
-			id, err = w.put(e.Type, 0, nil, restored, ActionRestore)
+			setStatus(restored, StatusDraft)
+			if err := w.checkUnique(e.Type, id, restored); err != nil {
+				return restoreConflict(eventID, err)
+			}
+			_, err = w.put(e.Type, id, nil, restored, ActionRestore)
 			return err
 		}
 		if err != nil {
@@ -580,12 +595,23 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 			return nil
 		}
 		if err := w.checkUnique(e.Type, id, restored); err != nil {
-			return err
+			return restoreConflict(eventID, err)
 		}
 		_, err = w.put(e.Type, id, old, restored, ActionRestore)
 		return err
 	})
 	return e.Type, id, err
+}
+
+// restoreConflict names the argument at fault when a restored document's
+// slug, rank or position is now another item's: the caller sent no
+// "input.rank", only the revision.
+func restoreConflict(eventID int64, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == EINVALID {
+		return Invalid("revisionId", "revision %d cannot be restored: its %s", eventID, e.Message)
+	}
+	return err
 }
 
 func setStatus(doc any, s Status) {

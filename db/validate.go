@@ -152,15 +152,15 @@ var isoDateRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])
 // validate checks one company document's fields; prefix names the record
 // in errors ("input." or "companies[3].").
 func (x *CompanyDoc) validate(v *validator, prefix string) {
-	v.slug(prefix+"slug", x.Slug)
 	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.slug(prefix+"slug", x.Slug)
 	v.status(prefix+"status", x.Status)
 }
 
 // validate checks one framework document's fields.
 func (x *FrameworkDoc) validate(v *validator, prefix string) {
-	v.slug(prefix+"slug", x.Slug)
 	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.slug(prefix+"slug", x.Slug)
 	v.kind(prefix+"kind", x.Kind)
 	v.text(prefix+"language", x.Language, MaxShortLen, false)
 	v.text(prefix+"creator", x.Creator, MaxShortLen, false)
@@ -174,9 +174,9 @@ func (x *FrameworkDoc) validate(v *validator, prefix string) {
 
 // validate checks one trend document's fields.
 func (x *TrendDoc) validate(v *validator, prefix string) {
+	v.text(prefix+"name", x.Name, MaxNameLen, true)
 	v.slug(prefix+"slug", x.Slug)
 	v.positive(prefix+"rank", x.Rank)
-	v.text(prefix+"name", x.Name, MaxNameLen, true)
 	v.category(prefix+"category", x.Category)
 	v.text(prefix+"summary", x.Summary, MaxSummaryLen, false)
 	v.text(prefix+"body", x.Body, MaxBodyLen, false)
@@ -189,9 +189,9 @@ func (x *TrendDoc) validate(v *validator, prefix string) {
 
 // validate checks one FAQ document's fields.
 func (x *FAQDoc) validate(v *validator, prefix string) {
+	v.text(prefix+"question", x.Question, MaxSummaryLen, true)
 	v.slug(prefix+"slug", x.Slug)
 	v.positive(prefix+"position", x.Position)
-	v.text(prefix+"question", x.Question, MaxSummaryLen, true)
 	v.text(prefix+"answer", x.Answer, MaxBodyLen, false)
 	v.list(prefix+"items", x.Items)
 	v.refs(prefix+"frameworks", x.Frameworks)

@@ -181,9 +181,10 @@ func (w *writer) loadDoc(t TypeName, id int64) (any, itemMeta, error) {
 	return nil, m, fmt.Errorf("unknown type %s", t)
 }
 
-// put writes a document: a new row when id is 0, else an update of row id
-// (version + 1), then its links where they changed, then its event.
-// old is the stored document (nil for a new item). It returns the row id.
+// put writes a document: a new row when old is nil (with a fresh id when
+// id is 0, else with id: a deleted item coming back), else an update of
+// row id (version + 1); then its links where they changed, then its event.
+// old is the stored document. It returns the row id.
 func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, error) {
 	var cols []string
 	var vals []any
@@ -233,14 +234,34 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 	table := tableOf[t]
 	now := w.tx.now()
 	var version int
-	if id == 0 {
+	if old == nil {
+		// Row ids are never reused: an id names one item for good, so an
+		// old global id never finds a newer item and revisions (keyed by
+		// type and id) never mix two items' histories. A new item gets an
+		// id above every id its type has ever had (the event log remembers
+		// deleted ones); an item restored after deletion gets its own id
+		// back and goes on from the version its deletion recorded.
+		version = 1
+		if id == 0 {
+			err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
+				"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
+			if err != nil {
+				return 0, err
+			}
+		} else {
+			err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
+			if err != nil {
+				return 0, err
+			}
+		}
 		var published any
 		if status == StatusPublished {
 			published = now
 		}
-		q := "INSERT INTO " + table + " (" + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
-			placeholders(len(cols)+5) + ") RETURNING id, version"
-		if err := w.queryRow(q, append(vals, string(status), 1, now, now, published)...).Scan(&id, &version); err != nil {
+		q := "INSERT INTO " + table + " (id, " + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
+			placeholders(len(cols)+6) + ")"
+		args := append([]any{id}, vals...)
+		if _, err := w.exec(q, append(args, string(status), version, now, now, published)...); err != nil {
 			return 0, err
 		}
 	} else {

@@ -2965,7 +2965,8 @@ type Mutation {
   """
   Bring an item back to how it was after a revision, as a new version (its
   status stays as it is; links to items since deleted are dropped). A deleted
-  item comes back as a DRAFT.
+  item comes back under its own id, as a DRAFT: restore its last revision
+  before the deletion.
   """
   restoreRevision("A revision id from ` + "`" + `revisions` + "`" + ` or ` + "`" + `auditLog` + "`" + `." revisionId: ID!, "Fail with CONFLICT unless the item is at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
 

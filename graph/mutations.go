@@ -242,7 +242,10 @@ func auditFilter(in *model.AuditFilter) (db.EventFilter, error) {
 		if err != nil {
 			return f, err
 		}
-		f.Types, f.ItemID = []db.TypeName{t}, &n
+		if !t.Content() {
+			return f, db.Invalid("filter.itemId", "%q is not a content item's id", *in.ItemID)
+		}
+		f.ItemType, f.ItemID = t, &n
 	}
 	for _, a := range in.Actions {
 		f.Actions = append(f.Actions, string(a))

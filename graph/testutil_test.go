@@ -6,12 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
@@ -30,15 +33,17 @@ type env struct {
 func newEnv(t testing.TB, opts ...func(*graph.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
-	d, created, err := db.Open(ctx, filepath.Join(t.TempDir(), "trendql.db"), db.Options{})
+	path := filepath.Join(t.TempDir(), "trendql.db")
+	if err := copyFile(path, seededTemplate(t)); err != nil {
+		t.Fatal(err)
+	}
+	d, created, err := db.Open(ctx, path, db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	if created {
-		if err := d.Seed(ctx); err != nil {
-			t.Fatal(err)
-		}
+		t.Fatal("the copy of the seeded template was taken for a new database")
 	}
 	o := graph.Options{DB: d}
 	for _, f := range opts {
@@ -46,6 +51,60 @@ func newEnv(t testing.TB, opts ...func(*graph.Options)) *env {
 	}
 	h := graph.NewHandler(o)
 	return &env{DB: d, Handler: h, Client: client.New(h, client.Path("/graphql"))}
+}
+
+// TestMain removes the seeded template when the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateDir != "" {
+		os.RemoveAll(templateDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	templateOnce sync.Once
+	templateDir  string
+	templatePath string
+	templateErr  error
+)
+
+// seededTemplate returns a database file created, migrated and seeded once
+// per test binary and then closed (so it has no WAL). Tests copy it: a
+// file copy costs far less than migrating and seeding, which the db
+// package's own tests cover.
+func seededTemplate(t testing.TB) string {
+	t.Helper()
+	templateOnce.Do(func() {
+		templateDir, templateErr = os.MkdirTemp("", "trendql-graph-test-")
+		if templateErr != nil {
+			return
+		}
+		templatePath = filepath.Join(templateDir, "seeded.db")
+		ctx := context.Background()
+		d, _, err := db.Open(ctx, templatePath, db.Options{})
+		if err != nil {
+			templateErr = err
+			return
+		}
+		templateErr = errors.Join(d.Seed(ctx), d.Close())
+		// Closing the last connection checkpoints the WAL into the file.
+		if st, err := os.Stat(templatePath + "-wal"); templateErr == nil && err == nil && st.Size() > 0 {
+			templateErr = errors.New("the seeded template still has a WAL after closing")
+		}
+	})
+	if templateErr != nil {
+		t.Fatal(templateErr)
+	}
+	return templatePath
+}
+
+func copyFile(dst, src string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }
 
 // gqlResponse is a raw GraphQL response.
