@@ -28,7 +28,6 @@ func benchDB(b *testing.B) *db.DB {
 	return d
 }
 
-
 // BenchmarkFrameworks reads one page of frameworks in the default order
 // (name): the first page, a page after a cursor, and a filtered page.
 func BenchmarkFrameworks(b *testing.B) {
