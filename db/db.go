@@ -256,6 +256,26 @@ type Tx struct {
 	ctx    context.Context
 	Now    time.Time
 	events []TypeName // types of the events appended, so Commit knows whom to wake
+	stmts  map[string]*sql.Stmt
+}
+
+// execPrepared runs a statement the transaction runs many times (an
+// import's events), prepared once; database/sql closes it with the
+// transaction.
+func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
+	st, ok := tx.stmts[q]
+	if !ok {
+		var err error
+		if st, err = tx.tx.PrepareContext(tx.ctx, q); err != nil {
+			return nil, err
+		}
+		if tx.stmts == nil {
+			tx.stmts = map[string]*sql.Stmt{}
+		}
+		tx.stmts[q] = st
+	}
+	tx.db.queries.Add(1)
+	return st.ExecContext(tx.ctx, args...)
 }
 
 // BeginTx starts an immediate write transaction.

@@ -54,21 +54,33 @@ func (e *Event) ItemGlobalID() string {
 	return EncodeID(e.Type, e.ItemID)
 }
 
+// changedSince marks an event whose changed fields event computes itself,
+// by comparing the document with old (nil: a new item).
+type changedSince struct{ old any }
+
 // event appends one event in the transaction: the same commit makes the
-// change and its record.
-func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, status Status, changed []string, doc any) (int64, error) {
+// change and its record. changed is the list of changed fields, or a
+// changedSince to compute it from the documents.
+func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, status Status, changed any, doc any) (int64, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
+	}
+	var fields []string
+	switch c := changed.(type) {
+	case []string:
+		fields = c
+	case changedSince:
+		fields = changedFields(c.old, b, doc)
 	}
 	var tokenID *int64
 	actor := "cli"
 	if p := PrincipalFrom(tx.ctx); p != nil {
 		tokenID, actor = &p.TokenID, p.Name
 	}
-	r, err := tx.exec(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document)
+	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(changed), string(b))
+		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), string(b))
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
@@ -78,16 +90,16 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	return r.LastInsertId()
 }
 
-// changedFields lists the JSON fields that differ between two documents of
-// the same type (all of new's fields when old is nil).
-func changedFields(old, new any) []string {
+// changedFields lists the JSON fields that differ between a document (new,
+// as JSON newJSON) and old of the same type; for a new item (old nil), the
+// fields it sets.
+func changedFields(old any, newJSON []byte, new any) []string {
 	var a, b map[string]json.RawMessage
+	json.Unmarshal(newJSON, &b)
 	if old != nil && !reflect.ValueOf(old).IsNil() {
 		ab, _ := json.Marshal(old)
 		json.Unmarshal(ab, &a)
 	}
-	bb, _ := json.Marshal(new)
-	json.Unmarshal(bb, &b)
 	out := []string{}
 	for _, k := range jsonFieldOrder(new) {
 		if string(a[k]) != string(b[k]) {

@@ -26,6 +26,14 @@ func (r *ImportResult) changed() int {
 	return n
 }
 
+// bulkImportRecords is the size from which an import rebuilds the search
+// index once at its end instead of updating it row by row.
+const bulkImportRecords = 1000
+
+func (c *Content) records() int {
+	return len(c.Companies) + len(c.Frameworks) + len(c.Trends) + len(c.FAQs)
+}
+
 // Import upserts a content document by slug in one transaction: items whose
 // slug exists are updated (their version goes up only if something changed),
 // others are created; relations are replaced by the document's. Items the
@@ -42,6 +50,12 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
+	bulk := c.records() >= bulkImportRecords
+	if bulk && !dryRun {
+		if err := tx.suspendSearch(); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
 	res, err := tx.importContent(c)
 	if err != nil {
 		return nil, err
@@ -49,7 +63,12 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 	if dryRun {
 		return res, nil
 	}
-	if err := tx.compactSearchAfter(res.changed()); err != nil {
+	if bulk {
+		err = tx.rebuildSearch(res.changed() > 0)
+	} else {
+		err = tx.compactSearchAfter(res.changed())
+	}
+	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -400,7 +419,7 @@ func (w *writer) putArticle(old, a *ArticleDoc) error {
 	if old == nil {
 		action = ActionCreate
 	}
-	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedFields(old, a), a)
+	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedSince{orNil(old)}, a)
 	return err
 }
 

@@ -463,6 +463,36 @@ func decodeSearchCursor(field, cursor, sig string) (float64, int64, error) {
 	return score, rowID, nil
 }
 
+// suspendSearch makes the search index's triggers stand aside for the rest
+// of the transaction; rebuildSearch must follow.
+func (tx *Tx) suspendSearch() error {
+	_, err := tx.exec("INSERT OR IGNORE INTO search_suspended (one) VALUES (1)")
+	return err
+}
+
+// rebuildSearch re-indexes every item from the content tables in one pass
+// (when changed) and turns the triggers back on: cheaper than the
+// triggers' row-by-row work for a bulk import, and the index it leaves is
+// one compact segment.
+func (tx *Tx) rebuildSearch(changed bool) error {
+	if changed {
+		for _, q := range []string{
+			"DELETE FROM search",
+			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs",
+			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs",
+			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs",
+			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs",
+			"INSERT INTO search (search) VALUES ('optimize')",
+		} {
+			if _, err := tx.exec(q); err != nil {
+				return fmt.Errorf("rebuild search index: %w", err)
+			}
+		}
+	}
+	_, err := tx.exec("DELETE FROM search_suspended")
+	return err
+}
+
 // compactSearchAfter merges the search index into one segment when a write
 // of changed items rewrote a good part of it (a quarter or more). FTS5
 // writes each statement's index rows as a new segment, and a bulk import

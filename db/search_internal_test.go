@@ -210,7 +210,7 @@ func TestSearchIndex_BackfilledWhenAnOldDatabaseMigrates(t *testing.T) {
 	if len(drops) < 12 {
 		t.Fatalf("%d search triggers, want at least one per write to each content table", len(drops))
 	}
-	drops = append(drops, "DROP TABLE search",
+	drops = append(drops, "DROP TABLE search", "DROP TABLE search_suspended",
 		"DROP VIEW search_trend_docs", "DROP VIEW search_framework_docs", "DROP VIEW search_company_docs", "DROP VIEW search_faq_docs",
 		"DROP INDEX trends_unpublished", "DROP INDEX frameworks_unpublished", "DROP INDEX companies_unpublished", "DROP INDEX faqs_unpublished")
 	write(t, d, drops...)

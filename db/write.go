@@ -290,7 +290,7 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 			return 0, err
 		}
 	}
-	if _, err := w.tx.event(t, id, slug, action, version, status, changedFields(old, doc), doc); err != nil {
+	if _, err := w.tx.event(t, id, slug, action, version, status, changedSince{old}, doc); err != nil {
 		return 0, err
 	}
 	return id, nil

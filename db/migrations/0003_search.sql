@@ -27,6 +27,12 @@
 -- them, and re-indexing a whole trend body on every link row would make
 -- imports and renames costly. Frameworks are small, so they do.
 
+-- While a bulk import holds a row here, the triggers below stand aside and
+-- the import rebuilds the whole index once at its end, in the same
+-- transaction (re-indexing a framework on each of its 50,000 link rows
+-- made a large import take minutes of tokenizing).
+CREATE TABLE search_suspended (one INTEGER PRIMARY KEY CHECK (one = 1));
+
 CREATE VIRTUAL TABLE search USING fts5 (
     name, keywords, summary, body,
     tokenize = 'porter unicode61 remove_diacritics 2',
@@ -71,43 +77,52 @@ CREATE INDEX companies_unpublished ON companies (id) WHERE status <> 'PUBLISHED'
 CREATE INDEX faqs_unpublished ON faqs (id) WHERE status <> 'PUBLISHED';
 
 -- Trends.
-CREATE TRIGGER search_trends_insert AFTER INSERT ON trends BEGIN
+CREATE TRIGGER search_trends_insert AFTER INSERT ON trends
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_trends_update AFTER UPDATE OF id, name, summary, body, highlights, examples ON trends BEGIN
+CREATE TRIGGER search_trends_update AFTER UPDATE OF id, name, summary, body, highlights, examples ON trends
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 0;
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_trends_delete AFTER DELETE ON trends BEGIN
+CREATE TRIGGER search_trends_delete AFTER DELETE ON trends
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 0;
 END;
 
 -- Frameworks, and the companies linked to them.
-CREATE TRIGGER search_frameworks_insert AFTER INSERT ON frameworks BEGIN
+CREATE TRIGGER search_frameworks_insert AFTER INSERT ON frameworks
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_frameworks_update AFTER UPDATE OF id, name, language, creator, architecture, summary, features ON frameworks BEGIN
+CREATE TRIGGER search_frameworks_update AFTER UPDATE OF id, name, language, creator, architecture, summary, features ON frameworks
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 1;
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_frameworks_delete AFTER DELETE ON frameworks BEGIN
+CREATE TRIGGER search_frameworks_delete AFTER DELETE ON frameworks
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 1;
 END;
-CREATE TRIGGER search_framework_companies_insert AFTER INSERT ON framework_companies BEGIN
+CREATE TRIGGER search_framework_companies_insert AFTER INSERT ON framework_companies
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = new.framework_id * 4 + 1;
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id = new.framework_id;
 END;
-CREATE TRIGGER search_framework_companies_update AFTER UPDATE ON framework_companies BEGIN
+CREATE TRIGGER search_framework_companies_update AFTER UPDATE ON framework_companies
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid IN (old.framework_id * 4 + 1, new.framework_id * 4 + 1);
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id IN (old.framework_id, new.framework_id);
 END;
-CREATE TRIGGER search_framework_companies_delete AFTER DELETE ON framework_companies BEGIN
+CREATE TRIGGER search_framework_companies_delete AFTER DELETE ON framework_companies
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.framework_id * 4 + 1;
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id = old.framework_id;
@@ -115,11 +130,13 @@ END;
 
 -- Companies: a new name or status also re-indexes the frameworks that list
 -- the company (only published companies' names are indexed there).
-CREATE TRIGGER search_companies_insert AFTER INSERT ON companies BEGIN
+CREATE TRIGGER search_companies_insert AFTER INSERT ON companies
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_companies_update AFTER UPDATE OF id, name, status ON companies BEGIN
+CREATE TRIGGER search_companies_update AFTER UPDATE OF id, name, status ON companies
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 2;
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs WHERE id = new.id;
@@ -128,21 +145,25 @@ CREATE TRIGGER search_companies_update AFTER UPDATE OF id, name, status ON compa
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs
      WHERE id IN (SELECT framework_id FROM framework_companies WHERE company_id = new.id);
 END;
-CREATE TRIGGER search_companies_delete AFTER DELETE ON companies BEGIN
+CREATE TRIGGER search_companies_delete AFTER DELETE ON companies
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 2;
 END;
 
 -- FAQs.
-CREATE TRIGGER search_faqs_insert AFTER INSERT ON faqs BEGIN
+CREATE TRIGGER search_faqs_insert AFTER INSERT ON faqs
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_faqs_update AFTER UPDATE OF id, question, answer, items ON faqs BEGIN
+CREATE TRIGGER search_faqs_update AFTER UPDATE OF id, question, answer, items ON faqs
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 3;
     INSERT INTO search (rowid, name, keywords, summary, body)
     SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs WHERE id = new.id;
 END;
-CREATE TRIGGER search_faqs_delete AFTER DELETE ON faqs BEGIN
+CREATE TRIGGER search_faqs_delete AFTER DELETE ON faqs
+    WHEN NOT EXISTS (SELECT 1 FROM search_suspended) BEGIN
     DELETE FROM search WHERE rowid = old.id * 4 + 3;
 END;
 
