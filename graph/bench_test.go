@@ -27,7 +27,7 @@ const (
 // benchHandler returns trendql's handler over a new database holding a
 // generated set shaped like the load-test one: 2,000 companies, 10,000
 // frameworks with 5 companies each, 5,000 trends with ≈1.5 KB bodies.
-func benchHandler(b *testing.B) (http.Handler, *db.DB) {
+func benchHandler(b *testing.B, opts ...func(*graph.Options)) (http.Handler, *db.DB) {
 	b.Helper()
 	ctx := context.Background()
 	d, _, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), db.Options{})
@@ -38,16 +38,23 @@ func benchHandler(b *testing.B) (http.Handler, *db.DB) {
 	if _, err := d.Import(ctx, benchdata.Synthetic(benchdata.Large), false); err != nil {
 		b.Fatal(err)
 	}
-	return graph.NewHandler(graph.Options{DB: d}), d
+	o := graph.Options{DB: d}
+	for _, f := range opts {
+		f(&o)
+	}
+	return graph.NewHandler(o), d
 }
+
+// uncached turns the response cache off, so every request resolves.
+func uncached(o *graph.Options) { o.ResponseCacheEntries = -1 }
 
 // benchQuery measures one query through the whole handler (CORS, limits,
 // loaders, gqlgen, SQLite), without the network: one request at a time
 // ("serial", its latency includes the loaders' batching wait) and from 32
 // goroutines ("parallel", throughput under load, and cpu-ns/op: the CPU
 // time per request). It reports SQL statements per request as sql/op.
-func benchQuery(b *testing.B, query string, vars map[string]any) {
-	h, d := benchHandler(b)
+func benchQuery(b *testing.B, query string, vars map[string]any, opts ...func(*graph.Options)) {
+	h, d := benchHandler(b, opts...)
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		b.Fatal(err)
@@ -102,10 +109,13 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkQ1 is one framework by slug with its companies.
-func BenchmarkQ1(b *testing.B) { benchQuery(b, benchQ1, map[string]any{"slug": "django"}) }
+func BenchmarkQ1(b *testing.B) { benchQuery(b, benchQ1, map[string]any{"slug": "django"}, uncached) }
 
 // BenchmarkQ2 is a page of 20 frameworks with their companies (≈ 11 KB).
-func BenchmarkQ2(b *testing.B) { benchQuery(b, benchQ2, nil) }
+func BenchmarkQ2(b *testing.B) { benchQuery(b, benchQ2, nil, uncached) }
+
+// BenchmarkQ2Cached is q2 answered from the response cache.
+func BenchmarkQ2Cached(b *testing.B) { benchQuery(b, benchQ2, nil) }
 
 // BenchmarkQ3 is the first 10 trends with every scalar (≈ 16 KB).
-func BenchmarkQ3(b *testing.B) { benchQuery(b, benchQ3, nil) }
+func BenchmarkQ3(b *testing.B) { benchQuery(b, benchQ3, nil, uncached) }

@@ -110,11 +110,14 @@ type cachedResponse struct {
 	gens        [8]uint64 // generation of each tracked type when computed
 }
 
-// responseCache is the in-process cache of anonymous query responses.
+// responseCache is the in-process cache of anonymous query responses,
+// bounded by entries and by bytes.
 type responseCache struct {
-	entries *lru.Cache[string, *cachedResponse]
-	gens    [8]atomic.Uint64
-	maxBody int
+	entries  *lru.Cache[string, *cachedResponse]
+	gens     [8]atomic.Uint64
+	maxBody  int
+	size     atomic.Int64 // bytes of the bodies held
+	maxBytes int64
 
 	hits, misses prometheus.Counter
 }
@@ -122,17 +125,24 @@ type responseCache struct {
 // Defaults of the response cache.
 const (
 	DefaultResponseCacheEntries = 2000
-	maxCachedBody               = 512 << 10
+	// DefaultResponseCacheBytes bounds the bodies the cache holds, so that
+	// a stream of distinct queries cannot grow the process.
+	DefaultResponseCacheBytes = 8 << 20
+	maxCachedBody             = 512 << 10
 )
 
 func newResponseCache(d *db.DB, entries int, reg prometheus.Registerer) *responseCache {
-	c := &responseCache{maxBody: maxCachedBody}
-	c.entries, _ = lru.New[string, *cachedResponse](entries)
+	c := &responseCache{maxBody: maxCachedBody, maxBytes: DefaultResponseCacheBytes}
+	c.entries, _ = lru.NewWithEvict(entries, func(_ string, e *cachedResponse) {
+		c.size.Add(-int64(len(e.body)))
+	})
 	c.hits = prometheus.NewCounter(prometheus.CounterOpts{Name: "trendql_response_cache_hits_total", Help: "Anonymous queries answered from the response cache (no SQL)."})
 	c.misses = prometheus.NewCounter(prometheus.CounterOpts{Name: "trendql_response_cache_misses_total", Help: "Cacheable anonymous queries that had to be executed."})
 	reg.MustRegister(c.hits, c.misses, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "trendql_response_cache_entries", Help: "Responses held in the response cache.",
-	}, func() float64 { return float64(c.entries.Len()) }))
+	}, func() float64 { return float64(c.entries.Len()) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "trendql_response_cache_bytes", Help: "Bytes of the responses held in the response cache.",
+	}, func() float64 { return float64(c.size.Load()) }))
 	d.OnCommit(c.invalidate)
 	return c
 }
@@ -151,6 +161,17 @@ func (c *responseCache) invalidate(types []db.TypeName) {
 		if set&(1<<i) != 0 {
 			c.gens[i].Add(1)
 		}
+	}
+}
+
+// add stores a response, evicting the least recently used ones while the
+// bodies held exceed the byte budget.
+func (c *responseCache) add(key string, e *cachedResponse) {
+	c.entries.Remove(key) // a replaced entry's eviction returns its bytes
+	c.size.Add(int64(len(e.body)))
+	c.entries.Add(key, e)
+	for c.size.Load() > c.maxBytes && c.entries.Len() > 1 {
+		c.entries.RemoveOldest()
 	}
 }
 
@@ -326,7 +347,7 @@ func withHTTPCache(rc *responseCache, policy HTTPCaching, next http.Handler) htt
 				info.cache = "miss"
 				info.mu.Unlock()
 			}
-			rc.entries.Add(key, &cachedResponse{
+			rc.add(key, &cachedResponse{
 				body: append([]byte(nil), body...), contentType: buf.header.Get("Content-Type"),
 				etag: etag, operation: op, types: types, gens: gens,
 			})

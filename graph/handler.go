@@ -144,8 +144,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(jsonTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
 	srv.Use(queryLimits{cfg.Limits.withDefaults()})

@@ -112,9 +112,11 @@ type batch struct {
 	fetched map[any]*sync.Once
 }
 
-// add makes items siblings of each other.
+// add makes items siblings of each other. A lone item (a lookup by slug)
+// is a batch of one: its relations load at once, with no window to wait
+// out for siblings it does not have.
 func add[V db.Node](s *siblings, items []V) {
-	if len(items) < 2 {
+	if len(items) == 0 {
 		return
 	}
 	b := &batch{ids: make([]int64, 0, len(items)), fetched: map[any]*sync.Once{}}
@@ -137,6 +139,14 @@ func add[V db.Node](s *siblings, items []V) {
 
 func (s *siblings) add(items any) {
 	switch v := items.(type) {
+	case *db.Trend:
+		add(s, []*db.Trend{v})
+	case *db.Framework:
+		add(s, []*db.Framework{v})
+	case *db.Company:
+		add(s, []*db.Company{v})
+	case *db.FAQ:
+		add(s, []*db.FAQ{v})
 	case []*db.Trend:
 		add(s, v)
 	case []*db.Framework:

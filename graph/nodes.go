@@ -33,6 +33,9 @@ func lookup[T any](ctx context.Context, t db.TypeName, id, slug *string,
 	if db.IsNotFound(err) || errors.Is(err, dataloadgen.ErrNotFound) {
 		return zero, nil
 	}
+	if err == nil {
+		loadersFrom(ctx).siblings.add(v)
+	}
 	return v, err
 }
 

@@ -86,7 +86,8 @@ CREATE TABLE faqs (
 );
 
 -- Relations. Each link table is keyed both ways so that loading a relation
--- from either side is an index range scan.
+-- from either side is an index range scan, and indexed by position so that
+-- loading it in order needs no sort.
 CREATE TABLE framework_companies (
     framework_id INTEGER NOT NULL REFERENCES frameworks (id) ON DELETE CASCADE,
     company_id   INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
@@ -94,6 +95,7 @@ CREATE TABLE framework_companies (
     PRIMARY KEY (framework_id, company_id)
 ) WITHOUT ROWID;
 CREATE INDEX framework_companies_company ON framework_companies (company_id, framework_id);
+CREATE INDEX framework_companies_order ON framework_companies (framework_id, position);
 
 CREATE TABLE trend_companies (
     trend_id   INTEGER NOT NULL REFERENCES trends (id) ON DELETE CASCADE,
@@ -102,6 +104,7 @@ CREATE TABLE trend_companies (
     PRIMARY KEY (trend_id, company_id)
 ) WITHOUT ROWID;
 CREATE INDEX trend_companies_company ON trend_companies (company_id, trend_id);
+CREATE INDEX trend_companies_order ON trend_companies (trend_id, position);
 
 CREATE TABLE trend_frameworks (
     trend_id     INTEGER NOT NULL REFERENCES trends (id) ON DELETE CASCADE,
@@ -110,6 +113,7 @@ CREATE TABLE trend_frameworks (
     PRIMARY KEY (trend_id, framework_id)
 ) WITHOUT ROWID;
 CREATE INDEX trend_frameworks_framework ON trend_frameworks (framework_id, trend_id);
+CREATE INDEX trend_frameworks_order ON trend_frameworks (trend_id, position);
 
 CREATE TABLE faq_frameworks (
     faq_id       INTEGER NOT NULL REFERENCES faqs (id) ON DELETE CASCADE,
@@ -118,6 +122,7 @@ CREATE TABLE faq_frameworks (
     PRIMARY KEY (faq_id, framework_id)
 ) WITHOUT ROWID;
 CREATE INDEX faq_frameworks_framework ON faq_frameworks (framework_id, faq_id);
+CREATE INDEX faq_frameworks_order ON faq_frameworks (faq_id, position);
 
 CREATE TABLE faq_trends (
     faq_id   INTEGER NOT NULL REFERENCES faqs (id) ON DELETE CASCADE,
@@ -126,3 +131,4 @@ CREATE TABLE faq_trends (
     PRIMARY KEY (faq_id, trend_id)
 ) WITHOUT ROWID;
 CREATE INDEX faq_trends_trend ON faq_trends (trend_id, faq_id);
+CREATE INDEX faq_trends_order ON faq_trends (faq_id, position);
