@@ -60,7 +60,7 @@ func BenchmarkFilterBuild(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				w, err := bc.f.build(ctx)
+				w, err := buildFilter(ctx, frameworkTable, bc.f)
 				if err != nil {
 					b.Fatal(err)
 				}

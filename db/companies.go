@@ -21,6 +21,13 @@ type CompanyOrder struct {
 	Direction Direction         `json:"direction"`
 }
 
+func (o *CompanyOrder) key() (string, Direction) {
+	if o == nil {
+		return "", ""
+	}
+	return string(o.Field), o.Direction
+}
+
 // CompanyFilter selects companies. All given fields must hold; AND, OR and
 // NOT combine nested filters.
 type CompanyFilter struct {
@@ -54,10 +61,6 @@ var companyTable = func() *table[*Company] {
 
 func sprintfCols(format, alias string) string { return fmt.Sprintf(format, alias) }
 
-func (f *CompanyFilter) build(ctx context.Context) (where, error) {
-	return f.sql(&filterBuilder{ctx: ctx}, 0)
-}
-
 func (f *CompanyFilter) sql(b *filterBuilder, depth int) (where, error) {
 	var w where
 	if f == nil {
@@ -87,38 +90,16 @@ func (f *CompanyFilter) sql(b *filterBuilder, depth int) (where, error) {
 	return w, nil
 }
 
-func companyOrder(order []*CompanyOrder) ([]string, []Direction) {
-	fields := make([]string, 0, len(order))
-	dirs := make([]Direction, 0, len(order))
-	for _, o := range order {
-		if o != nil {
-			fields, dirs = append(fields, string(o.Field)), append(dirs, o.Direction)
-		}
-	}
-	return fields, dirs
-}
-
 // Companies returns one page of the companies visible to the caller that
 // match f, sorted by order (default: name). EINVALID for bad page sizes,
 // cursors, filters or orderings.
 func (d *DB) Companies(ctx context.Context, f *CompanyFilter, order []*CompanyOrder, pa PageArgs) (*Page[*Company], error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	visible(ctx, &w, "c")
-	fields, dirs := companyOrder(order)
-	return list(ctx, d, companyTable, w, fields, dirs, pa)
+	return listOf(ctx, d, companyTable, f, order, pa)
 }
 
 // CountCompanies returns how many visible companies match f.
 func (d *DB) CountCompanies(ctx context.Context, f *CompanyFilter) (int, error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return 0, err
-	}
-	visible(ctx, &w, "c")
-	return count(ctx, d, companyTable, w)
+	return countOf(ctx, d, companyTable, f)
 }
 
 // Company returns the visible company with the given row id; ENOTFOUND if none.

@@ -18,6 +18,13 @@ type FAQOrder struct {
 	Direction Direction     `json:"direction"`
 }
 
+func (o *FAQOrder) key() (string, Direction) {
+	if o == nil {
+		return "", ""
+	}
+	return string(o.Field), o.Direction
+}
+
 // FAQFilter selects FAQs. All given fields must hold; AND, OR and NOT
 // combine nested filters.
 type FAQFilter struct {
@@ -57,10 +64,6 @@ var (
 	linkTrendFAQs     = link{table: "faq_trends", from: "trend_id", to: "faq_id", order: "q.position"}
 )
 
-func (f *FAQFilter) build(ctx context.Context) (where, error) {
-	return f.sql(&filterBuilder{ctx: ctx}, 0)
-}
-
 func (f *FAQFilter) sql(b *filterBuilder, depth int) (where, error) {
 	var w where
 	if f == nil {
@@ -93,38 +96,16 @@ func (f *FAQFilter) sql(b *filterBuilder, depth int) (where, error) {
 	return w, nil
 }
 
-func faqOrder(order []*FAQOrder) ([]string, []Direction) {
-	fields := make([]string, 0, len(order))
-	dirs := make([]Direction, 0, len(order))
-	for _, o := range order {
-		if o != nil {
-			fields, dirs = append(fields, string(o.Field)), append(dirs, o.Direction)
-		}
-	}
-	return fields, dirs
-}
-
 // FAQs returns one page of the FAQs visible to the caller that match f,
 // sorted by order (default: position). EINVALID for bad page sizes,
 // cursors, filters or orderings.
 func (d *DB) FAQs(ctx context.Context, f *FAQFilter, order []*FAQOrder, pa PageArgs) (*Page[*FAQ], error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	visible(ctx, &w, "q")
-	fields, dirs := faqOrder(order)
-	return list(ctx, d, faqTable, w, fields, dirs, pa)
+	return listOf(ctx, d, faqTable, f, order, pa)
 }
 
 // CountFAQs returns how many visible FAQs match f.
 func (d *DB) CountFAQs(ctx context.Context, f *FAQFilter) (int, error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return 0, err
-	}
-	visible(ctx, &w, "q")
-	return count(ctx, d, faqTable, w)
+	return countOf(ctx, d, faqTable, f)
 }
 
 // FAQ returns the visible FAQ with the given row id; ENOTFOUND if none.

@@ -308,3 +308,51 @@ func logic[F any](b *filterBuilder, w *where, depth int, and, or []*F, not *F, o
 	}
 	return nil
 }
+
+// contentFilter is one of the per-type filters: it builds its conditions.
+type contentFilter[F any] interface {
+	*F
+	sql(b *filterBuilder, depth int) (where, error)
+}
+
+// sortKey is one of the per-type sort keys (nil: none).
+type sortKey interface{ key() (string, Direction) }
+
+// buildFilter builds a filter's conditions plus the drafts rule for the
+// caller in ctx; a nil filter matches everything visible.
+func buildFilter[T, F any, PF contentFilter[F]](ctx context.Context, tb *table[T], f PF) (where, error) {
+	var w where
+	if f != nil {
+		var err error
+		if w, err = f.sql(&filterBuilder{ctx: ctx}, 0); err != nil {
+			return w, err
+		}
+	}
+	visible(ctx, &w, tb.alias)
+	return w, nil
+}
+
+// listOf reads one page of tb's visible rows that match f, in order.
+func listOf[T, F any, PF contentFilter[F], O sortKey](ctx context.Context, d *DB, tb *table[T], f PF, order []O, pa PageArgs) (*Page[T], error) {
+	w, err := buildFilter(ctx, tb, f)
+	if err != nil {
+		return nil, err
+	}
+	fields := make([]string, 0, len(order))
+	dirs := make([]Direction, 0, len(order))
+	for _, o := range order {
+		if field, dir := o.key(); field != "" {
+			fields, dirs = append(fields, field), append(dirs, dir)
+		}
+	}
+	return list(ctx, d, tb, w, fields, dirs, pa)
+}
+
+// countOf counts tb's visible rows that match f.
+func countOf[T, F any, PF contentFilter[F]](ctx context.Context, d *DB, tb *table[T], f PF) (int, error) {
+	w, err := buildFilter(ctx, tb, f)
+	if err != nil {
+		return 0, err
+	}
+	return count(ctx, d, tb, w)
+}

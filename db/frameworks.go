@@ -19,6 +19,13 @@ type FrameworkOrder struct {
 	Direction Direction           `json:"direction"`
 }
 
+func (o *FrameworkOrder) key() (string, Direction) {
+	if o == nil {
+		return "", ""
+	}
+	return string(o.Field), o.Direction
+}
+
 // FrameworkFilter selects frameworks. All given fields must hold; AND, OR
 // and NOT combine nested filters.
 type FrameworkFilter struct {
@@ -68,10 +75,6 @@ var (
 	linkCompanyFrameworks  = link{table: "framework_companies", from: "company_id", to: "framework_id", order: "f.name COLLATE NOCASE, f.id"}
 )
 
-func (f *FrameworkFilter) build(ctx context.Context) (where, error) {
-	return f.sql(&filterBuilder{ctx: ctx}, 0)
-}
-
 func (f *FrameworkFilter) sql(b *filterBuilder, depth int) (where, error) {
 	var w where
 	if f == nil {
@@ -114,38 +117,16 @@ func (f *FrameworkFilter) sql(b *filterBuilder, depth int) (where, error) {
 	return w, nil
 }
 
-func frameworkOrder(order []*FrameworkOrder) ([]string, []Direction) {
-	fields := make([]string, 0, len(order))
-	dirs := make([]Direction, 0, len(order))
-	for _, o := range order {
-		if o != nil {
-			fields, dirs = append(fields, string(o.Field)), append(dirs, o.Direction)
-		}
-	}
-	return fields, dirs
-}
-
 // Frameworks returns one page of the frameworks visible to the caller that
 // match f, sorted by order (default: name). EINVALID for bad page sizes,
 // cursors, filters or orderings.
 func (d *DB) Frameworks(ctx context.Context, f *FrameworkFilter, order []*FrameworkOrder, pa PageArgs) (*Page[*Framework], error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	visible(ctx, &w, "f")
-	fields, dirs := frameworkOrder(order)
-	return list(ctx, d, frameworkTable, w, fields, dirs, pa)
+	return listOf(ctx, d, frameworkTable, f, order, pa)
 }
 
 // CountFrameworks returns how many visible frameworks match f.
 func (d *DB) CountFrameworks(ctx context.Context, f *FrameworkFilter) (int, error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return 0, err
-	}
-	visible(ctx, &w, "f")
-	return count(ctx, d, frameworkTable, w)
+	return countOf(ctx, d, frameworkTable, f)
 }
 
 // Framework returns the visible framework with the given row id; ENOTFOUND if none.

@@ -338,6 +338,35 @@ func docType(doc any) TypeName {
 	return ""
 }
 
+// createThen creates an item and reads it back as the caller sees it.
+func createThen[T any](ctx context.Context, d *DB, t TypeName, patch any, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := d.create(ctx, t, patch)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(seeDrafts(ctx), id)
+}
+
+// updateThen updates an item and reads it back as the caller sees it.
+func updateThen[T any](ctx context.Context, d *DB, t TypeName, id int64, patch any, ifVersion *int, get func(context.Context, int64) (T, error)) (T, error) {
+	if err := d.update(ctx, t, id, patch, ifVersion); err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(seeDrafts(ctx), id)
+}
+
+// seeDrafts lets a writer read back what it wrote, drafts included, when
+// its context carries no principal (the command line, tests): whoever may
+// write an item may see it.
+func seeDrafts(ctx context.Context) context.Context {
+	if PrincipalFrom(ctx) != nil {
+		return ctx
+	}
+	return WithPrincipal(ctx, &Principal{Name: "cli", Role: RoleViewer})
+}
+
 // update applies a patch to an existing item.
 func (d *DB) update(ctx context.Context, t TypeName, id int64, patch any, ifVersion *int) error {
 	return d.change(ctx, t, id, ifVersion, ActionUpdate, func(w *writer, doc any) error {
@@ -348,71 +377,43 @@ func (d *DB) update(ctx context.Context, t TypeName, id int64, patch any, ifVers
 // CreateCompany creates a DRAFT company; the slug derives from the name
 // when not given. EINVALID for bad or duplicate fields.
 func (d *DB) CreateCompany(ctx context.Context, p CompanyPatch) (*Company, error) {
-	id, err := d.create(ctx, TypeCompany, &p)
-	if err != nil {
-		return nil, err
-	}
-	return d.Company(ctx, id)
+	return createThen(ctx, d, TypeCompany, &p, d.Company)
 }
 
 // UpdateCompany sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
 func (d *DB) UpdateCompany(ctx context.Context, id int64, p CompanyPatch, ifVersion *int) (*Company, error) {
-	if err := d.update(ctx, TypeCompany, id, &p, ifVersion); err != nil {
-		return nil, err
-	}
-	return d.Company(ctx, id)
+	return updateThen(ctx, d, TypeCompany, id, &p, ifVersion, d.Company)
 }
 
 // CreateFramework creates a DRAFT framework. EINVALID for bad fields.
 func (d *DB) CreateFramework(ctx context.Context, p FrameworkPatch) (*Framework, error) {
-	id, err := d.create(ctx, TypeFramework, &p)
-	if err != nil {
-		return nil, err
-	}
-	return d.Framework(ctx, id)
+	return createThen(ctx, d, TypeFramework, &p, d.Framework)
 }
 
 // UpdateFramework sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
 func (d *DB) UpdateFramework(ctx context.Context, id int64, p FrameworkPatch, ifVersion *int) (*Framework, error) {
-	if err := d.update(ctx, TypeFramework, id, &p, ifVersion); err != nil {
-		return nil, err
-	}
-	return d.Framework(ctx, id)
+	return updateThen(ctx, d, TypeFramework, id, &p, ifVersion, d.Framework)
 }
 
 // CreateTrend creates a DRAFT trend. EINVALID for bad fields, a rank or
 // slug another trend holds.
 func (d *DB) CreateTrend(ctx context.Context, p TrendPatch) (*Trend, error) {
-	id, err := d.create(ctx, TypeTrend, &p)
-	if err != nil {
-		return nil, err
-	}
-	return d.Trend(ctx, id)
+	return createThen(ctx, d, TypeTrend, &p, d.Trend)
 }
 
 // UpdateTrend sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
 func (d *DB) UpdateTrend(ctx context.Context, id int64, p TrendPatch, ifVersion *int) (*Trend, error) {
-	if err := d.update(ctx, TypeTrend, id, &p, ifVersion); err != nil {
-		return nil, err
-	}
-	return d.Trend(ctx, id)
+	return updateThen(ctx, d, TypeTrend, id, &p, ifVersion, d.Trend)
 }
 
 // CreateFAQ creates a DRAFT FAQ. EINVALID for bad fields.
 func (d *DB) CreateFAQ(ctx context.Context, p FAQPatch) (*FAQ, error) {
-	id, err := d.create(ctx, TypeFAQ, &p)
-	if err != nil {
-		return nil, err
-	}
-	return d.FAQ(ctx, id)
+	return createThen(ctx, d, TypeFAQ, &p, d.FAQ)
 }
 
 // UpdateFAQ sets the given fields. ENOTFOUND, EINVALID, ECONFLICT.
 func (d *DB) UpdateFAQ(ctx context.Context, id int64, p FAQPatch, ifVersion *int) (*FAQ, error) {
-	if err := d.update(ctx, TypeFAQ, id, &p, ifVersion); err != nil {
-		return nil, err
-	}
-	return d.FAQ(ctx, id)
+	return updateThen(ctx, d, TypeFAQ, id, &p, ifVersion, d.FAQ)
 }
 
 // Delete removes an item and its links, and returns the id of the event

@@ -19,6 +19,13 @@ type TrendOrder struct {
 	Direction Direction       `json:"direction"`
 }
 
+func (o *TrendOrder) key() (string, Direction) {
+	if o == nil {
+		return "", ""
+	}
+	return string(o.Field), o.Direction
+}
+
 // TrendFilter selects trends. All given fields must hold; AND, OR and NOT
 // combine nested filters.
 type TrendFilter struct {
@@ -74,11 +81,6 @@ var (
 	linkFrameworkTrends = link{table: "trend_frameworks", from: "framework_id", to: "trend_id", order: "t.rank"}
 )
 
-func (f *TrendFilter) build(ctx context.Context) (where, error) {
-	b := &filterBuilder{ctx: ctx}
-	return f.sql(b, 0)
-}
-
 func (f *TrendFilter) sql(b *filterBuilder, depth int) (where, error) {
 	var w where
 	if f == nil {
@@ -116,38 +118,16 @@ func (f *TrendFilter) sql(b *filterBuilder, depth int) (where, error) {
 	return w, nil
 }
 
-func trendOrder(order []*TrendOrder) ([]string, []Direction) {
-	fields := make([]string, 0, len(order))
-	dirs := make([]Direction, 0, len(order))
-	for _, o := range order {
-		if o != nil {
-			fields, dirs = append(fields, string(o.Field)), append(dirs, o.Direction)
-		}
-	}
-	return fields, dirs
-}
-
 // Trends returns one page of the trends visible to the caller that match f,
 // sorted by order (default: rank). EINVALID for bad page sizes, cursors,
 // filters or orderings.
 func (d *DB) Trends(ctx context.Context, f *TrendFilter, order []*TrendOrder, pa PageArgs) (*Page[*Trend], error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	visible(ctx, &w, "t")
-	fields, dirs := trendOrder(order)
-	return list(ctx, d, trendTable, w, fields, dirs, pa)
+	return listOf(ctx, d, trendTable, f, order, pa)
 }
 
 // CountTrends returns how many visible trends match f.
 func (d *DB) CountTrends(ctx context.Context, f *TrendFilter) (int, error) {
-	w, err := f.build(ctx)
-	if err != nil {
-		return 0, err
-	}
-	visible(ctx, &w, "t")
-	return count(ctx, d, trendTable, w)
+	return countOf(ctx, d, trendTable, f)
 }
 
 // Trend returns the visible trend with the given row id; ENOTFOUND if none.
