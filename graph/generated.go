@@ -30,11 +30,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Company() CompanyResolver
+	ContentChange() ContentChangeResolver
 	FAQ() FAQResolver
 	Framework() FrameworkResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Revision() RevisionResolver
+	Subscription() SubscriptionResolver
 	Token() TokenResolver
 	Trend() TrendResolver
 }
@@ -51,6 +53,12 @@ type ComplexityRoot struct {
 		Sections    func(childComplexity int) int
 		Title       func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+	}
+
+	ChangeFeed struct {
+		Changes func(childComplexity int) int
+		Cursor  func(childComplexity int) int
+		HasMore func(childComplexity int) int
 	}
 
 	Company struct {
@@ -77,6 +85,15 @@ type ComplexityRoot struct {
 	CompanyEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ContentChange struct {
+		Action   func(childComplexity int) int
+		Cursor   func(childComplexity int) int
+		ItemID   func(childComplexity int) int
+		ItemType func(childComplexity int) int
+		Node     func(childComplexity int) int
+		Revision func(childComplexity int) int
 	}
 
 	CreatedToken struct {
@@ -190,20 +207,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Article    func(childComplexity int) int
-		AuditLog   func(childComplexity int, first *int, after *string, filter *model.AuditFilter) int
-		Companies  func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.CompanyFilter, orderBy []*db.CompanyOrder) int
-		Company    func(childComplexity int, id *string, slug *string) int
-		Faq        func(childComplexity int, id *string, slug *string) int
-		Faqs       func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.FAQFilter, orderBy []*db.FAQOrder) int
-		Framework  func(childComplexity int, id *string, slug *string) int
-		Frameworks func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.FrameworkFilter, orderBy []*db.FrameworkOrder) int
-		Node       func(childComplexity int, id string) int
-		Nodes      func(childComplexity int, ids []string) int
-		Tokens     func(childComplexity int) int
-		Trend      func(childComplexity int, id *string, slug *string) int
-		Trends     func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.TrendFilter, orderBy []*db.TrendOrder) int
-		Viewer     func(childComplexity int) int
+		Article       func(childComplexity int) int
+		AuditLog      func(childComplexity int, first *int, after *string, filter *model.AuditFilter) int
+		Changes       func(childComplexity int, since *string, first *int, types []model.ContentType) int
+		ChangesCursor func(childComplexity int) int
+		Companies     func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.CompanyFilter, orderBy []*db.CompanyOrder) int
+		Company       func(childComplexity int, id *string, slug *string) int
+		Faq           func(childComplexity int, id *string, slug *string) int
+		Faqs          func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.FAQFilter, orderBy []*db.FAQOrder) int
+		Framework     func(childComplexity int, id *string, slug *string) int
+		Frameworks    func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.FrameworkFilter, orderBy []*db.FrameworkOrder) int
+		Node          func(childComplexity int, id string) int
+		Nodes         func(childComplexity int, ids []string) int
+		Tokens        func(childComplexity int) int
+		Trend         func(childComplexity int, id *string, slug *string) int
+		Trends        func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.TrendFilter, orderBy []*db.TrendOrder) int
+		Viewer        func(childComplexity int) int
 	}
 
 	Revision struct {
@@ -235,6 +254,11 @@ type ComplexityRoot struct {
 	Section struct {
 		Body    func(childComplexity int) int
 		Heading func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ContentChanged func(childComplexity int, types []model.ContentType, since *string) int
+		ItemChanged    func(childComplexity int, id string, since *string) int
 	}
 
 	Token struct {
@@ -296,6 +320,9 @@ type CompanyResolver interface {
 
 	Revisions(ctx context.Context, obj *db.Company, first *int, after *string) (*model.RevisionConnection, error)
 }
+type ContentChangeResolver interface {
+	Node(ctx context.Context, obj *model.ContentChange) (db.Node, error)
+}
 type FAQResolver interface {
 	Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framework, error)
 	Trends(ctx context.Context, obj *db.FAQ) ([]*db.Trend, error)
@@ -353,6 +380,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.RevisionConnection, error)
 	Tokens(ctx context.Context) ([]*db.Token, error)
+	Changes(ctx context.Context, since *string, first *int, types []model.ContentType) (*model.ChangeFeed, error)
+	ChangesCursor(ctx context.Context) (string, error)
 }
 type RevisionResolver interface {
 	ID(ctx context.Context, obj *db.Event) (string, error)
@@ -361,8 +390,13 @@ type RevisionResolver interface {
 
 	Action(ctx context.Context, obj *db.Event) (model.RevisionAction, error)
 
+	Actor(ctx context.Context, obj *db.Event) (string, error)
 	ChangedFields(ctx context.Context, obj *db.Event) ([]string, error)
 	Document(ctx context.Context, obj *db.Event) (model.JSON, error)
+}
+type SubscriptionResolver interface {
+	ContentChanged(ctx context.Context, types []model.ContentType, since *string) (<-chan *model.ContentChange, error)
+	ItemChanged(ctx context.Context, id string, since *string) (<-chan *model.ContentChange, error)
 }
 type TokenResolver interface {
 	ID(ctx context.Context, obj *db.Token) (string, error)
@@ -430,6 +464,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.UpdatedAt(childComplexity), true
+
+	case "ChangeFeed.changes":
+		if e.ComplexityRoot.ChangeFeed.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFeed.Changes(childComplexity), true
+	case "ChangeFeed.cursor":
+		if e.ComplexityRoot.ChangeFeed.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFeed.Cursor(childComplexity), true
+	case "ChangeFeed.hasMore":
+		if e.ComplexityRoot.ChangeFeed.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFeed.HasMore(childComplexity), true
 
 	case "Company.createdAt":
 		if e.ComplexityRoot.Company.CreatedAt == nil {
@@ -540,6 +593,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompanyEdge.Node(childComplexity), true
+
+	case "ContentChange.action":
+		if e.ComplexityRoot.ContentChange.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.Action(childComplexity), true
+	case "ContentChange.cursor":
+		if e.ComplexityRoot.ContentChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.Cursor(childComplexity), true
+	case "ContentChange.itemId":
+		if e.ComplexityRoot.ContentChange.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.ItemID(childComplexity), true
+	case "ContentChange.itemType":
+		if e.ComplexityRoot.ContentChange.ItemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.ItemType(childComplexity), true
+	case "ContentChange.node":
+		if e.ComplexityRoot.ContentChange.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.Node(childComplexity), true
+	case "ContentChange.revision":
+		if e.ComplexityRoot.ContentChange.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.Revision(childComplexity), true
 
 	case "CreatedToken.secret":
 		if e.ComplexityRoot.CreatedToken.Secret == nil {
@@ -1193,6 +1283,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.AuditFilter)), true
+	case "Query.changes":
+		if e.ComplexityRoot.Query.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["since"].(*string), args["first"].(*int), args["types"].([]model.ContentType)), true
+	case "Query.changesCursor":
+		if e.ComplexityRoot.Query.ChangesCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ChangesCursor(childComplexity), true
 	case "Query.companies":
 		if e.ComplexityRoot.Query.Companies == nil {
 			break
@@ -1434,6 +1541,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Section.Heading(childComplexity), true
+
+	case "Subscription.contentChanged":
+		if e.ComplexityRoot.Subscription.ContentChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_contentChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ContentChanged(childComplexity, args["types"].([]model.ContentType), args["since"].(*string)), true
+	case "Subscription.itemChanged":
+		if e.ComplexityRoot.Subscription.ItemChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_itemChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ItemChanged(childComplexity, args["id"].(string), args["since"].(*string)), true
 
 	case "Token.createdAt":
 		if e.ComplexityRoot.Token.CreatedAt == nil {
@@ -1726,6 +1856,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1760,6 +1907,7 @@ are Relay connections; anonymous callers see only PUBLISHED content.
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "An RFC 3339 timestamp in UTC, e.g. ` + "`" + `2024-01-29T10:00:00.000Z` + "`" + `."
@@ -2460,11 +2608,15 @@ type Revision {
   status: Status!
   "When the change was made."
   at: DateTime!
-  "Who made it: the token's name, or ` + "`" + `cli` + "`" + ` for the command line."
+  "Who made it: the token's name, or ` + "`" + `cli` + "`" + ` for the command line. Empty for anonymous callers (token names are not public)."
   actor: String!
   "The fields the change touched."
   changedFields: [String!]!
-  "The item's whole document after the change (before it, for DELETE), in the export format."
+  """
+  The item's whole document after the change (before it, for DELETE), in the
+  export format. For anonymous callers, links to items that are not published
+  now are left out.
+  """
   document: JSON!
 }
 
@@ -2724,6 +2876,100 @@ type Mutation {
   "Revoke a token at once. Admin only."
   revokeToken(id: ID!): Token! @hasRole(role: ADMIN)
 }
+
+extend type Query {
+  """
+  The event log read forwards: every change after ` + "`" + `since` + "`" + `, oldest first — what
+  a static-site build asks for to rebuild only what changed since its last run.
+  Keep ` + "`" + `cursor` + "`" + ` and pass it as ` + "`" + `since` + "`" + ` next time; it survives server restarts.
+  Callers without a viewer token see only public changes (see
+  ` + "`" + `ContentChange` + "`" + `); viewer tokens and above see every change, drafts included.
+  A cursor is tied to what its caller may see: do not hand an anonymous
+  caller's cursor to a token holder.
+  """
+  changes(
+    "A cursor from ` + "`" + `ChangeFeed.cursor` + "`" + `, ` + "`" + `ContentChange.cursor` + "`" + ` or ` + "`" + `changesCursor` + "`" + `; omit it to read from the start of the log."
+    since: String
+    "How many changes at most (default 100, at most 1000)."
+    first: Int
+    "Only changes to these content types; omit for every change, the article's included."
+    types: [ContentType!]
+  ): ChangeFeed!
+  """
+  The cursor of the newest change now. Take it before a full build, then ask
+  ` + "`" + `changes(since:)` + "`" + ` for what happened after.
+  """
+  changesCursor: String!
+}
+
+"A page of the changes feed."
+type ChangeFeed {
+  "The changes after the cursor, oldest first."
+  changes: [ContentChange!]!
+  """
+  Where to resume: pass it as ` + "`" + `since` + "`" + ` next time. It is the last change's
+  cursor when ` + "`" + `hasMore` + "`" + `, and otherwise the end of the log as you may see it
+  (the same cursor as before when nothing happened).
+  """
+  cursor: String!
+  "More changes wait after ` + "`" + `cursor` + "`" + `: ask again at once."
+  hasMore: Boolean!
+}
+
+"""
+One change to content, from the event log. Anonymous subscribers and callers
+receive only public changes: those that leave an item PUBLISHED (including
+deleting a published item) and UNPUBLISH, which tells a frontend to take the
+item down (its ` + "`" + `node` + "`" + ` is then null). Changes to drafts reach viewer tokens
+and above only.
+"""
+type ContentChange {
+  "The change as recorded: who, when, the version and status after it, the fields it touched, and the document."
+  revision: Revision!
+  "Resume after this change: pass it to ` + "`" + `changes(since:)` + "`" + ` or to a subscription's ` + "`" + `since` + "`" + `."
+  cursor: String!
+  "What the change did."
+  action: RevisionAction!
+  "What kind of item changed: Trend, Framework, Company, FAQ, or Article (the page itself)."
+  itemType: String!
+  "The changed item's global id; null for the article."
+  itemId: ID
+  """
+  The item as it is now (not as it was at the change), through the same rules
+  as ` + "`" + `node(id:)` + "`" + `: null when it has been deleted or is not visible to you (a
+  draft, for anonymous callers), and for the article (query ` + "`" + `article` + "`" + `).
+  """
+  node: Node
+}
+
+"""
+Live changes, over the ` + "`" + `graphql-transport-ws` + "`" + ` websocket protocol or Server-Sent
+Events (POST with ` + "`" + `Accept: text/event-stream` + "`" + `). Authenticate with the
+` + "`" + `Authorization: Bearer <token>` + "`" + ` header, or, from a browser websocket, with
+` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + ` in the ` + "`" + `connection_init` + "`" + ` payload. Each
+subscription reads the event log from its own cursor, so it delivers every
+change, in order, exactly as committed; a client that reconnects with ` + "`" + `since` + "`" + `
+misses nothing.
+"""
+type Subscription {
+  "Every change to content (of the given types) from now on, or after ` + "`" + `since` + "`" + `."
+  contentChanged(
+    "Only changes to these content types; omit for every change, the article's included."
+    types: [ContentType!]
+    "Replay the changes after this cursor first (from ` + "`" + `ContentChange.cursor` + "`" + ` or ` + "`" + `changes` + "`" + `), then go on live."
+    since: String
+  ): ContentChange!
+  """
+  Every change to one item. NOT_FOUND when the item does not exist or is not
+  visible to you; the stream completes after the item's deletion.
+  """
+  itemChanged(
+    "The item's global id."
+    id: ID!
+    "Replay the item's changes after this cursor first, then go on live."
+    since: String
+  ): ContentChange!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2748,6 +2994,18 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeFeed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changes":
+		return ec.fieldContext_ChangeFeed_changes(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ChangeFeed_cursor(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_ChangeFeed_hasMore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeFeed", field.Name)
 }
 
 func (ec *executionContext) childFields_Company(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2800,6 +3058,24 @@ func (ec *executionContext) childFields_CompanyEdge(ctx context.Context, field g
 		return ec.fieldContext_CompanyEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CompanyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "revision":
+		return ec.fieldContext_ContentChange_revision(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ContentChange_cursor(ctx, field)
+	case "action":
+		return ec.fieldContext_ContentChange_action(ctx, field)
+	case "itemType":
+		return ec.fieldContext_ContentChange_itemType(ctx, field)
+	case "itemId":
+		return ec.fieldContext_ContentChange_itemId(ctx, field)
+	case "node":
+		return ec.fieldContext_ContentChange_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentChange", field.Name)
 }
 
 func (ec *executionContext) childFields_CreatedToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3954,6 +4230,36 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]model.ContentType, error) {
+			return ec.unmarshalOContentType2ᚕgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_companies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4286,6 +4592,50 @@ func (ec *executionContext) field_Query_trends_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_contentChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]model.ContentType, error) {
+			return ec.unmarshalOContentType2ᚕgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_itemChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Trend_revisions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4527,6 +4877,84 @@ func (ec *executionContext) _Article_updatedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Article_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Article", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ChangeFeed_changes(ctx context.Context, field graphql.CollectedField, obj *model.ChangeFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFeed_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContentChange) graphql.Marshaler {
+			return ec.marshalNContentChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFeed_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeFeed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeFeed_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ChangeFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFeed_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFeed_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeFeed", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeFeed_hasMore(ctx context.Context, field graphql.CollectedField, obj *model.ChangeFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFeed_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFeed_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeFeed", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
@@ -5008,6 +5436,162 @@ func (ec *executionContext) fieldContext_CompanyEdge_node(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentChange_revision(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Event) graphql.Marshaler {
+			return ec.marshalNRevision2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Revision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ContentChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentChange", field, true, false, "String")
+}
+
+func (ec *executionContext) _ContentChange_action(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RevisionAction) graphql.Marshaler {
+			return ec.marshalNRevisionAction2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐRevisionAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentChange", field, true, false, "RevisionAction")
+}
+
+func (ec *executionContext) _ContentChange_itemType(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_itemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemType(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentChange", field, true, false, "String")
+}
+
+func (ec *executionContext) _ContentChange_itemId(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_itemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_itemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentChange", field, true, false, "ID")
+}
+
+func (ec *executionContext) _ContentChange_node(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ContentChange().Node(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ContentChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	return fc, nil
@@ -8726,6 +9310,73 @@ func (ec *executionContext) fieldContext_Query_tokens(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["since"].(*string), fc.Args["first"].(*int), fc.Args["types"].([]model.ContentType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeFeed) graphql.Marshaler {
+			return ec.marshalNChangeFeed2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐChangeFeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeFeed(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_changesCursor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changesCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ChangesCursor(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changesCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8995,7 +9646,7 @@ func (ec *executionContext) _Revision_actor(ctx context.Context, field graphql.C
 			return ec.fieldContext_Revision_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
+			return ec.Resolvers.Revision().Actor(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9006,7 +9657,7 @@ func (ec *executionContext) _Revision_actor(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Revision_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Revision", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Revision", field, true, true, "String")
 }
 
 func (ec *executionContext) _Revision_changedFields(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
@@ -9273,6 +9924,94 @@ func (ec *executionContext) _Section_body(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Section_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Section", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_contentChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_contentChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ContentChanged(ctx, fc.Args["types"].([]model.ContentType), fc.Args["since"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContentChange) graphql.Marshaler {
+			return ec.marshalNContentChange2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_contentChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_contentChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_itemChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_itemChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ItemChanged(ctx, fc.Args["id"].(string), fc.Args["since"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContentChange) graphql.Marshaler {
+			return ec.marshalNContentChange2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_itemChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_itemChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Token_id(ctx context.Context, field graphql.CollectedField, obj *db.Token) (ret graphql.Marshaler) {
@@ -13146,6 +13885,49 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var changeFeedImplementors = []string{"ChangeFeed"}
+
+func (ec *executionContext) _ChangeFeed(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeFeed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeFeedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeFeed")
+		case "changes":
+			out.Values[i] = ec._ChangeFeed_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ChangeFeed_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._ChangeFeed_hasMore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var companyImplementors = []string{"Company", "Node"}
 
 func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *db.Company) graphql.Marshaler {
@@ -13302,6 +14084,65 @@ func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentChangeImplementors = []string{"ContentChange"}
+
+func (ec *executionContext) _ContentChange(ctx context.Context, sel ast.SelectionSet, obj *model.ContentChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentChange")
+		case "revision":
+			out.Values[i] = ec._ContentChange_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._ContentChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._ContentChange_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemType":
+			out.Values[i] = ec._ContentChange_itemType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemId":
+			out.Values[i] = ec._ContentChange_itemId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "node":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ContentChange_node(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14173,6 +15014,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tokens(ctx, field)
 				})
+		case "changes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changes(ctx, field)
+				})
+		case "changesCursor":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changesCursor(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -14260,10 +15113,11 @@ func (ec *executionContext) _Revision(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			out.Values[i] = ec._Revision_actor(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Revision_actor(ctx, field, obj)
+				})
 		case "changedFields":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -14416,6 +15270,28 @@ func (ec *executionContext) _Section(ctx context.Context, sel ast.SelectionSet, 
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "contentChanged":
+		return ec._Subscription_contentChanged(ctx, fields[0])
+	case "itemChanged":
+		return ec._Subscription_itemChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var tokenImplementors = []string{"Token"}
@@ -15114,6 +15990,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNChangeFeed2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐChangeFeed(ctx context.Context, sel ast.SelectionSet, v *model.ChangeFeed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeFeed!")
+		return graphql.Null
+	}
+	return ec._ChangeFeed(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCompany2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐCompanyᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Company) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15193,6 +16077,30 @@ func (ec *executionContext) marshalNCompanyOrderField2githubᚗcomᚋtrendqlᚋt
 		graphql.AddInvalidNullFromMarshaler(ctx, "CompanyOrderField!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNContentChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContentChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentChange2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentChange2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentChange(ctx context.Context, sel ast.SelectionSet, v *model.ContentChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentChange!")
+		return graphql.Null
+	}
+	return ec._ContentChange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNContentType2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐContentType(ctx context.Context, v any) (model.ContentType, error) {

@@ -49,13 +49,25 @@ type Options struct {
 	DisablePlayground bool
 	// DisableIntrospection turns off __schema and __type queries.
 	DisableIntrospection bool
+
+	// StreamContext ends every subscription stream (websocket or SSE) when
+	// it is done: give it the server's shutdown signal. Nil: never.
+	StreamContext context.Context
+	// KeepAlive is how often streams are pinged: websocket pings (a peer
+	// that misses a pong for two intervals is dropped) and SSE comments.
+	KeepAlive time.Duration
+	// StreamWriteTimeout bounds one write to a stream; a client that does
+	// not read for that long is disconnected.
+	StreamWriteTimeout time.Duration
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
-// middleware visible here: CORS → timeout → body limit → envelope check →
-// auth → loaders → gqlgen.
+// middleware visible here: CORS → timeout (not for streams) → body limit →
+// envelope check → streams → auth → loaders → gqlgen.
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
+//	websocket /graphql                    subscriptions (graphql-transport-ws)
+//	POST /graphql, Accept: text/event-stream   subscriptions over SSE
 //	GET /graphql (browser), GET /         the GraphiQL playground
 //	GET /playground/assets/…              its embedded assets
 //	GET /healthz, GET /readyz             liveness, readiness (database answers)
@@ -70,6 +82,12 @@ func NewHandler(cfg Options) http.Handler {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = DefaultKeepAlive
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
 	metrics := newMetrics(cfg.DB)
 	gql := newGraphQLServer(cfg, metrics)
 
@@ -80,7 +98,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withAuth(cfg.DB, withLoaders(cfg.DB, gql)))
+	api := checkEnvelope(withStreams(cfg, withAuth(cfg.DB, withLoaders(cfg.DB, gql))))
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if play != nil && r.Method == http.MethodGet && wantsHTML(r) {
 			play.ServeHTTP(w, r)
@@ -117,10 +135,14 @@ func NewHandler(cfg Options) http.Handler {
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
+	// The first transport that supports a request takes it: the websocket
+	// upgrade before GET, and SSE before POST.
 	srv.AddTransport(transport.Options{})
+	srv.AddTransport(websocketTransport(cfg))
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
@@ -130,6 +152,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(metrics)
+	srv.Use(subscriptionExtension{db: cfg.DB})
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv
@@ -257,9 +280,14 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
 }
 
-// withTimeout bounds each request's execution.
+// withTimeout bounds each request's execution; streams (subscriptions)
+// are long-lived by design and exempt.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if streamOf(r) != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

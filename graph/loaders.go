@@ -42,6 +42,10 @@ type Loaders struct {
 	FAQsOfTrend          *dataloadgen.Loader[int64, []*db.FAQ]
 	FrameworksOfFAQ      *dataloadgen.Loader[int64, []*db.Framework]
 	TrendsOfFAQ          *dataloadgen.Loader[int64, []*db.Trend]
+
+	// PublishedSlug tells whether an item (by type and slug) is published,
+	// for the documents anonymous callers get in the changes feed.
+	PublishedSlug *dataloadgen.Loader[db.SlugKey, bool]
 }
 
 // NewLoaders returns fresh loaders over d. Loaders cache for their
@@ -66,6 +70,18 @@ func NewLoaders(d *db.DB) *Loaders {
 		FAQsOfTrend:          listLoader(sib, d.FAQsOfTrends, opts),
 		FrameworksOfFAQ:      listLoader(sib, d.FrameworksOfFAQs, opts),
 		TrendsOfFAQ:          listLoader(sib, d.TrendsOfFAQs, opts),
+		PublishedSlug: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []db.SlugKey) (map[db.SlugKey]bool, error) {
+			m, err := d.PublishedSlugs(ctx, keys)
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range keys {
+				if !m[k] {
+					m[k] = false // absent: not published, rather than ErrNotFound
+				}
+			}
+			return m, nil
+		}, opts...),
 	}
 }
 

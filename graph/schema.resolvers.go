@@ -28,6 +28,11 @@ func (r *companyResolver) Revisions(ctx context.Context, obj *db.Company, first 
 	return revisions(ctx, r.DB, db.TypeCompany, obj.RowID, first, after)
 }
 
+// Node is the resolver for the node field.
+func (r *contentChangeResolver) Node(ctx context.Context, obj *model.ContentChange) (db.Node, error) {
+	return changeNode(ctx, obj)
+}
+
 // Frameworks is the resolver for the frameworks field.
 func (r *fAQResolver) Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framework, error) {
 	return loadRelation(ctx, loadersFrom(ctx).FrameworksOfFAQ, obj)
@@ -367,6 +372,20 @@ func (r *queryResolver) Tokens(ctx context.Context) ([]*db.Token, error) {
 	return r.DB.Tokens(ctx)
 }
 
+// Changes is the resolver for the changes field.
+func (r *queryResolver) Changes(ctx context.Context, since *string, first *int, types []model.ContentType) (*model.ChangeFeed, error) {
+	return changes(ctx, r.DB, since, first, types)
+}
+
+// ChangesCursor is the resolver for the changesCursor field.
+func (r *queryResolver) ChangesCursor(ctx context.Context) (string, error) {
+	id, err := r.DB.LastEventID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return db.EncodeChangeCursor(id), nil
+}
+
 // ID is the resolver for the id field.
 func (r *revisionResolver) ID(ctx context.Context, obj *db.Event) (string, error) {
 	return db.EncodeID(db.TypeRevision, obj.ID), nil
@@ -391,6 +410,11 @@ func (r *revisionResolver) Action(ctx context.Context, obj *db.Event) (model.Rev
 	return model.RevisionAction(obj.Action), nil
 }
 
+// Actor is the resolver for the actor field.
+func (r *revisionResolver) Actor(ctx context.Context, obj *db.Event) (string, error) {
+	return revisionActor(ctx, obj), nil
+}
+
 // ChangedFields is the resolver for the changedFields field.
 func (r *revisionResolver) ChangedFields(ctx context.Context, obj *db.Event) ([]string, error) {
 	return obj.Changed(), nil
@@ -398,7 +422,21 @@ func (r *revisionResolver) ChangedFields(ctx context.Context, obj *db.Event) ([]
 
 // Document is the resolver for the document field.
 func (r *revisionResolver) Document(ctx context.Context, obj *db.Event) (model.JSON, error) {
-	return model.JSON(obj.Document), nil
+	return revisionDocument(ctx, obj)
+}
+
+// ContentChanged is the resolver for the contentChanged field.
+func (r *subscriptionResolver) ContentChanged(ctx context.Context, types []model.ContentType, since *string) (<-chan *model.ContentChange, error) {
+	return r.subscribe(ctx, since, changeFilter(types), false)
+}
+
+// ItemChanged is the resolver for the itemChanged field.
+func (r *subscriptionResolver) ItemChanged(ctx context.Context, id string, since *string) (<-chan *model.ContentChange, error) {
+	f, err := itemSubscription(ctx, r.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.subscribe(ctx, since, f, true)
 }
 
 // ID is the resolver for the id field.
@@ -438,6 +476,9 @@ func (r *trendResolver) Revisions(ctx context.Context, obj *db.Trend, first *int
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 
+// ContentChange returns ContentChangeResolver implementation.
+func (r *Resolver) ContentChange() ContentChangeResolver { return &contentChangeResolver{r} }
+
 // FAQ returns FAQResolver implementation.
 func (r *Resolver) FAQ() FAQResolver { return &fAQResolver{r} }
 
@@ -453,6 +494,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Revision returns RevisionResolver implementation.
 func (r *Resolver) Revision() RevisionResolver { return &revisionResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Token returns TokenResolver implementation.
 func (r *Resolver) Token() TokenResolver { return &tokenResolver{r} }
 
@@ -460,12 +504,14 @@ func (r *Resolver) Token() TokenResolver { return &tokenResolver{r} }
 func (r *Resolver) Trend() TrendResolver { return &trendResolver{r} }
 
 type (
-	companyResolver   struct{ *Resolver }
-	fAQResolver       struct{ *Resolver }
-	frameworkResolver struct{ *Resolver }
-	mutationResolver  struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	revisionResolver  struct{ *Resolver }
-	tokenResolver     struct{ *Resolver }
-	trendResolver     struct{ *Resolver }
+	companyResolver       struct{ *Resolver }
+	contentChangeResolver struct{ *Resolver }
+	fAQResolver           struct{ *Resolver }
+	frameworkResolver     struct{ *Resolver }
+	mutationResolver      struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
+	revisionResolver      struct{ *Resolver }
+	subscriptionResolver  struct{ *Resolver }
+	tokenResolver         struct{ *Resolver }
+	trendResolver         struct{ *Resolver }
 )

@@ -111,6 +111,16 @@ type Mutation struct {
 type Query struct {
 }
 
+// Live changes, over the `graphql-transport-ws` websocket protocol or Server-Sent
+// Events (POST with `Accept: text/event-stream`). Authenticate with the
+// `Authorization: Bearer <token>` header, or, from a browser websocket, with
+// `{"Authorization": "Bearer <token>"}` in the `connection_init` payload. Each
+// subscription reads the event log from its own cursor, so it delivers every
+// change, in order, exactly as committed; a client that reconnects with `since`
+// misses nothing.
+type Subscription struct {
+}
+
 // Changes to a company: omitted fields stay as they are.
 type UpdateCompanyInput struct {
 	Slug graphql.Omittable[*string] `json:"slug,omitempty"`
