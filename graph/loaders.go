@@ -46,6 +46,10 @@ type Loaders struct {
 	// PublishedSlug tells whether an item (by type and slug) is published,
 	// for the documents anonymous callers get in the changes feed.
 	PublishedSlug *dataloadgen.Loader[db.SlugKey, bool]
+
+	// Event and AttemptsOfDelivery serve webhook deliveries.
+	Event              *dataloadgen.Loader[int64, *db.Event]
+	AttemptsOfDelivery *dataloadgen.Loader[int64, []*db.WebhookAttempt]
 }
 
 // NewLoaders returns fresh loaders over d. Loaders cache for their
@@ -82,6 +86,8 @@ func NewLoaders(d *db.DB) *Loaders {
 			}
 			return m, nil
 		}, opts...),
+		Event:              dataloadgen.NewMappedLoader(d.EventsByIDs, opts...),
+		AttemptsOfDelivery: dataloadgen.NewMappedLoader(d.AttemptsOfDeliveries, opts...),
 	}
 }
 

@@ -270,6 +270,60 @@ func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*db.Toke
 	return r.DB.RevokeToken(ctx, n)
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.WebhookWithSecret, error) {
+	return withSecret(r.DB.CreateWebhook(ctx, webhookCreate(input)))
+}
+
+// UpdateWebhook is the resolver for the updateWebhook field.
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, id string, input model.UpdateWebhookInput) (*db.Webhook, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	in, err := webhookUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.UpdateWebhook(ctx, n, in)
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id string) (*model.WebhookWithSecret, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return withSecret(r.DB.RotateWebhookSecret(ctx, n))
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (string, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return "", err
+	}
+	return id, r.DB.DeleteWebhook(ctx, n)
+}
+
+// TestWebhook is the resolver for the testWebhook field.
+func (r *mutationResolver) TestWebhook(ctx context.Context, id string) (*db.WebhookDelivery, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.PingWebhook(ctx, n)
+}
+
+// RetryWebhookDelivery is the resolver for the retryWebhookDelivery field.
+func (r *mutationResolver) RetryWebhookDelivery(ctx context.Context, id string) (*db.WebhookDelivery, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhookDelivery, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.RetryDelivery(ctx, n)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (db.Node, error) {
 	return loadNode(ctx, "id", id)
@@ -386,6 +440,20 @@ func (r *queryResolver) ChangesCursor(ctx context.Context) (string, error) {
 	return db.EncodeChangeCursor(id), nil
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context) ([]*db.Webhook, error) {
+	return r.DB.Webhooks(ctx)
+}
+
+// Webhook is the resolver for the webhook field.
+func (r *queryResolver) Webhook(ctx context.Context, id string) (*db.Webhook, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return optional(r.DB.Webhook(ctx, n))
+}
+
 // ID is the resolver for the id field.
 func (r *revisionResolver) ID(ctx context.Context, obj *db.Event) (string, error) {
 	return db.EncodeID(db.TypeRevision, obj.ID), nil
@@ -473,6 +541,54 @@ func (r *trendResolver) Revisions(ctx context.Context, obj *db.Trend, first *int
 	return revisions(ctx, r.DB, db.TypeTrend, obj.RowID, first, after)
 }
 
+// ID is the resolver for the id field.
+func (r *webhookResolver) ID(ctx context.Context, obj *db.Webhook) (string, error) {
+	return db.EncodeID(db.TypeWebhook, obj.ID), nil
+}
+
+// Types is the resolver for the types field.
+func (r *webhookResolver) Types(ctx context.Context, obj *db.Webhook) ([]model.ContentType, error) {
+	out := make([]model.ContentType, len(obj.Types))
+	for i, t := range obj.Types {
+		out[i] = contentTypeOf(t)
+	}
+	return out, nil
+}
+
+// Actions is the resolver for the actions field.
+func (r *webhookResolver) Actions(ctx context.Context, obj *db.Webhook) ([]model.RevisionAction, error) {
+	out := make([]model.RevisionAction, len(obj.Actions))
+	for i, a := range obj.Actions {
+		out[i] = model.RevisionAction(a)
+	}
+	return out, nil
+}
+
+// Deliveries is the resolver for the deliveries field.
+func (r *webhookResolver) Deliveries(ctx context.Context, obj *db.Webhook, first *int, after *string, status *db.DeliveryStatus) (*model.WebhookDeliveryConnection, error) {
+	return deliveries(ctx, r.DB, obj.ID, first, after, status)
+}
+
+// ID is the resolver for the id field.
+func (r *webhookDeliveryResolver) ID(ctx context.Context, obj *db.WebhookDelivery) (string, error) {
+	return db.EncodeID(db.TypeWebhookDelivery, obj.ID), nil
+}
+
+// WebhookID is the resolver for the webhookId field.
+func (r *webhookDeliveryResolver) WebhookID(ctx context.Context, obj *db.WebhookDelivery) (string, error) {
+	return db.EncodeID(db.TypeWebhook, obj.WebhookID), nil
+}
+
+// Event is the resolver for the event field.
+func (r *webhookDeliveryResolver) Event(ctx context.Context, obj *db.WebhookDelivery) (*db.Event, error) {
+	return deliveryEvent(ctx, obj)
+}
+
+// AttemptLog is the resolver for the attemptLog field.
+func (r *webhookDeliveryResolver) AttemptLog(ctx context.Context, obj *db.WebhookDelivery) ([]*db.WebhookAttempt, error) {
+	return loadersFrom(ctx).AttemptsOfDelivery.Load(ctx, obj.ID)
+}
+
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 
@@ -503,15 +619,23 @@ func (r *Resolver) Token() TokenResolver { return &tokenResolver{r} }
 // Trend returns TrendResolver implementation.
 func (r *Resolver) Trend() TrendResolver { return &trendResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 type (
-	companyResolver       struct{ *Resolver }
-	contentChangeResolver struct{ *Resolver }
-	fAQResolver           struct{ *Resolver }
-	frameworkResolver     struct{ *Resolver }
-	mutationResolver      struct{ *Resolver }
-	queryResolver         struct{ *Resolver }
-	revisionResolver      struct{ *Resolver }
-	subscriptionResolver  struct{ *Resolver }
-	tokenResolver         struct{ *Resolver }
-	trendResolver         struct{ *Resolver }
+	companyResolver         struct{ *Resolver }
+	contentChangeResolver   struct{ *Resolver }
+	fAQResolver             struct{ *Resolver }
+	frameworkResolver       struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	revisionResolver        struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	tokenResolver           struct{ *Resolver }
+	trendResolver           struct{ *Resolver }
+	webhookResolver         struct{ *Resolver }
+	webhookDeliveryResolver struct{ *Resolver }
 )
