@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trendql/trendql/db"
 )
@@ -158,5 +159,27 @@ func TestChanges_ConstantStatementCount(t *testing.T) {
 	big, n2 := cost()
 	if n2 != n1+40 || big > small {
 		t.Errorf("statements: %d for %d changes, %d for %d", small, n1, big, n2)
+	}
+}
+
+// A deleted item's row id can be handed to the next item created (SQLite
+// reuses the largest id): the deletion's node stays null all the same.
+func TestChanges_NodeIsNotAnItemThatReusedTheID(t *testing.T) {
+	l := newLive(t)
+	var head struct{ ChangesCursor string }
+	l.gql(t, "", `{ changesCursor }`, nil, &head)
+	gone := l.createCompany(t, "Gone")
+	l.deleteCompany(t, gone)
+	time.Sleep(5 * time.Millisecond) // a later millisecond
+	reused := l.createCompany(t, "Newcomer")
+	f := l.changes(t, l.viewer, map[string]any{"since": head.ChangesCursor})
+	if s := summary(f.Changes); s != "CREATE:1 DELETE:2 CREATE:1" {
+		t.Fatalf("changes = %s", s)
+	}
+	if reused != gone {
+		t.Skipf("the row id was not reused (%s, %s): nothing to check", gone, reused)
+	}
+	if f.Changes[0].Node != nil || f.Changes[1].Node != nil || f.Changes[2].Node == nil || f.Changes[2].Node.Name != "Newcomer" {
+		t.Errorf("nodes %+v %+v %+v", f.Changes[0].Node, f.Changes[1].Node, f.Changes[2].Node)
 	}
 }

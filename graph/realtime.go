@@ -133,7 +133,30 @@ func changeNode(ctx context.Context, c *model.ContentChange) (db.Node, error) {
 	if !c.Revision.Type.Content() {
 		return nil, nil
 	}
-	return loadNode(ctx, "itemId", c.Revision.ItemGlobalID())
+	n, err := loadNode(ctx, "itemId", c.Revision.ItemGlobalID())
+	if err != nil || n == nil {
+		return n, err
+	}
+	// SQLite hands the row id of a deleted newest row to the next one
+	// created: an item created after the change is another item.
+	if m := metaOf(n); m != nil && m.CreatedAt > c.Revision.At {
+		return nil, nil
+	}
+	return n, nil
+}
+
+func metaOf(n db.Node) *db.Meta {
+	switch v := n.(type) {
+	case *db.Trend:
+		return &v.Meta
+	case *db.Framework:
+		return &v.Meta
+	case *db.Company:
+		return &v.Meta
+	case *db.FAQ:
+		return &v.Meta
+	}
+	return nil
 }
 
 // revisionDocument resolves Revision.document: whole for viewers and
