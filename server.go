@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	trendql [serve] [--addr :8080] [--db ./trendql.db] [--cors-origins *] [--no-seed]
+//	trendql [serve] [--addr :8080] [--db ./trendql.db] [--cors-origins *] [--no-seed] [--no-webhooks]
 //
 // Run `trendql help` for every command.
 package main
@@ -19,12 +19,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/trendql/trendql/db"
 	"github.com/trendql/trendql/graph"
+	"github.com/trendql/trendql/webhook"
 )
 
 func main() {
@@ -156,6 +158,47 @@ type serveConfig struct {
 	noPlayground          bool
 	noIntrospection       bool
 	logFormat             string
+	watchInterval         time.Duration
+
+	noWebhooks         bool
+	webhookTimeout     time.Duration
+	webhookAttempts    int
+	webhookBackoff     time.Duration
+	webhookBackoffMax  time.Duration
+	webhookConcurrency int
+}
+
+// envFlags registers flags whose defaults come from the environment, and
+// remembers environment values that do not parse, so the command can
+// refuse them as bad usage.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *envFlags) duration(p *time.Duration, name, key string, def time.Duration, usage string) {
+	if v := e.getenv(key); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			e.errs = append(e.errs, usagef("serve: %s must be a positive duration such as 10s, not %q", key, v))
+		} else {
+			def = d
+		}
+	}
+	e.fs.DurationVar(p, name, def, usage+" (env "+key+")")
+}
+
+func (e *envFlags) int(p *int, name, key string, def int, usage string) {
+	if v := e.getenv(key); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			e.errs = append(e.errs, usagef("serve: %s must be a positive whole number, not %q", key, v))
+		} else {
+			def = n
+		}
+	}
+	e.fs.IntVar(p, name, def, usage+" (env "+key+")")
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -171,8 +214,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&c.noPlayground, "no-playground", getenv("TRENDQL_NO_PLAYGROUND") != "", "turn off the GraphiQL playground (env TRENDQL_NO_PLAYGROUND)")
 	fs.BoolVar(&c.noIntrospection, "no-introspection", getenv("TRENDQL_NO_INTROSPECTION") != "", "turn off schema introspection (env TRENDQL_NO_INTROSPECTION)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "TRENDQL_LOG_FORMAT", "text"), "log format: text or json (env TRENDQL_LOG_FORMAT)")
+	ef := &envFlags{fs: fs, getenv: getenv}
+	ef.duration(&c.watchInterval, "watch-interval", "TRENDQL_WATCH_INTERVAL", time.Second,
+		"how often to look for changes other processes (import, another server) wrote, for subscriptions and webhooks")
+	fs.BoolVar(&c.noWebhooks, "no-webhooks", getenv("TRENDQL_NO_WEBHOOKS") != "", "do not send webhooks from this process; deliveries queue for one that does (env TRENDQL_NO_WEBHOOKS)")
+	ef.duration(&c.webhookTimeout, "webhook-timeout", "TRENDQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout, "time limit of one webhook request")
+	ef.int(&c.webhookAttempts, "webhook-max-attempts", "TRENDQL_WEBHOOK_MAX_ATTEMPTS", webhook.DefaultMaxAttempts, "attempts before a webhook delivery is given up")
+	ef.duration(&c.webhookBackoff, "webhook-backoff", "TRENDQL_WEBHOOK_BACKOFF", webhook.DefaultBackoffBase, "wait after a webhook's first failed attempt; doubles after each next one")
+	ef.duration(&c.webhookBackoffMax, "webhook-backoff-max", "TRENDQL_WEBHOOK_BACKOFF_MAX", webhook.DefaultBackoffMax, "longest wait between webhook attempts")
+	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if len(ef.errs) > 0 {
+		return ef.errs[0]
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--watch-interval", c.watchInterval}, {"--webhook-timeout", c.webhookTimeout}, {"--webhook-backoff", c.webhookBackoff}, {"--webhook-backoff-max", c.webhookBackoffMax}} {
+		if d.v <= 0 {
+			return usagef("serve: %s must be positive", d.name)
+		}
+	}
+	if c.webhookAttempts <= 0 || c.webhookConcurrency <= 0 {
+		return usagef("serve: --webhook-max-attempts and --webhook-concurrency must be positive")
 	}
 	var logger *slog.Logger
 	switch c.logFormat {
@@ -190,6 +256,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer d.Close()
 
+	// Subscriptions end when shutdown starts: http.Server.Shutdown does not
+	// wait for hijacked websockets, and would wait for SSE streams until
+	// its deadline.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	h := graph.NewHandler(graph.Options{
 		DB:                   d,
 		Logger:               logger,
@@ -198,6 +269,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RequestTimeout:       c.requestTimeout,
 		DisablePlayground:    c.noPlayground,
 		DisableIntrospection: c.noIntrospection,
+		StreamContext:        streams,
 	})
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -206,14 +278,40 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       c.requestTimeout + 10*time.Second,
-		WriteTimeout:      c.requestTimeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Subscription streams lift these for themselves (graph.withStreams).
+		ReadTimeout:    c.requestTimeout + 10*time.Second,
+		WriteTimeout:   c.requestTimeout + 10*time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", c.dbPath, "graphql", "http://"+displayAddr(ln.Addr())+"/graphql")
+	srv.RegisterOnShutdown(endStreams)
+
+	// Background work that lives as long as the server: noticing other
+	// processes' writes, and webhook deliveries.
+	watch, endWatch := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		d.WatchExternal(watch, c.watchInterval)
+	}()
+	defer func() {
+		endWatch()
+		<-watching
+	}()
+	var hooks *webhook.Dispatcher
+	if !c.noWebhooks {
+		hooks = webhook.New(webhook.Options{
+			DB: d, Logger: logger, Timeout: c.webhookTimeout, MaxAttempts: c.webhookAttempts,
+			BackoffBase: c.webhookBackoff, BackoffMax: c.webhookBackoffMax, Concurrency: c.webhookConcurrency,
+		})
+		hooks.Start()
+		// On an early return; after a graceful Shutdown this is a no-op.
+		defer hooks.Shutdown(context.Background())
+	}
+
+	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", c.dbPath, "graphql", "http://"+displayAddr(ln.Addr())+"/graphql", "webhooks", hooks != nil)
 	// The line scripts and tests wait for: the address actually bound.
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 
@@ -224,10 +322,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: finishing in-flight requests", "timeout", c.shutdownTimeout)
+	logger.Info("shutting down: finishing in-flight requests and webhook deliveries", "timeout", c.shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	hooksDone := make(chan error, 1)
+	go func() {
+		if hooks == nil {
+			hooksDone <- nil
+			return
+		}
+		hooksDone <- hooks.Shutdown(sctx)
+	}()
+	err = srv.Shutdown(sctx)
+	if herr := <-hooksDone; herr != nil {
+		logger.Warn("webhook requests still in flight were cut short; they will be sent again at the next start", "err", herr)
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")

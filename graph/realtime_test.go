@@ -591,3 +591,30 @@ func TestSubscription_SlowAndVanishedSubscribers(t *testing.T) {
 		}
 	}
 }
+
+// Streams outlive the server's read and write timeouts and the request
+// timeout, which would otherwise cut them after a few seconds.
+func TestSubscription_OutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t, func(o *graph.Options) { o.RequestTimeout = 200 * time.Millisecond })
+	srv := httptest.NewUnstartedServer(e.Handler)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	l := &live{env: e, URL: srv.URL}
+	_, secret, _ := e.DB.CreateToken(context.Background(), "editor", db.RoleEditor, 0)
+	l.editor = secret
+
+	ws, _ := dialWS(t, l.URL, nil, nil)
+	ws.subscribe(t, "1", `subscription { contentChanged { action revision { version } } }`, nil)
+	sse := openSSE(t, l.URL, "", `subscription { contentChanged { action revision { version } } }`, nil)
+	time.Sleep(time.Second)
+	id := l.createCompany(t, "Later")
+	l.publish(t, id, true)
+	if s := summary(ws.changes(t, 1)); s != "PUBLISH:2" {
+		t.Errorf("websocket: %s", s)
+	}
+	if s := summary(sse.changes(t, 1)); s != "PUBLISH:2" {
+		t.Errorf("SSE: %s", s)
+	}
+}
