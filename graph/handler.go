@@ -59,6 +59,9 @@ type Options struct {
 	// StreamWriteTimeout bounds one write to a stream; a client that does
 	// not read for that long is disconnected.
 	StreamWriteTimeout time.Duration
+	// TokenRecheck is how often a subscription checks that its token still
+	// works before delivering more; one revoked or expired ends it.
+	TokenRecheck time.Duration
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
@@ -87,6 +90,9 @@ func NewHandler(cfg Options) http.Handler {
 	}
 	if cfg.StreamWriteTimeout <= 0 {
 		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
+	if cfg.TokenRecheck <= 0 {
+		cfg.TokenRecheck = DefaultTokenRecheck
 	}
 	metrics := newMetrics(cfg.DB)
 	gql := newGraphQLServer(cfg, metrics)
@@ -135,7 +141,7 @@ func NewHandler(cfg Options) http.Handler {
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
 	// The first transport that supports a request takes it: the websocket

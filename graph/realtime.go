@@ -29,10 +29,11 @@ const (
 	subscriptionBuffer = 16
 	// subscriptionBatch is how many events one read of the log takes.
 	subscriptionBatch = 100
-	// tokenRecheck is how often a long-lived subscription checks that its
-	// token still works before it delivers more.
-	tokenRecheck = time.Minute
 )
+
+// DefaultTokenRecheck is how often a long-lived subscription checks that
+// its token still works before it delivers more.
+const DefaultTokenRecheck = time.Minute
 
 // changeFilter turns the types argument into a db filter.
 func changeFilter(types []model.ContentType) db.ChangeFilter {
@@ -224,7 +225,7 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 				}
 				return
 			}
-			if len(page.Events) > 0 && time.Since(checked) > tokenRecheck {
+			if len(page.Events) > 0 && time.Since(checked) >= r.tokenRecheck {
 				ok, err := r.DB.TokenActive(ctx, db.PrincipalFrom(ctx))
 				if err == nil && !ok {
 					endWithError(ctx, &gqlerror.Error{Message: "the token of this subscription was revoked or has expired",

@@ -618,3 +618,26 @@ func TestSubscription_OutlivesServerTimeouts(t *testing.T) {
 		t.Errorf("SSE: %s", s)
 	}
 }
+
+// A subscription whose token is revoked ends before it delivers more.
+func TestSubscription_EndsWhenTheTokenIsRevoked(t *testing.T) {
+	l := newLive(t, func(o *graph.Options) { o.TokenRecheck = time.Nanosecond })
+	tok, secret, err := l.DB.CreateToken(context.Background(), "short-lived", db.RoleViewer, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + secret})
+	ws.subscribe(t, "1", `subscription { contentChanged { action } }`, nil)
+	time.Sleep(50 * time.Millisecond)
+	l.createCompany(t, "Seen")
+	if s := summary(ws.changes(t, 1)); s != "CREATE:0" {
+		t.Fatalf("before revocation: %s", s)
+	}
+	if _, err := l.DB.RevokeToken(context.Background(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	l.createCompany(t, "Not Seen")
+	if m := ws.next(t); m.Type != "error" || !strings.Contains(string(m.Payload), "UNAUTHENTICATED") {
+		t.Errorf("after revocation: %s %s", m.Type, m.Payload)
+	}
+}

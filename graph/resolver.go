@@ -2,6 +2,7 @@ package graph
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/trendql/trendql/db"
 )
@@ -15,5 +16,6 @@ type Resolver struct {
 	// subscription's feed failing, say); nil discards it.
 	Logger *slog.Logger
 
-	metrics *Metrics
+	metrics      *Metrics
+	tokenRecheck time.Duration
 }
