@@ -3527,7 +3527,7 @@ extend type Mutation {
   rotateWebhookSecret("The webhook's id." id: ID!): WebhookWithSecret! @hasRole(role: ADMIN)
   "Remove a webhook and its deliveries; returns its id. Admin only."
   deleteWebhook("The webhook's id." id: ID!): ID! @hasRole(role: ADMIN)
-  "Queue a ping (` + "`" + `X-Trendql-Event: ping` + "`" + `, no event) to the webhook at once, to check the endpoint and its signature check. Admin only."
+  "Queue a ping (` + "`" + `X-Trendql-Event: ping` + "`" + `, no event), sent at once (once active, for an inactive webhook), to check the endpoint and its signature check. Admin only."
   testWebhook("The webhook's id." id: ID!): WebhookDelivery! @hasRole(role: ADMIN)
   "Schedule one more attempt of a delivery now, whatever its status. Admin only."
   retryWebhookDelivery("The delivery's id." id: ID!): WebhookDelivery! @hasRole(role: ADMIN)
