@@ -110,6 +110,16 @@ func (l *live) deleteCompany(t testing.TB, id string) {
 	l.gql(t, l.editor, `mutation($id: ID!) { deleteCompany(id: $id) { id } }`, map[string]any{"id": id}, nil)
 }
 
+// head returns the changes cursor now: subscribing with it as since
+// misses nothing that happens after, however long the subscription takes
+// to start.
+func (l *live) head(t testing.TB) map[string]any {
+	t.Helper()
+	var r struct{ ChangesCursor string }
+	l.gql(t, "", `{ changesCursor }`, nil, &r)
+	return map[string]any{"since": r.ChangesCursor}
+}
+
 // change is the part of a ContentChange the tests look at.
 type change struct {
 	Action   string
@@ -272,7 +282,9 @@ func TestSubscription_WebsocketDeliversMutationsInOrder(t *testing.T) {
 		t.Fatalf("init: %+v", ack)
 	}
 	ws.subscribe(t, "1", `subscription { contentChanged(types: [COMPANY]) { `+changeFields+` } }`, nil)
-	time.Sleep(50 * time.Millisecond) // let the subscription take its cursor
+	// Without since, a subscription starts at the newest change when it
+	// starts: give it time to.
+	time.Sleep(200 * time.Millisecond)
 
 	id := l.createCompany(t, "Acme")
 	l.rename(t, id, "Acme Corp")
@@ -298,7 +310,7 @@ func TestSubscription_WebsocketDeliversMutationsInOrder(t *testing.T) {
 // when the client goes away.
 func TestSubscription_SSEDeliversMutationsInOrder(t *testing.T) {
 	l := newLive(t)
-	sse := openSSE(t, l.URL, l.viewer, `subscription { contentChanged { `+changeFields+` } }`, nil)
+	sse := openSSE(t, l.URL, l.viewer, `subscription($since: String) { contentChanged(since: $since) { `+changeFields+` } }`, l.head(t))
 
 	id := l.createCompany(t, "Acme")
 	l.rename(t, id, "Acme Corp")
@@ -358,7 +370,6 @@ func openSSE(t testing.TB, url, token, query string, vars map[string]any) *sseCl
 			}
 		}
 	}()
-	time.Sleep(50 * time.Millisecond) // let the subscription take its cursor
 	return s
 }
 
@@ -392,10 +403,11 @@ func TestSubscription_DraftsReachOnlyViewers(t *testing.T) {
 	l := newLive(t)
 	anon, _ := dialWS(t, l.URL, nil, nil)
 	viewer, _ := dialWS(t, l.URL, http.Header{"Authorization": {"Bearer " + l.viewer}}, nil)
-	q := `subscription { contentChanged { ` + changeFields + ` } }`
-	anon.subscribe(t, "a", q, nil)
-	viewer.subscribe(t, "v", q, nil)
-	sseAnon := openSSE(t, l.URL, "", q, nil)
+	q := `subscription($since: String) { contentChanged(since: $since) { ` + changeFields + ` } }`
+	head := l.head(t)
+	anon.subscribe(t, "a", q, head)
+	viewer.subscribe(t, "v", q, head)
+	sseAnon := openSSE(t, l.URL, "", q, head)
 
 	// The sentinel is made first: SQLite reuses the largest row id after
 	// a deletion, so made after the deletion below it would take its id.
@@ -470,8 +482,8 @@ func TestSubscription_ItemChanged(t *testing.T) {
 	}
 
 	ws, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + l.viewer})
-	ws.subscribe(t, "1", `subscription($id: ID!) { itemChanged(id: $id) { `+changeFields+` } }`, map[string]any{"id": id})
-	time.Sleep(50 * time.Millisecond)
+	ws.subscribe(t, "1", `subscription($id: ID!, $since: String) { itemChanged(id: $id, since: $since) { `+changeFields+` } }`,
+		map[string]any{"id": id, "since": l.head(t)["since"]})
 	l.rename(t, other, "Other Two")
 	l.rename(t, id, "Followed Two")
 	l.deleteCompany(t, id)
@@ -546,13 +558,13 @@ func TestSubscription_SlowAndVanishedSubscribers(t *testing.T) {
 	stalled.Write(context.Background(), websocket.MessageText, []byte(`{"id":"1","type":"subscribe","payload":{"query":"subscription { contentChanged { revision { document } } }"}}`))
 
 	var clients []*wsClient
+	head := l.head(t)
 	for range 5 {
 		ws, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + l.viewer})
-		ws.subscribe(t, "1", `subscription { contentChanged { action revision { version } } }`, nil)
+		ws.subscribe(t, "1", `subscription($since: String) { contentChanged(since: $since) { action revision { version } } }`, head)
 		clients = append(clients, ws)
 	}
-	sse := openSSE(t, l.URL, l.viewer, `subscription { contentChanged { action } }`, nil)
-	time.Sleep(50 * time.Millisecond)
+	sse := openSSE(t, l.URL, l.viewer, `subscription($since: String) { contentChanged(since: $since) { action } }`, head)
 
 	const n = 60
 	start := time.Now()
@@ -606,8 +618,10 @@ func TestSubscription_OutlivesServerTimeouts(t *testing.T) {
 	l.editor = secret
 
 	ws, _ := dialWS(t, l.URL, nil, nil)
-	ws.subscribe(t, "1", `subscription { contentChanged { action revision { version } } }`, nil)
-	sse := openSSE(t, l.URL, "", `subscription { contentChanged { action revision { version } } }`, nil)
+	q := `subscription($since: String) { contentChanged(since: $since) { action revision { version } } }`
+	head := l.head(t)
+	ws.subscribe(t, "1", q, head)
+	sse := openSSE(t, l.URL, "", q, head)
 	time.Sleep(time.Second)
 	id := l.createCompany(t, "Later")
 	l.publish(t, id, true)
@@ -627,8 +641,7 @@ func TestSubscription_EndsWhenTheTokenIsRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + secret})
-	ws.subscribe(t, "1", `subscription { contentChanged { action } }`, nil)
-	time.Sleep(50 * time.Millisecond)
+	ws.subscribe(t, "1", `subscription($since: String) { contentChanged(since: $since) { action } }`, l.head(t))
 	l.createCompany(t, "Seen")
 	if s := summary(ws.changes(t, 1)); s != "CREATE:0" {
 		t.Fatalf("before revocation: %s", s)
