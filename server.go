@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	trendql [serve] [--addr :8080] [--db ./trendql.db] [--cors-origins *] [--no-seed]
+//	trendql [serve] [--addr :8080] [--db ./trendql.db] [--cors-origins *] [--no-seed] [--no-webhooks]
 //
 // Run `trendql help` for every command.
 package main
@@ -21,12 +21,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/trendql/trendql/db"
 	"github.com/trendql/trendql/graph"
+	"github.com/trendql/trendql/webhook"
 )
 
 func main() {
@@ -207,6 +209,47 @@ type serveConfig struct {
 	cacheEntries          int
 	caching               graph.HTTPCaching
 	pprofAddr             string
+	watchInterval         time.Duration
+
+	noWebhooks         bool
+	webhookTimeout     time.Duration
+	webhookAttempts    int
+	webhookBackoff     time.Duration
+	webhookBackoffMax  time.Duration
+	webhookConcurrency int
+}
+
+// envFlags registers flags whose defaults come from the environment, and
+// remembers environment values that do not parse, so the command can
+// refuse them as bad usage.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *envFlags) duration(p *time.Duration, name, key string, def time.Duration, usage string) {
+	if v := e.getenv(key); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			e.errs = append(e.errs, usagef("serve: %s must be a positive duration such as 10s, not %q", key, v))
+		} else {
+			def = d
+		}
+	}
+	e.fs.DurationVar(p, name, def, usage+" (env "+key+")")
+}
+
+func (e *envFlags) int(p *int, name, key string, def int, usage string) {
+	if v := e.getenv(key); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			e.errs = append(e.errs, usagef("serve: %s must be a positive whole number, not %q", key, v))
+		} else {
+			def = n
+		}
+	}
+	e.fs.IntVar(p, name, def, usage+" (env "+key+")")
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -235,8 +278,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.caching.PublicMaxAge, "cache-max-age", 0, "Cache-Control max-age of public responses, seconds (browsers revalidate with ETag)")
 	fs.IntVar(&c.caching.SharedMaxAge, "cache-s-maxage", 30, "Cache-Control s-maxage of public responses, seconds (CDNs)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (off when empty; never expose it)")
+	ef := &envFlags{fs: fs, getenv: getenv}
+	ef.duration(&c.watchInterval, "watch-interval", "TRENDQL_WATCH_INTERVAL", time.Second,
+		"how often to look for changes other processes (import, another server) wrote, for subscriptions and webhooks")
+	fs.BoolVar(&c.noWebhooks, "no-webhooks", getenv("TRENDQL_NO_WEBHOOKS") != "", "do not send webhooks from this process; deliveries queue for one that does (env TRENDQL_NO_WEBHOOKS)")
+	ef.duration(&c.webhookTimeout, "webhook-timeout", "TRENDQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout, "time limit of one webhook request")
+	ef.int(&c.webhookAttempts, "webhook-max-attempts", "TRENDQL_WEBHOOK_MAX_ATTEMPTS", webhook.DefaultMaxAttempts, "attempts before a webhook delivery is given up")
+	ef.duration(&c.webhookBackoff, "webhook-backoff", "TRENDQL_WEBHOOK_BACKOFF", webhook.DefaultBackoffBase, "wait after a webhook's first failed attempt; doubles after each next one")
+	ef.duration(&c.webhookBackoffMax, "webhook-backoff-max", "TRENDQL_WEBHOOK_BACKOFF_MAX", webhook.DefaultBackoffMax, "longest wait between webhook attempts")
+	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if len(ef.errs) > 0 {
+		return ef.errs[0]
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--watch-interval", c.watchInterval}, {"--webhook-timeout", c.webhookTimeout}, {"--webhook-backoff", c.webhookBackoff}, {"--webhook-backoff-max", c.webhookBackoffMax}} {
+		if d.v <= 0 {
+			return usagef("serve: %s must be positive", d.name)
+		}
+	}
+	if c.webhookAttempts <= 0 || c.webhookConcurrency <= 0 {
+		return usagef("serve: --webhook-max-attempts and --webhook-concurrency must be positive")
 	}
 	var logger *slog.Logger
 	switch c.logFormat {
@@ -258,6 +324,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cacheEntries == 0 {
 		cacheEntries = -1 // off
 	}
+	// Subscriptions end when shutdown starts: http.Server.Shutdown does not
+	// wait for hijacked websockets, and would wait for SSE streams until
+	// its deadline.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	h := graph.NewHandler(graph.Options{
 		DB:                   d,
 		Logger:               logger,
@@ -270,12 +341,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RateLimits:           c.rates,
 		ResponseCacheEntries: cacheEntries,
 		HTTPCaching:          c.caching,
+		StreamContext:        streams,
 	})
-	// Writes by other processes (a CLI import) reach caches and listeners
-	// within a second.
-	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWatch()
-	go d.WatchExternal(watchCtx, time.Second)
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", c.addr, err)
@@ -283,14 +350,41 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       c.requestTimeout + 10*time.Second,
-		WriteTimeout:      c.requestTimeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Subscription streams lift these for themselves (graph.withStreams).
+		ReadTimeout:    c.requestTimeout + 10*time.Second,
+		WriteTimeout:   c.requestTimeout + 10*time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", c.dbPath, "graphql", "http://"+displayAddr(ln.Addr())+"/graphql")
+	srv.RegisterOnShutdown(endStreams)
+
+	// Background work that lives as long as the server: noticing other
+	// processes' writes (a CLI import: for caches, subscriptions and
+	// webhooks), and webhook deliveries.
+	watch, endWatch := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		d.WatchExternal(watch, c.watchInterval)
+	}()
+	defer func() {
+		endWatch()
+		<-watching
+	}()
+	var hooks *webhook.Dispatcher
+	if !c.noWebhooks {
+		hooks = webhook.New(webhook.Options{
+			DB: d, Logger: logger, Timeout: c.webhookTimeout, MaxAttempts: c.webhookAttempts,
+			BackoffBase: c.webhookBackoff, BackoffMax: c.webhookBackoffMax, Concurrency: c.webhookConcurrency,
+		})
+		hooks.Start()
+		// On an early return; after a graceful Shutdown this is a no-op.
+		defer hooks.Shutdown(context.Background())
+	}
+
+	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", c.dbPath, "graphql", "http://"+displayAddr(ln.Addr())+"/graphql", "webhooks", hooks != nil)
 	// The line scripts and tests wait for: the address actually bound.
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 
@@ -309,10 +403,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: finishing in-flight requests", "timeout", c.shutdownTimeout)
+	logger.Info("shutting down: finishing in-flight requests and webhook deliveries", "timeout", c.shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	hooksDone := make(chan error, 1)
+	go func() {
+		if hooks == nil {
+			hooksDone <- nil
+			return
+		}
+		hooksDone <- hooks.Shutdown(sctx)
+	}()
+	err = srv.Shutdown(sctx)
+	if herr := <-hooksDone; herr != nil {
+		logger.Warn("webhook requests still in flight were cut short; they will be sent again at the next start", "err", herr)
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")

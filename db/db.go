@@ -29,7 +29,8 @@ type DB struct {
 	read    *sql.DB
 	queries atomic.Int64 // SQL statements executed, for trendql_db_queries_total
 
-	hub hub // wakes listeners after commits that appended events
+	hub         hub // wakes listeners after commits that appended events
+	deliveryHub hub // wakes webhook workers when deliveries may be due
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text

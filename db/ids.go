@@ -18,10 +18,13 @@ const (
 	TypeFAQ       TypeName = "FAQ"
 )
 
-// Ids of records that are not content: revisions (events) and tokens.
+// Ids of records that are not content: revisions (events), tokens,
+// webhooks and their deliveries.
 const (
-	TypeRevision TypeName = "Revision"
-	TypeToken    TypeName = "Token"
+	TypeRevision        TypeName = "Revision"
+	TypeToken           TypeName = "Token"
+	TypeWebhook         TypeName = "Webhook"
+	TypeWebhookDelivery TypeName = "WebhookDelivery"
 )
 
 // Content reports whether t is a content type (a Node).
@@ -37,7 +40,11 @@ func (t TypeName) Content() bool {
 var Types = []TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
 
 func (t TypeName) valid() bool {
-	return t.Content() || t == TypeRevision || t == TypeToken
+	switch t {
+	case TypeRevision, TypeToken, TypeWebhook, TypeWebhookDelivery:
+		return true
+	}
+	return t.Content()
 }
 
 // EncodeID returns the opaque global id of the row id of a content type:

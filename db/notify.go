@@ -33,20 +33,19 @@ func (h *hub) broadcast(types []TypeName) {
 	}
 }
 
-// Listen returns a channel that receives a value (coalesced) after every
-// commit that appended events, and a function to stop listening.
-func (d *DB) Listen() (<-chan struct{}, func()) {
+// listen registers a new listener.
+func (h *hub) listen() (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
-	d.hub.mu.Lock()
-	if d.hub.listeners == nil {
-		d.hub.listeners = map[chan struct{}]struct{}{}
+	h.mu.Lock()
+	if h.listeners == nil {
+		h.listeners = map[chan struct{}]struct{}{}
 	}
-	d.hub.listeners[ch] = struct{}{}
-	d.hub.mu.Unlock()
+	h.listeners[ch] = struct{}{}
+	h.mu.Unlock()
 	return ch, func() {
-		d.hub.mu.Lock()
-		delete(d.hub.listeners, ch)
-		d.hub.mu.Unlock()
+		h.mu.Lock()
+		delete(h.listeners, ch)
+		h.mu.Unlock()
 	}
 }
 
@@ -59,6 +58,10 @@ func (d *DB) OnCommit(fn func(types []TypeName)) {
 	defer d.hub.mu.Unlock()
 	d.hub.hooks = append(d.hub.hooks, fn)
 }
+
+// Listen returns a channel that receives a value (coalesced) after every
+// commit that appended events, and a function to stop listening.
+func (d *DB) Listen() (<-chan struct{}, func()) { return d.hub.listen() }
 
 // LastEventID returns the id of the newest event (0 for none).
 func (d *DB) LastEventID(ctx context.Context) (int64, error) {

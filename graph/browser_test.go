@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -81,6 +82,16 @@ func TestPlayground_InABrowser(t *testing.T) {
 			eval(`(() => { const cms = [...document.querySelectorAll('.CodeMirror')]; const h = cms.find(c => c.CodeMirror.getValue().includes('Authorization')); h.CodeMirror.setValue(JSON.stringify({Authorization: 'Bearer ` + editor + `'})); return ''; })()`)
 		}
 		eval(`(() => { document.querySelector('.graphiql-execute-button').click(); return ''; })()`)
+		if strings.Contains(query, "subscription ") {
+			// A subscription shows data when something changes: change
+			// something once its websocket is up.
+			time.Sleep(time.Second)
+			r := e.post(t, `mutation($id: ID!) { updateCompany(id: $id, input: { name: "Uber Technologies" }) { version } }`,
+				map[string]any{"id": db.EncodeID(db.TypeCompany, companyID(t, e, "uber"))}, "Authorization", "Bearer "+editor)
+			if len(r.Errors) > 0 {
+				t.Fatalf("change for the subscription: %s", r.Body)
+			}
+		}
 		result := waitFor("the result of "+names[i], `(() => { const cm = document.querySelector('.graphiql-response .CodeMirror'); const v = cm ? cm.CodeMirror.getValue() : ''; return v.includes('"data"') || v.includes('"errors"') ? v : ''; })()`)
 		if strings.Contains(result, `"errors"`) || !strings.Contains(result, `"data"`) {
 			t.Errorf("example %q answered: %s", names[i], result)
@@ -114,7 +125,11 @@ func TestPlayground_InABrowser(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
+func companyID(t *testing.T, e *env, slug string) int64 {
+	t.Helper()
+	c, err := e.DB.CompanyBySlug(context.Background(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.RowID
 }

@@ -105,6 +105,36 @@ mutation CreateCompany($name: String!) {
   faqs { nodes { position question answer items } }
 }`,
 	},
+	{
+		Name: "What changed since a cursor",
+		Query: `# Pass the cursor of your last run as $since (null: from the start).
+query Changes($since: String) {
+  changes(since: $since, first: 20) {
+    cursor
+    hasMore
+    changes {
+      action
+      itemType
+      revision { version status at changedFields }
+      node { ... on Trend { slug name } ... on Company { slug name } }
+    }
+  }
+}`,
+		Variables: `{"since": null}`,
+	},
+	{
+		Name: "Live changes (subscription)",
+		Query: `# Runs over a websocket until you stop it; change something in another tab.
+# Without a token you see published changes only.
+subscription LiveChanges {
+  contentChanged {
+    action
+    itemType
+    itemId
+    revision { version status changedFields }
+  }
+}`,
+	},
 }
 
 func playgroundOptions() []playground.Option {

@@ -59,14 +59,30 @@ type Options struct {
 	ResponseCacheEntries int
 	// HTTPCaching is the Cache-Control policy of public responses.
 	HTTPCaching HTTPCaching
+
+	// StreamContext ends every subscription stream (websocket or SSE) when
+	// it is done: give it the server's shutdown signal. Nil: never.
+	StreamContext context.Context
+	// KeepAlive is how often streams are pinged: websocket pings (a peer
+	// that misses a pong for two intervals is dropped) and SSE comments.
+	KeepAlive time.Duration
+	// StreamWriteTimeout bounds one write to a stream; a client that does
+	// not read for that long is disconnected.
+	StreamWriteTimeout time.Duration
+	// TokenRecheck is how often a subscription checks that its token still
+	// works before delivering more; one revoked or expired ends it.
+	TokenRecheck time.Duration
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
-// middleware visible here: access log → CORS → timeout → body limit →
-// envelope check → auth → rate limit → HTTP caching and the response cache
-// → loaders → gqlgen (query cache, APQ, limits, introspection, metrics).
+// middleware visible here: access log → CORS → timeout (not for streams) →
+// body limit → envelope check → streams → auth → rate limit → HTTP caching
+// and the response cache → loaders → gqlgen (query cache, APQ, limits,
+// introspection, metrics).
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
+//	websocket /graphql                    subscriptions (graphql-transport-ws)
+//	POST /graphql, Accept: text/event-stream   subscriptions over SSE
 //	GET /graphql (browser), GET /         the GraphiQL playground
 //	GET /playground/assets/…              its embedded assets
 //	GET /healthz, GET /readyz             liveness, readiness (database answers)
@@ -80,6 +96,15 @@ func NewHandler(cfg Options) http.Handler {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = DefaultKeepAlive
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
+	if cfg.TokenRecheck <= 0 {
+		cfg.TokenRecheck = DefaultTokenRecheck
 	}
 	metrics := newMetrics(cfg.DB)
 	gql := newGraphQLServer(cfg, metrics)
@@ -99,10 +124,10 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withAuth(cfg.DB,
+	api := checkEnvelope(withStreams(cfg, withAuth(cfg.DB,
 		withRateLimit(lim,
 			withHTTPCache(rc, cfg.HTTPCaching,
-				withLoaders(cfg.DB, gql)))))
+				withLoaders(cfg.DB, gql))))))
 	mux.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if play != nil && r.Method == http.MethodGet && wantsHTML(r) {
 			play.ServeHTTP(w, r)
@@ -140,10 +165,14 @@ func NewHandler(cfg Options) http.Handler {
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
+	// The first transport that supports a request takes it: the websocket
+	// upgrade before GET, and SSE before POST.
 	srv.AddTransport(transport.Options{})
+	srv.AddTransport(websocketTransport(cfg))
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
 	srv.AddTransport(jsonTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
@@ -155,6 +184,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(metrics)
+	srv.Use(subscriptionExtension{db: cfg.DB})
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv
@@ -282,9 +312,14 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
 }
 
-// withTimeout bounds each request's execution.
+// withTimeout bounds each request's execution; streams (subscriptions)
+// are long-lived by design and exempt.
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if streamOf(r) != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

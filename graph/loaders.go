@@ -42,6 +42,14 @@ type Loaders struct {
 	FAQsOfTrend          *relLoader[*db.FAQ]
 	FrameworksOfFAQ      *relLoader[*db.Framework]
 	TrendsOfFAQ          *relLoader[*db.Trend]
+
+	// PublishedSlug tells whether an item (by type and slug) is published,
+	// for the documents anonymous callers get in the changes feed.
+	PublishedSlug *dataloadgen.Loader[db.SlugKey, bool]
+
+	// Event and AttemptsOfDelivery serve webhook deliveries.
+	Event              *dataloadgen.Loader[int64, *db.Event]
+	AttemptsOfDelivery *dataloadgen.Loader[int64, []*db.WebhookAttempt]
 }
 
 // NewLoaders returns fresh loaders over d. Loaders cache for their
@@ -66,6 +74,20 @@ func NewLoaders(d *db.DB) *Loaders {
 		FAQsOfTrend:          newRelLoader(sib, d.FAQsOfTrends, opts),
 		FrameworksOfFAQ:      newRelLoader(sib, d.FrameworksOfFAQs, opts),
 		TrendsOfFAQ:          newRelLoader(sib, d.TrendsOfFAQs, opts),
+		PublishedSlug: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []db.SlugKey) (map[db.SlugKey]bool, error) {
+			m, err := d.PublishedSlugs(ctx, keys)
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range keys {
+				if !m[k] {
+					m[k] = false // absent: not published, rather than ErrNotFound
+				}
+			}
+			return m, nil
+		}, opts...),
+		Event:              dataloadgen.NewMappedLoader(d.EventsByIDs, opts...),
+		AttemptsOfDelivery: dataloadgen.NewMappedLoader(d.AttemptsOfDeliveries, opts...),
 	}
 }
 

@@ -24,6 +24,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 
+	subscriptions prometheus.Gauge
+
 	mu  sync.Mutex
 	ops map[string]bool
 }
@@ -41,10 +43,14 @@ func newMetrics(d *db.DB) *Metrics {
 			Help:    "Time to answer a GraphQL operation, by operation name.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"operation"}),
+		subscriptions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "trendql_subscriptions_active",
+			Help: "Subscriptions currently streaming changes.",
+		}),
 		ops: map[string]bool{},
 	}
 	m.Registry.MustRegister(
-		m.requests, m.latency,
+		m.requests, m.latency, m.subscriptions,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "trendql_db_queries_total",
 			Help: "SQL statements executed against the database.",
@@ -80,7 +86,8 @@ func (m *Metrics) ExtensionName() string { return "Metrics" }
 func (m *Metrics) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptResponse counts and times every operation, including those that
-// fail to parse or validate.
+// fail to parse or validate; each event a subscription sends counts as one
+// response, untimed.
 func (m *Metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	start := time.Now()
 	resp := next(ctx)
@@ -114,6 +121,10 @@ func (m *Metrics) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		}
 	}
 	m.requests.WithLabelValues(op, code).Inc()
-	m.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	// A subscription's response waits for the next change: its time says
+	// nothing about the server.
+	if !isSubscription(ctx) {
+		m.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	}
 	return resp
 }

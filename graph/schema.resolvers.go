@@ -28,6 +28,11 @@ func (r *companyResolver) Revisions(ctx context.Context, obj *db.Company, first 
 	return revisions(ctx, r.DB, db.TypeCompany, obj.RowID, first, after)
 }
 
+// Node is the resolver for the node field.
+func (r *contentChangeResolver) Node(ctx context.Context, obj *model.ContentChange) (db.Node, error) {
+	return changeNode(ctx, obj)
+}
+
 // Frameworks is the resolver for the frameworks field.
 func (r *fAQResolver) Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framework, error) {
 	return loadRelation(ctx, loadersFrom(ctx).FrameworksOfFAQ, obj)
@@ -265,6 +270,60 @@ func (r *mutationResolver) RevokeToken(ctx context.Context, id string) (*db.Toke
 	return r.DB.RevokeToken(ctx, n)
 }
 
+// CreateWebhook is the resolver for the createWebhook field.
+func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.WebhookWithSecret, error) {
+	return withSecret(r.DB.CreateWebhook(ctx, webhookCreate(input)))
+}
+
+// UpdateWebhook is the resolver for the updateWebhook field.
+func (r *mutationResolver) UpdateWebhook(ctx context.Context, id string, input model.UpdateWebhookInput) (*db.Webhook, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	in, err := webhookUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.UpdateWebhook(ctx, n, in)
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id string) (*model.WebhookWithSecret, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return withSecret(r.DB.RotateWebhookSecret(ctx, n))
+}
+
+// DeleteWebhook is the resolver for the deleteWebhook field.
+func (r *mutationResolver) DeleteWebhook(ctx context.Context, id string) (string, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return "", err
+	}
+	return id, r.DB.DeleteWebhook(ctx, n)
+}
+
+// TestWebhook is the resolver for the testWebhook field.
+func (r *mutationResolver) TestWebhook(ctx context.Context, id string) (*db.WebhookDelivery, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.PingWebhook(ctx, n)
+}
+
+// RetryWebhookDelivery is the resolver for the retryWebhookDelivery field.
+func (r *mutationResolver) RetryWebhookDelivery(ctx context.Context, id string) (*db.WebhookDelivery, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhookDelivery, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.RetryDelivery(ctx, n)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (db.Node, error) {
 	return loadNode(ctx, "id", id)
@@ -376,6 +435,34 @@ func (r *queryResolver) Tokens(ctx context.Context) ([]*db.Token, error) {
 	return r.DB.Tokens(ctx)
 }
 
+// Changes is the resolver for the changes field.
+func (r *queryResolver) Changes(ctx context.Context, since *string, first *int, types []db.TypeName) (*model.ChangeFeed, error) {
+	return changes(ctx, r.DB, since, first, types)
+}
+
+// ChangesCursor is the resolver for the changesCursor field.
+func (r *queryResolver) ChangesCursor(ctx context.Context) (string, error) {
+	id, err := r.DB.LastEventID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return db.EncodeChangeCursor(id), nil
+}
+
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context) ([]*db.Webhook, error) {
+	return r.DB.Webhooks(ctx)
+}
+
+// Webhook is the resolver for the webhook field.
+func (r *queryResolver) Webhook(ctx context.Context, id string) (*db.Webhook, error) {
+	n, err := db.DecodeIDOf("id", db.TypeWebhook, id)
+	if err != nil {
+		return nil, err
+	}
+	return optional(r.DB.Webhook(ctx, n))
+}
+
 // ID is the resolver for the id field.
 func (r *revisionResolver) ID(ctx context.Context, obj *db.Event) (string, error) {
 	return db.EncodeID(db.TypeRevision, obj.ID), nil
@@ -400,6 +487,11 @@ func (r *revisionResolver) Action(ctx context.Context, obj *db.Event) (model.Rev
 	return model.RevisionAction(obj.Action), nil
 }
 
+// Actor is the resolver for the actor field.
+func (r *revisionResolver) Actor(ctx context.Context, obj *db.Event) (string, error) {
+	return revisionActor(ctx, obj), nil
+}
+
 // ChangedFields is the resolver for the changedFields field.
 func (r *revisionResolver) ChangedFields(ctx context.Context, obj *db.Event) ([]string, error) {
 	return obj.Changed(), nil
@@ -407,7 +499,21 @@ func (r *revisionResolver) ChangedFields(ctx context.Context, obj *db.Event) ([]
 
 // Document is the resolver for the document field.
 func (r *revisionResolver) Document(ctx context.Context, obj *db.Event) (model.JSON, error) {
-	return model.JSON(obj.Document), nil
+	return revisionDocument(ctx, obj)
+}
+
+// ContentChanged is the resolver for the contentChanged field.
+func (r *subscriptionResolver) ContentChanged(ctx context.Context, types []db.TypeName, since *string) (<-chan *model.ContentChange, error) {
+	return r.subscribe(ctx, since, changeFilter(types), false)
+}
+
+// ItemChanged is the resolver for the itemChanged field.
+func (r *subscriptionResolver) ItemChanged(ctx context.Context, id string, since *string) (<-chan *model.ContentChange, error) {
+	f, err := itemSubscription(ctx, r.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.subscribe(ctx, since, f, true)
 }
 
 // ID is the resolver for the id field.
@@ -444,8 +550,55 @@ func (r *trendResolver) Revisions(ctx context.Context, obj *db.Trend, first *int
 	return revisions(ctx, r.DB, db.TypeTrend, obj.RowID, first, after)
 }
 
+// ID is the resolver for the id field.
+func (r *webhookResolver) ID(ctx context.Context, obj *db.Webhook) (string, error) {
+	return db.EncodeID(db.TypeWebhook, obj.ID), nil
+}
+
+// Types is the resolver for the types field.
+func (r *webhookResolver) Types(ctx context.Context, obj *db.Webhook) ([]db.TypeName, error) {
+	return obj.Types, nil
+}
+
+// Actions is the resolver for the actions field.
+func (r *webhookResolver) Actions(ctx context.Context, obj *db.Webhook) ([]model.RevisionAction, error) {
+	out := make([]model.RevisionAction, len(obj.Actions))
+	for i, a := range obj.Actions {
+		out[i] = model.RevisionAction(a)
+	}
+	return out, nil
+}
+
+// Deliveries is the resolver for the deliveries field.
+func (r *webhookResolver) Deliveries(ctx context.Context, obj *db.Webhook, first *int, after *string, status *db.DeliveryStatus) (*model.WebhookDeliveryConnection, error) {
+	return deliveries(ctx, r.DB, obj.ID, first, after, status)
+}
+
+// ID is the resolver for the id field.
+func (r *webhookDeliveryResolver) ID(ctx context.Context, obj *db.WebhookDelivery) (string, error) {
+	return db.EncodeID(db.TypeWebhookDelivery, obj.ID), nil
+}
+
+// WebhookID is the resolver for the webhookId field.
+func (r *webhookDeliveryResolver) WebhookID(ctx context.Context, obj *db.WebhookDelivery) (string, error) {
+	return db.EncodeID(db.TypeWebhook, obj.WebhookID), nil
+}
+
+// Event is the resolver for the event field.
+func (r *webhookDeliveryResolver) Event(ctx context.Context, obj *db.WebhookDelivery) (*db.Event, error) {
+	return deliveryEvent(ctx, obj)
+}
+
+// AttemptLog is the resolver for the attemptLog field.
+func (r *webhookDeliveryResolver) AttemptLog(ctx context.Context, obj *db.WebhookDelivery) ([]*db.WebhookAttempt, error) {
+	return loadersFrom(ctx).AttemptsOfDelivery.Load(ctx, obj.ID)
+}
+
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
+
+// ContentChange returns ContentChangeResolver implementation.
+func (r *Resolver) ContentChange() ContentChangeResolver { return &contentChangeResolver{r} }
 
 // FAQ returns FAQResolver implementation.
 func (r *Resolver) FAQ() FAQResolver { return &fAQResolver{r} }
@@ -462,19 +615,32 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Revision returns RevisionResolver implementation.
 func (r *Resolver) Revision() RevisionResolver { return &revisionResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Token returns TokenResolver implementation.
 func (r *Resolver) Token() TokenResolver { return &tokenResolver{r} }
 
 // Trend returns TrendResolver implementation.
 func (r *Resolver) Trend() TrendResolver { return &trendResolver{r} }
 
+// Webhook returns WebhookResolver implementation.
+func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
+
+// WebhookDelivery returns WebhookDeliveryResolver implementation.
+func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
+
 type (
-	companyResolver   struct{ *Resolver }
-	fAQResolver       struct{ *Resolver }
-	frameworkResolver struct{ *Resolver }
-	mutationResolver  struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	revisionResolver  struct{ *Resolver }
-	tokenResolver     struct{ *Resolver }
-	trendResolver     struct{ *Resolver }
+	companyResolver         struct{ *Resolver }
+	contentChangeResolver   struct{ *Resolver }
+	fAQResolver             struct{ *Resolver }
+	frameworkResolver       struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	revisionResolver        struct{ *Resolver }
+	subscriptionResolver    struct{ *Resolver }
+	tokenResolver           struct{ *Resolver }
+	trendResolver           struct{ *Resolver }
+	webhookResolver         struct{ *Resolver }
+	webhookDeliveryResolver struct{ *Resolver }
 )

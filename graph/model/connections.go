@@ -166,3 +166,29 @@ func (c *RevisionConnection) PageInfo() *PageInfo { return pageInfo(c.Page) }
 
 // TotalCount counts all matching revisions.
 func (c *RevisionConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }
+
+// WebhookDeliveryConnection is a page of a webhook's deliveries.
+type WebhookDeliveryConnection struct {
+	Page  *db.Page[*db.WebhookDelivery]
+	Count CountFunc
+}
+
+// WebhookDeliveryEdge is a delivery with its cursor.
+type WebhookDeliveryEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *db.WebhookDelivery `json:"node"`
+}
+
+// Nodes returns the page's deliveries.
+func (c *WebhookDeliveryConnection) Nodes() []*db.WebhookDelivery { return c.Page.Items }
+
+// Edges returns the page's deliveries with their cursors.
+func (c *WebhookDeliveryConnection) Edges() []*WebhookDeliveryEdge {
+	return edges(c.Page, func(cur string, n *db.WebhookDelivery) *WebhookDeliveryEdge { return &WebhookDeliveryEdge{cur, n} })
+}
+
+// PageInfo returns where the page sits.
+func (c *WebhookDeliveryConnection) PageInfo() *PageInfo { return pageInfo(c.Page) }
+
+// TotalCount counts all matching deliveries.
+func (c *WebhookDeliveryConnection) TotalCount(ctx context.Context) (int, error) { return c.Count(ctx) }

@@ -100,6 +100,22 @@ type CreateTrendInput struct {
 	Companies []string `json:"companies,omitempty"`
 }
 
+// A webhook to register.
+type CreateWebhookInput struct {
+	// Where to send the requests: an http or https URL with a host, without credentials or fragment.
+	URL string `json:"url"`
+	// The signing secret, 16 to 200 characters; omit it to have one generated (recommended).
+	Secret *string `json:"secret,omitempty"`
+	// Only changes to these content types; omit for every change, the article's included.
+	Types []db.TypeName `json:"types,omitempty"`
+	// Only these actions; omit for all.
+	Actions []RevisionAction `json:"actions,omitempty"`
+	// Hear about drafts too (default true); false: only public changes.
+	IncludeDrafts *bool `json:"includeDrafts,omitempty"`
+	// Start delivering at once (default true).
+	Active *bool `json:"active,omitempty"`
+}
+
 // A new token: the only time its secret is shown.
 type CreatedToken struct {
 	// The token's record.
@@ -125,6 +141,16 @@ type Mutation struct {
 
 // The entry points for reading: the article, every content type by id, slug or page, and (with a token) history and tokens.
 type Query struct {
+}
+
+// Live changes, over the `graphql-transport-ws` websocket protocol or Server-Sent
+// Events (POST with `Accept: text/event-stream`). Authenticate with the
+// `Authorization: Bearer <token>` header, or, from a browser websocket, with
+// `{"Authorization": "Bearer <token>"}` in the `connection_init` payload. Each
+// subscription reads the event log from its own cursor, so it delivers every
+// change, in order, exactly as committed; a client that reconnects with `since`
+// misses nothing.
+type Subscription struct {
 }
 
 // Changes to a company: omitted fields stay as they are.
@@ -201,12 +227,36 @@ type UpdateTrendInput struct {
 	Companies graphql.Omittable[[]string] `json:"companies,omitempty"`
 }
 
+// Changes to a webhook: omitted fields stay as they are.
+type UpdateWebhookInput struct {
+	// A new URL to send the requests to.
+	URL graphql.Omittable[*string] `json:"url,omitempty"`
+	// A new signing secret, 16 to 200 characters (or use `rotateWebhookSecret`).
+	Secret graphql.Omittable[*string] `json:"secret,omitempty"`
+	// null or empty: every change.
+	Types graphql.Omittable[[]db.TypeName] `json:"types,omitempty"`
+	// null or empty: every action.
+	Actions graphql.Omittable[[]RevisionAction] `json:"actions,omitempty"`
+	// Hear about drafts too, or only public changes.
+	IncludeDrafts graphql.Omittable[*bool] `json:"includeDrafts,omitempty"`
+	// false pauses deliveries (they queue); true resumes them.
+	Active graphql.Omittable[*bool] `json:"active,omitempty"`
+}
+
 // The caller of a request.
 type Viewer struct {
 	// The token's name.
 	Name string `json:"name"`
 	// The token's role.
 	Role db.Role `json:"role"`
+}
+
+// A webhook with its signing secret: the only time the secret is shown.
+type WebhookWithSecret struct {
+	// The webhook.
+	Webhook *db.Webhook `json:"webhook"`
+	// The secret that signs its requests. Store it with the receiver now; it cannot be shown again.
+	Secret string `json:"secret"`
 }
 
 // What a change did.

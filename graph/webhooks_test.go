@@ -1,0 +1,188 @@
+package graph_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trendql/trendql/webhook"
+)
+
+// Webhook management is for admins only.
+func TestWebhooks_AdminOnly(t *testing.T) {
+	l := newLive(t)
+	for _, c := range []struct{ token, code string }{{"", "UNAUTHENTICATED"}, {l.viewer, "FORBIDDEN"}, {l.editor, "FORBIDDEN"}} {
+		for _, q := range []string{
+			`mutation { createWebhook(input: {url: "http://127.0.0.1:1/x"}) { secret } }`,
+			`{ webhooks { id } }`,
+			`mutation { testWebhook(id: "V2ViaG9vazox") { id } }`,
+		} {
+			if res := l.try(t, c.token, q, nil); res.code() != c.code {
+				t.Errorf("%q with token %q: %s, want %s", q, c.token, res.Body, c.code)
+			}
+		}
+	}
+}
+
+func TestWebhooks_Validation(t *testing.T) {
+	l := newLive(t)
+	for _, c := range []struct {
+		input map[string]any
+		field string
+	}{
+		{map[string]any{"url": "ftp://example.com/hook"}, "input.url"},
+		{map[string]any{"url": "http://"}, "input.url"},
+		{map[string]any{"url": "not a url"}, "input.url"},
+		{map[string]any{"url": "https://user:pw@example.com/hook"}, "input.url"},
+		{map[string]any{"url": "https://example.com/hook#x"}, "input.url"},
+		{map[string]any{"url": "https://example.com/" + strings.Repeat("a", 2100)}, "input.url"},
+		{map[string]any{"url": "https://example.com/hook", "secret": "short"}, "input.secret"},
+	} {
+		res := l.try(t, l.admin, `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { secret } }`, map[string]any{"in": c.input})
+		if res.code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != c.field {
+			t.Errorf("%v: %s", c.input, res.Body)
+		}
+	}
+	res := l.try(t, l.admin, `mutation { updateWebhook(id: "V2ViaG9vazo5OQ", input: {active: false}) { id } }`, nil)
+	if res.code() != "NOT_FOUND" {
+		t.Errorf("update of an unknown webhook: %s", res.Body)
+	}
+}
+
+// The whole life of a webhook through the API: register (the secret shown
+// once), ping, a change delivered and listed with its attempts, update,
+// rotate the secret, delete.
+func TestWebhooks_Lifecycle(t *testing.T) {
+	l := newLive(t)
+	var got atomic.Int32
+	var lastSig atomic.Value
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		lastSig.Store(r.Header.Get("X-Trendql-Signature"))
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer rc.Close()
+	disp := webhook.New(webhook.Options{DB: l.DB, BackoffBase: 10 * time.Millisecond})
+	disp.Start()
+	defer disp.Shutdown(context.Background())
+
+	var created struct {
+		CreateWebhook struct {
+			Secret  string
+			Webhook struct {
+				ID            string
+				URL           string
+				Types         []string
+				Actions       []string
+				IncludeDrafts bool
+				Active        bool
+			}
+		}
+	}
+	l.gql(t, l.admin, `mutation($url: String!) { createWebhook(input: {url: $url, types: [COMPANY], actions: [CREATE, PUBLISH]}) {
+		secret webhook { id url types actions includeDrafts active } } }`, map[string]any{"url": rc.URL + "/hook"}, &created)
+	w := created.CreateWebhook
+	if !strings.HasPrefix(w.Secret, "whsec_") || w.Webhook.URL != rc.URL+"/hook" || strings.Join(w.Webhook.Types, ",") != "COMPANY" ||
+		strings.Join(w.Webhook.Actions, ",") != "CREATE,PUBLISH" || !w.Webhook.IncludeDrafts || !w.Webhook.Active {
+		t.Fatalf("created %+v", w)
+	}
+
+	var ping struct{ TestWebhook struct{ ID, Status string } }
+	l.gql(t, l.admin, `mutation($id: ID!) { testWebhook(id: $id) { id status } }`, map[string]any{"id": w.Webhook.ID}, &ping)
+	l.createCompany(t, "Hooked")
+	l.createCompany(t, "Hooked Too")
+
+	type delivery struct {
+		ID             string
+		Ping           bool
+		Status         string
+		Attempts       int
+		LastStatusCode *int
+		Event          *struct{ Action, ItemType string }
+		AttemptLog     []struct{ Number, StatusCode int }
+	}
+	var list struct {
+		Webhook struct {
+			Deliveries struct {
+				TotalCount int
+				Nodes      []delivery
+			}
+		}
+	}
+	q := `query($id: ID!) { webhook(id: $id) { deliveries(status: SUCCEEDED) { totalCount nodes {
+		id ping status attempts lastStatusCode event { action itemType } attemptLog { number statusCode } } } } }`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.gql(t, l.admin, q, map[string]any{"id": w.Webhook.ID}, &list)
+		if len(list.Webhook.Deliveries.Nodes) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries: %+v", list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ds := list.Webhook.Deliveries.Nodes // newest first
+	if !ds[2].Ping || ds[2].ID != ping.TestWebhook.ID || ds[2].Event != nil || ds[0].Event == nil || ds[0].Event.Action != "CREATE" ||
+		ds[0].Attempts != 1 || len(ds[0].AttemptLog) != 1 || ds[0].AttemptLog[0].StatusCode != 200 {
+		t.Errorf("deliveries %+v", ds)
+	}
+	sig := lastSig.Load().(string)
+
+	var upd struct{ UpdateWebhook struct{ Active bool } }
+	l.gql(t, l.admin, `mutation($id: ID!) { updateWebhook(id: $id, input: {active: false, types: null}) { active } }`, map[string]any{"id": w.Webhook.ID}, &upd)
+	if upd.UpdateWebhook.Active {
+		t.Error("still active")
+	}
+	var rot struct{ RotateWebhookSecret struct{ Secret string } }
+	l.gql(t, l.admin, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, map[string]any{"id": w.Webhook.ID}, &rot)
+	if rot.RotateWebhookSecret.Secret == w.Secret || !strings.HasPrefix(rot.RotateWebhookSecret.Secret, "whsec_") {
+		t.Errorf("rotated secret %q", rot.RotateWebhookSecret.Secret)
+	}
+	if sig == "" {
+		t.Error("no signature seen")
+	}
+
+	var del struct{ DeleteWebhook string }
+	l.gql(t, l.admin, `mutation($id: ID!) { deleteWebhook(id: $id) }`, map[string]any{"id": w.Webhook.ID}, &del)
+	var after struct {
+		Webhook  *struct{ ID string }
+		Webhooks []struct{ ID string }
+	}
+	l.gql(t, l.admin, `query($id: ID!) { webhook(id: $id) { id } webhooks { id } }`, map[string]any{"id": w.Webhook.ID}, &after)
+	if del.DeleteWebhook != w.Webhook.ID || after.Webhook != nil || len(after.Webhooks) != 0 {
+		t.Errorf("after delete: %+v", after)
+	}
+}
+
+// Mutations never wait for deliveries: with a receiver that takes seconds
+// to answer, editing goes on at full speed.
+func TestWebhooks_SlowReceiverDoesNotSlowMutations(t *testing.T) {
+	l := newLive(t)
+	release := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer rc.Close()
+	disp := webhook.New(webhook.Options{DB: l.DB, Timeout: 5 * time.Second})
+	disp.Start()
+	defer disp.Shutdown(context.Background())
+	defer close(release) // before the shutdown, which waits for requests in flight
+	l.gql(t, l.admin, `mutation($url: String!) { createWebhook(input: {url: $url}) { secret } }`, map[string]any{"url": rc.URL}, nil)
+
+	start := time.Now()
+	id := l.createCompany(t, "Busy")
+	for i := range 20 {
+		l.rename(t, id, "Busy "+itoa(i))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("21 mutations took %v behind a slow webhook receiver", d)
+	}
+}

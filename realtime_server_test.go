@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// createToken runs `trendql token create` and returns the secret.
+func createToken(t *testing.T, dbPath, role string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"token", "create", "--name", role, "--role", role, "--db", dbPath},
+		func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("token create: %v: %s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	return lines[len(lines)-1]
+}
+
+// gql posts one operation with a token and decodes data into out.
+func (s *server) gql(t *testing.T, token, query string, vars map[string]any, out any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []any
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("%s: %v %v", query, err, r.Errors)
+	}
+	if out != nil {
+		json.Unmarshal(r.Data, out)
+	}
+}
+
+func (s *server) createCompany(t *testing.T, token, name string) string {
+	t.Helper()
+	var r struct{ CreateCompany struct{ ID string } }
+	s.gql(t, token, `mutation($n: String!) { createCompany(input: {name: $n}) { id } }`, map[string]any{"n": name}, &r)
+	return r.CreateCompany.ID
+}
+
+// The changes cursor a build script keeps resumes exactly after a server
+// restart; and shutting down does not wait for open subscription streams.
+func TestRun_ChangesFeedAcrossRestartAndStreamsEndOnShutdown(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	s := startServer(t, nil, "--db", dbPath)
+	editor := createToken(t, dbPath, "editor")
+	var head struct{ ChangesCursor string }
+	s.gql(t, "", `{ changesCursor }`, nil, &head)
+	a := s.createCompany(t, editor, "Before Restart")
+
+	// An SSE subscriber is connected when the server stops.
+	body := strings.NewReader(`{"query":"subscription { contentChanged { action } }"}`)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamEnded := make(chan struct{})
+	go func() {
+		defer close(streamEnded)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+		}
+		res.Body.Close()
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %v with a subscription open (shutdown timeout 15s)", d)
+	}
+	select {
+	case <-streamEnded:
+	case <-time.After(5 * time.Second):
+		t.Error("the SSE stream did not end with the server")
+	}
+
+	s = startServer(t, nil, "--db", dbPath)
+	s.gql(t, editor, `mutation($id: ID!) { updateCompany(id: $id, input: {name: "After Restart"}) { id } }`, map[string]any{"id": a}, nil)
+	s.gql(t, editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": a}, nil)
+	var f struct {
+		Changes struct {
+			Changes []struct {
+				Action string
+				ItemID string
+			}
+			HasMore bool
+		}
+	}
+	s.gql(t, editor, `query($s: String) { changes(since: $s) { hasMore changes { action itemId } } }`, map[string]any{"s": head.ChangesCursor}, &f)
+	var got []string
+	for _, c := range f.Changes.Changes {
+		if c.ItemID != a {
+			t.Errorf("change of another item: %+v", c)
+		}
+		got = append(got, c.Action)
+	}
+	if strings.Join(got, " ") != "CREATE UPDATE PUBLISH" || f.Changes.HasMore {
+		t.Errorf("changes since the cursor = %v", got)
+	}
+}
+
+// A webhook request in flight when the server stops is cut short at the
+// shutdown deadline, recorded as interrupted, and sent again after the
+// restart; the receiver sees the same delivery id twice and the delivery
+// ends up succeeded with both attempts on record.
+func TestRun_WebhookInFlightAtShutdownIsDeliveredAfterRestart(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	var mu sync.Mutex
+	var ids []string
+	first := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // then net/http notices the client going away
+		mu.Lock()
+		ids = append(ids, r.Header.Get("X-Trendql-Delivery"))
+		n := len(ids)
+		mu.Unlock()
+		if n == 1 {
+			close(first)
+			<-r.Context().Done() // hang until the sender gives up
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer rc.Close()
+	flags := []string{"--db", dbPath, "--shutdown-timeout", "300ms", "--webhook-backoff", "10ms"}
+	s := startServer(t, nil, flags...)
+	admin := createToken(t, dbPath, "admin")
+	var wh struct {
+		CreateWebhook struct{ Webhook struct{ ID string } }
+	}
+	s.gql(t, admin, `mutation($u: String!) { createWebhook(input: {url: $u, types: [COMPANY]}) { webhook { id } } }`, map[string]any{"u": rc.URL}, &wh)
+
+	start := time.Now()
+	s.createCompany(t, admin, "Hooked")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the mutation took %v", d)
+	}
+	select {
+	case <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook request")
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if !strings.Contains(s.stderr.String(), "cut short") {
+		t.Errorf("no word of the interrupted request in the log: %s", s.stderr.String())
+	}
+
+	s = startServer(t, nil, flags...)
+	type delivery struct {
+		ID         string
+		Status     string
+		Attempts   int
+		AttemptLog []struct {
+			StatusCode *int
+			Error      *string
+		}
+	}
+	var r struct {
+		Webhook struct{ Deliveries struct{ Nodes []delivery } }
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.gql(t, admin, `query($id: ID!) { webhook(id: $id) { deliveries { nodes { id status attempts attemptLog { statusCode error } } } } }`,
+			map[string]any{"id": wh.CreateWebhook.Webhook.ID}, &r)
+		if n := r.Webhook.Deliveries.Nodes; len(n) == 1 && n[0].Status == "SUCCEEDED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered after the restart: %+v\n%s", r, s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	x := r.Webhook.Deliveries.Nodes[0]
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 2 || ids[0] != x.ID || ids[1] != x.ID {
+		t.Errorf("receiver got delivery ids %v, want %s twice", ids, x.ID)
+	}
+	if x.Attempts != 2 || len(x.AttemptLog) != 2 || x.AttemptLog[0].Error == nil || !strings.Contains(*x.AttemptLog[0].Error, "interrupted") ||
+		x.AttemptLog[1].StatusCode == nil || *x.AttemptLog[1].StatusCode != 200 {
+		t.Errorf("delivery %+v", x)
+	}
+}
+
+func TestRun_WebhookFlagsAreChecked(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"serve", "--webhook-timeout", "0s"}, nil, "--webhook-timeout must be positive"},
+		{[]string{"serve", "--webhook-max-attempts", "0"}, nil, "must be positive"},
+		{[]string{"serve"}, map[string]string{"TRENDQL_WEBHOOK_BACKOFF": "soon"}, "TRENDQL_WEBHOOK_BACKOFF must be a positive duration"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), c.args, func(k string) string { return c.env[k] }, strings.NewReader(""), &stdout, &stderr)
+		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v %v: exit %d, %s", c.args, c.env, code, stderr.String())
+		}
+	}
+}
