@@ -14,8 +14,7 @@ import (
 )
 
 // searchServer serves a new seeded database through the real handler.
-// With a principal, every request runs as that token holder (tokens are
-// not implemented yet; this stands in for the auth middleware).
+// With a principal, every request carries a real token of its role.
 func searchServer(t *testing.T, p *db.Principal) (*client.Client, *db.DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -30,13 +29,15 @@ func searchServer(t *testing.T, p *db.Principal) (*client.Client, *db.DB) {
 		}
 	}
 	h := graph.NewHandler(graph.Options{DB: d})
+	opts := []client.Option{client.Path("/graphql")}
 	if p != nil {
-		next := h
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(db.WithPrincipal(r.Context(), p)))
-		})
+		_, secret, err := d.CreateToken(ctx, "search-test", p.Role, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, client.AddHeader("Authorization", "Bearer "+secret))
 	}
-	return client.New(h, client.Path("/graphql")), d
+	return client.New(h, opts...), d
 }
 
 const searchQuery = `query Search($q: String!, $types: [ContentType!], $first: Int, $after: String) {
