@@ -94,9 +94,12 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 // as JSON newJSON) and old of the same type; for a new item (old nil), the
 // fields it sets.
 func changedFields(old any, newJSON []byte, new any) []string {
+	if old == nil || reflect.ValueOf(old).IsNil() {
+		return setFields(new)
+	}
 	var a, b map[string]json.RawMessage
 	json.Unmarshal(newJSON, &b)
-	if old != nil && !reflect.ValueOf(old).IsNil() {
+	{
 		ab, _ := json.Marshal(old)
 		json.Unmarshal(ab, &a)
 	}
@@ -105,6 +108,28 @@ func changedFields(old any, newJSON []byte, new any) []string {
 		if string(a[k]) != string(b[k]) {
 			out = append(out, k)
 		}
+	}
+	return out
+}
+
+// setFields returns the JSON fields a new document sets: all but the
+// omitempty ones left empty — what its JSON holds, without decoding it.
+func setFields(doc any) []string {
+	v := reflect.Indirect(reflect.ValueOf(doc))
+	t := v.Type()
+	out := []string{}
+	for i := 0; i < t.NumField(); i++ {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "omitempty") && v.Field(i).IsZero() {
+			continue
+		}
+		if f := v.Field(i); strings.Contains(opts, "omitempty") && (f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0 {
+			continue
+		}
+		out = append(out, name)
 	}
 	return out
 }
