@@ -218,6 +218,7 @@ type serveConfig struct {
 	webhookBackoff     time.Duration
 	webhookBackoffMax  time.Duration
 	webhookConcurrency int
+	webhookRetention   time.Duration
 }
 
 // envFlags registers flags whose defaults come from the environment, and
@@ -287,6 +288,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ef.int(&c.webhookAttempts, "webhook-max-attempts", "TRENDQL_WEBHOOK_MAX_ATTEMPTS", webhook.DefaultMaxAttempts, "attempts before a webhook delivery is given up")
 	ef.duration(&c.webhookBackoff, "webhook-backoff", "TRENDQL_WEBHOOK_BACKOFF", webhook.DefaultBackoffBase, "wait after a webhook's first failed attempt; doubles after each next one")
 	ef.duration(&c.webhookBackoffMax, "webhook-backoff-max", "TRENDQL_WEBHOOK_BACKOFF_MAX", webhook.DefaultBackoffMax, "longest wait between webhook attempts")
+	ef.duration(&c.webhookRetention, "webhook-retention", "TRENDQL_WEBHOOK_RETENTION", webhook.DefaultRetention, "how long finished (succeeded or dead) deliveries are kept")
 	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -379,6 +381,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		hooks = webhook.New(webhook.Options{
 			DB: d, Logger: logger, Timeout: c.webhookTimeout, MaxAttempts: c.webhookAttempts,
 			BackoffBase: c.webhookBackoff, BackoffMax: c.webhookBackoffMax, Concurrency: c.webhookConcurrency,
+			Retention: c.webhookRetention,
 		})
 		hooks.Start()
 		// On an early return; after a graceful Shutdown this is a no-op.

@@ -768,3 +768,21 @@ func (d *DB) NextDeliveryDue(ctx context.Context) (time.Time, bool, error) {
 	}
 	return t, true, nil
 }
+
+// PruneDeliveries deletes finished deliveries (succeeded or dead) last
+// changed before cutoff, with their attempts, so the delivery log does not
+// grow without bound; pending and failing ones are kept whatever their age.
+// It returns how many it deleted.
+func (d *DB) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
+	tx, err := d.BeginTx(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	r, err := tx.exec("DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'dead') AND updated_at < ?", formatTime(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return int(n), tx.Commit()
+}

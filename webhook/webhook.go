@@ -46,6 +46,7 @@ const (
 	DefaultBackoffBase = 10 * time.Second
 	DefaultBackoffMax  = time.Hour
 	DefaultConcurrency = 4
+	DefaultRetention   = 30 * 24 * time.Hour
 )
 
 // The request headers.
@@ -86,6 +87,10 @@ type Options struct {
 	// past it, an attempt whose process died is retried. Default: Timeout
 	// plus 30 s.
 	Lease time.Duration
+	// Retention is how long finished deliveries (succeeded or dead) are
+	// kept for admins to inspect; older ones are pruned about hourly.
+	// Default: DefaultRetention; negative: kept for ever.
+	Retention time.Duration
 }
 
 // Dispatcher turns events into deliveries and sends them.
@@ -104,6 +109,8 @@ type Dispatcher struct {
 
 	once sync.Once
 	done chan struct{}
+
+	pruned time.Time // when finished deliveries were last pruned
 }
 
 // New returns a Dispatcher; Start runs it.
@@ -128,6 +135,9 @@ func New(o Options) *Dispatcher {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
 	}
 	if o.Lease <= 0 {
 		o.Lease = o.Timeout + 30*time.Second
@@ -194,9 +204,30 @@ func (d *Dispatcher) loop() {
 	}
 }
 
+// pruneEvery is how often finished deliveries past Retention are deleted.
+const pruneEvery = time.Hour
+
+// prune deletes finished deliveries older than Retention, at most once an
+// interval.
+func (d *Dispatcher) prune() {
+	if d.o.Retention < 0 || time.Since(d.pruned) < pruneEvery {
+		return
+	}
+	d.pruned = time.Now()
+	n, err := d.o.DB.PruneDeliveries(d.ctx, time.Now().Add(-d.o.Retention))
+	if err != nil {
+		d.dbError("pruning deliveries", err)
+		return
+	}
+	if n > 0 {
+		d.o.Logger.Info("webhooks: pruned finished deliveries", "count", n, "older_than", d.o.Retention)
+	}
+}
+
 // step queues the new events, starts what is due as far as there is room,
 // and says how long to sleep unless woken.
 func (d *Dispatcher) step() time.Duration {
+	d.prune()
 	for {
 		n, err := d.o.DB.EnqueueDeliveries(d.ctx, enqueueBatch)
 		if err != nil {

@@ -409,3 +409,41 @@ func TestDispatch_TwoDispatchersDeliverOnce(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Finished deliveries older than the retention are pruned with their
+// attempts; a delivery still failing is kept whatever its age.
+func TestRetention_PrunesFinishedDeliveries(t *testing.T) {
+	d := openDB(t, filepath.Join(t.TempDir(), "t.db"))
+	ok := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {})
+	failing := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	good := hook(t, d, ok.URL, db.WebhookInput{})
+	bad := hook(t, d, failing.URL, db.WebhookInput{})
+	w := start(t, d, webhook.Options{BackoffBase: time.Hour})
+	company(t, d, "Acme")
+	eventually(t, "one success and one failure", func() bool {
+		g, _ := deliveries(t, d, good.ID)
+		b, _ := deliveries(t, d, bad.ID)
+		return len(g) == 1 && g[0].Status == db.DeliverySucceeded && len(b) == 1 && b[0].Status == db.DeliveryFailed
+	})
+	w.Shutdown(context.Background())
+	ctx := context.Background()
+	done, _ := deliveries(t, d, good.ID)
+	// Recent deliveries stay.
+	if n, err := d.PruneDeliveries(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruned %d recent deliveries (%v)", n, err)
+	}
+	// Once old, the finished one goes, with its attempts; the failing stays.
+	n, err := d.PruneDeliveries(ctx, time.Now().Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	g, _ := deliveries(t, d, good.ID)
+	b, _ := deliveries(t, d, bad.ID)
+	gone, err := d.AttemptsOfDeliveries(ctx, []int64{done[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g) != 0 || len(gone[done[0].ID]) != 0 || len(b) != 1 {
+		t.Errorf("after pruning: %d succeeded (%d attempts left), %d failing", len(g), len(gone[done[0].ID]), len(b))
+	}
+}
