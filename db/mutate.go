@@ -429,6 +429,9 @@ func (d *DB) Delete(ctx context.Context, t TypeName, id int64, ifVersion *int) (
 		if err := checkVersion(t, m, ifVersion); err != nil {
 			return err
 		}
+		if err := w.unlinkFromOwners(t, m.slug, id); err != nil {
+			return err
+		}
 		if _, err := w.exec("DELETE FROM "+tableOf[t]+" WHERE id = ?", id); err != nil {
 			return err
 		}
@@ -436,6 +439,61 @@ func (d *DB) Delete(ctx context.Context, t TypeName, id int64, ifVersion *int) (
 		return err
 	})
 	return eventID, err
+}
+
+// ownerLinks are the editable relations with the link table of each.
+var ownerLinks = []struct {
+	rel  Relation
+	link link
+}{
+	{RelFrameworkCompany, linkFrameworkCompanies},
+	{RelTrendCompany, linkTrendCompanies},
+	{RelTrendFramework, linkTrendFrameworks},
+	{RelFAQFramework, linkFAQFrameworks},
+	{RelFAQTrend, linkFAQTrends},
+}
+
+// unlinkFromOwners removes a soon-deleted item from the documents of the
+// items that list it (the frameworks that name a company, say), each as
+// an UNLINK change of its own: their versions go up and their events tell
+// caches, subscribers and webhooks that they changed too.
+func (w *writer) unlinkFromOwners(t TypeName, slug string, id int64) error {
+	for _, ol := range ownerLinks {
+		rel, l := ol.rel, ol.link
+		if rel.Other != t {
+			continue
+		}
+		rows, err := w.tx.query("SELECT "+l.from+" FROM "+l.table+" WHERE "+l.to+" = ? ORDER BY "+l.from, id)
+		if err != nil {
+			return err
+		}
+		var owners []int64
+		for rows.Next() {
+			var o int64
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return err
+			}
+			owners = append(owners, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, o := range owners {
+			old, _, err := w.loadDoc(rel.Owner, o)
+			if err != nil {
+				return err
+			}
+			doc := cloneDoc(old)
+			l := refList(doc, t)
+			*l = slices.DeleteFunc(*l, func(s string) bool { return s == slug })
+			if _, err := w.put(rel.Owner, o, old, doc, ActionUnlink); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // NodeByID returns the visible item of type t with the given row id;

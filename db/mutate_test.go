@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +162,59 @@ func TestValidation_InvalidUTF8IsRefusedPerField(t *testing.T) {
 	}
 	if after, _ := d.CountEvents(ctx, db.EventFilter{}); after != before {
 		t.Errorf("events %d → %d: a refused write was recorded", before, after)
+	}
+}
+
+// Deleting an item others list (a company that frameworks name) is also a
+// change to each of them: an UNLINK event and a new version apiece, in the
+// same transaction, so caches, subscribers and webhooks hear about it.
+func TestDelete_UnlinksFromOwnersWithTheirOwnEvents(t *testing.T) {
+	d := MustOpenDB(t)
+	ctx := db.WithPrincipal(context.Background(), &db.Principal{Name: "ed", Role: db.RoleEditor})
+	google, err := d.CompanyBySlug(ctx, "google")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]int{}
+	for _, slug := range []string{"go", "spring-boot"} {
+		f, err := d.FrameworkBySlug(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[slug] = f.Version
+	}
+	last, _ := d.LastEventID(ctx)
+	if _, err := d.Delete(ctx, db.TypeCompany, google.RowID, nil); err != nil {
+		t.Fatal(err)
+	}
+	events, err := d.EventsAfter(ctx, last, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, string(e.Type)+" "+e.Slug+" "+e.Action)
+	}
+	want := []string{"Framework go UNLINK", "Framework spring-boot UNLINK", "Trend spring-boot UNLINK", "Trend go UNLINK", "Company google DELETE"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("events:\n%s\nwant\n%s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	for slug, v := range before {
+		f, err := d.FrameworkBySlug(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Version != v+1 {
+			t.Errorf("%s version %d, want %d", slug, f.Version, v+1)
+		}
+		cs, err := d.CompaniesOfFrameworks(ctx, []int64{f.RowID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs[f.RowID] {
+			if c.Slug == "google" {
+				t.Errorf("%s still lists google", slug)
+			}
+		}
 	}
 }
