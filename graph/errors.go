@@ -45,6 +45,11 @@ var dbCodes = map[string]string{
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		// The request's time limit ran out: say so, without internals.
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.WarnContext(ctx, "request timed out", "err", err, "path", gerr.Path.String())
+			return timeoutError(gerr.Path)
+		}
 		var de *db.Error
 		if errors.As(err, &de) {
 			code, ok := dbCodes[de.Code]

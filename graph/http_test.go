@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trendql/trendql/db"
 	"github.com/trendql/trendql/graph"
@@ -265,4 +266,15 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A request that runs out of its time limit is answered with a clear,
+// internals-free error.
+func TestRequestTimeout(t *testing.T) {
+	e := newEnv(t, func(o *graph.Options) { o.RequestTimeout = time.Nanosecond; o.ResponseCacheEntries = -1 })
+	r := e.post(t, `{ frameworks(first: 5) { nodes { name companies { name } } } }`, nil)
+	if r.code() != "INTERNAL_SERVER_ERROR" || !strings.Contains(r.Errors[0].Message, "time limit") || r.Status != 503 {
+		t.Errorf("timed-out request: %s", r.Body)
+	}
+	assertNoLeak(t, r.Body)
 }

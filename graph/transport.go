@@ -120,7 +120,24 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, responses(ctx))
+	resp := responses(ctx)
+	if resp == nil {
+		// The executor gives no response once the request's context has
+		// ended: the time limit ran out (or the client left).
+		w.WriteHeader(http.StatusServiceUnavailable)
+		writeResponse(w, &graphql.Response{Errors: gqlerror.List{timeoutError(nil)}})
+		return
+	}
+	writeResponse(w, resp)
+}
+
+// timeoutError is the error of a request that ran out of its time limit.
+func timeoutError(path ast.Path) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    "the request took longer than the server's time limit; ask for less",
+		Path:       path,
+		Extensions: map[string]any{"code": CodeInternalServerError},
+	}
 }
 
 func decodeJSON(r io.Reader, v any) error {
