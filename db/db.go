@@ -41,9 +41,16 @@ type DB struct {
 
 // Options tune Open.
 type Options struct {
-	// ReadConns is the size of the reader pool; 0 means 2×GOMAXPROCS, at least 4.
+	// ReadConns is the size of the reader pool; 0 means GOMAXPROCS+1, at
+	// least 3: queries are CPU-bound, and each connection holds its own
+	// page cache and prepared statements.
 	ReadConns int
 }
+
+// readerCacheSize bounds each reader connection's page cache (KiB): the
+// operating system caches the file too, and four 2 MiB caches (SQLite's
+// default) were a sixth of the server's memory in the load benchmark.
+const readerCacheSize = "_pragma=cache_size(-1024)"
 
 // dsn builds a modernc.org/sqlite DSN with the pragmas every connection
 // needs, so that each pooled connection gets them (a one-off PRAGMA would
@@ -101,9 +108,9 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	}
 	n := opts.ReadConns
 	if n <= 0 {
-		n = max(4, 2*runtime.GOMAXPROCS(0))
+		n = max(3, runtime.GOMAXPROCS(0)+1)
 	}
-	read, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	read, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)", readerCacheSize))
 	if err != nil {
 		return nil, false, fmt.Errorf("open database %s: %w", path, err)
 	}

@@ -127,7 +127,7 @@ const (
 	DefaultResponseCacheEntries = 2000
 	// DefaultResponseCacheBytes bounds the bodies the cache holds, so that
 	// a stream of distinct queries cannot grow the process.
-	DefaultResponseCacheBytes = 8 << 20
+	DefaultResponseCacheBytes = 4 << 20
 	maxCachedBody             = 512 << 10
 )
 
