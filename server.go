@@ -32,7 +32,9 @@ import (
 )
 
 func main() {
-	tuneGC(os.Getenv)
+	if serving(os.Args[1:]) {
+		tuneGC(os.Getenv)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -50,6 +52,13 @@ const (
 	defaultGOGC       = 400
 	defaultGOMEMLIMIT = 34 << 20
 )
+
+// serving reports whether the command line runs the server (the default
+// command): the GC defaults suit a long-running server, not a one-off
+// import that builds a large document in memory.
+func serving(args []string) bool {
+	return len(args) == 0 || strings.HasPrefix(args[0], "-") || args[0] == "serve"
+}
 
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {

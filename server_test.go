@@ -225,3 +225,14 @@ func TestRun_FailuresAreOneClearSentence(t *testing.T) {
 		t.Error("the foreign file was changed")
 	}
 }
+
+func TestServing_OnlyTheServerGetsTheGCDefaults(t *testing.T) {
+	for args, want := range map[string]bool{
+		"": true, "serve --db x": true, "--addr :1": true,
+		"import f.json": false, "export": false, "token list": false, "backup out.db": false,
+	} {
+		if got := serving(strings.Fields(args)); got != want {
+			t.Errorf("serving(%q) = %v, want %v", args, got, want)
+		}
+	}
+}
