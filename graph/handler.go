@@ -49,6 +49,9 @@ type Options struct {
 	DisablePlayground bool
 	// DisableIntrospection turns off __schema and __type queries.
 	DisableIntrospection bool
+	// DisableAccessLog stops the one-line-per-request log (a proxy in
+	// front may log requests already); request ids are still given.
+	DisableAccessLog bool
 	// Limits bound each operation's depth, cost, aliases and root fields.
 	Limits Limits
 	// RateLimits are the per-token and per-IP token buckets; the zero
@@ -157,7 +160,11 @@ func NewHandler(cfg Options) http.Handler {
 	h = limitBody(cfg.MaxBodyBytes, h)
 	h = withTimeout(cfg.RequestTimeout, h)
 	h = newCORS(cfg.CORSOrigins).Handler(h)
-	h = withAccessLog(cfg.Logger, h)
+	accessLog := cfg.Logger
+	if cfg.DisableAccessLog {
+		accessLog = slog.New(slog.DiscardHandler)
+	}
+	h = withAccessLog(accessLog, h)
 	return h
 }
 

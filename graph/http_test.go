@@ -278,3 +278,18 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	assertNoLeak(t, r.Body)
 }
+
+func TestAccessLog_CanBeTurnedOff(t *testing.T) {
+	var buf syncBuf
+	e := newEnv(t, func(o *graph.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+		o.DisableAccessLog = true
+	})
+	r := e.post(t, `{ article { title } }`, nil)
+	if r.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id without the access log")
+	}
+	if strings.Contains(buf.String(), `"msg":"request"`) {
+		t.Errorf("access log written while turned off: %s", buf.String())
+	}
+}
