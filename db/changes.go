@@ -165,11 +165,9 @@ func (e *Event) Refs() []SlugKey {
 		return nil
 	}
 	var out []SlugKey
-	for t, lists := range refLists(doc) {
-		for _, l := range lists {
-			for _, s := range *l {
-				out = append(out, SlugKey{t, s})
-			}
+	for t, l := range refLists(doc) {
+		for _, s := range *l {
+			out = append(out, SlugKey{t, s})
 		}
 	}
 	return out
@@ -187,16 +185,14 @@ func (e *Event) PublicDocument(public func(SlugKey) bool) (json.RawMessage, erro
 	if err := json.Unmarshal(e.Document, doc); err != nil {
 		return nil, fmt.Errorf("public document: %w", err)
 	}
-	for t, lists := range refLists(doc) {
-		for _, l := range lists {
-			kept := []string{}
-			for _, s := range *l {
-				if public(SlugKey{t, s}) {
-					kept = append(kept, s)
-				}
+	for t, l := range refLists(doc) {
+		kept := []string{}
+		for _, s := range *l {
+			if public(SlugKey{t, s}) {
+				kept = append(kept, s)
 			}
-			*l = kept
 		}
+		*l = kept
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -108,9 +108,12 @@ func (c *Content) normalize() error {
 		}
 		v.status(field, *s)
 	}
-	list := func(l *[]string, field string) {
-		if *l == nil {
-			*l = []string{}
+	// orEmpty makes absent lists empty, so documents compare and export alike.
+	orEmpty := func(lists ...*[]string) {
+		for _, l := range lists {
+			if *l == nil {
+				*l = []string{}
+			}
 		}
 	}
 	slugs := map[TypeName]map[string]bool{}
@@ -135,8 +138,7 @@ func (c *Content) normalize() error {
 		x := &c.Frameworks[i]
 		p := fmt.Sprintf("frameworks[%d].", i)
 		unique(TypeFramework, p+"slug", x.Slug)
-		list(&x.Features, p+"features")
-		list(&x.Companies, p+"companies")
+		orEmpty(&x.Features, &x.Companies)
 		status(&x.Status, p+"status")
 		x.validate(&v, p)
 	}
@@ -149,11 +151,7 @@ func (c *Content) normalize() error {
 			v.fail(p+"rank", "rank %d appears twice", x.Rank)
 		}
 		ranks[x.Rank] = true
-		for _, l := range []*[]string{&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies} {
-			if *l == nil {
-				*l = []string{}
-			}
-		}
+		orEmpty(&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies)
 		status(&x.Status, p+"status")
 		x.validate(&v, p)
 	}
@@ -166,11 +164,7 @@ func (c *Content) normalize() error {
 			v.fail(p+"position", "position %d appears twice", x.Position)
 		}
 		positions[x.Position] = true
-		for _, l := range []*[]string{&x.Items, &x.Frameworks, &x.Trends} {
-			if *l == nil {
-				*l = []string{}
-			}
-		}
+		orEmpty(&x.Items, &x.Frameworks, &x.Trends)
 		status(&x.Status, p+"status")
 		x.validate(&v, p)
 	}
@@ -274,7 +268,7 @@ func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
 	}
 	// Ranks move freely within the file: park the trends it moves on
 	// negative ranks first, so that swapping two ranks violates no UNIQUE.
-	if _, err := tx.exec("UPDATE trends SET rank = -id WHERE slug IN (SELECT value FROM json_each(?))", trendSlugsJSON(c, curTrendsChanged(c, cur))); err != nil {
+	if _, err := tx.exec("UPDATE trends SET rank = -id WHERE slug IN (SELECT value FROM json_each(?))", movedJSON(cur.Trends, c.Trends, func(t TrendDoc) (string, int) { return t.Slug, t.Rank })); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	curTrends := indexPtr(cur.Trends, func(x *TrendDoc) string { return x.Slug })
@@ -284,7 +278,7 @@ func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
 			return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
 		}
 	}
-	if _, err := tx.exec("UPDATE faqs SET position = -id WHERE slug IN (SELECT value FROM json_each(?))", faqSlugsJSON(c, cur)); err != nil {
+	if _, err := tx.exec("UPDATE faqs SET position = -id WHERE slug IN (SELECT value FROM json_each(?))", movedJSON(cur.FAQs, c.FAQs, func(f FAQDoc) (string, int) { return f.Slug, f.Position })); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	curFAQs := indexPtr(cur.FAQs, func(x *FAQDoc) string { return x.Slug })
@@ -297,38 +291,23 @@ func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
 	return res, nil
 }
 
-// curTrendsChanged is the set of trend slugs in the file whose rank differs
-// from the database's; only those need parking.
-func curTrendsChanged(c *Content, cur *Content) map[string]bool {
-	ranks := map[string]int{}
-	for _, t := range cur.Trends {
-		ranks[t.Slug] = t.Rank
+// movedJSON lists, as a JSON array, the slugs of stored items the file
+// gives another number (rank, position): only those need parking.
+func movedJSON[T any](stored, file []T, key func(T) (string, int)) string {
+	nums := make(map[string]int, len(stored))
+	for _, x := range stored {
+		slug, n := key(x)
+		nums[slug] = n
 	}
-	out := map[string]bool{}
-	for _, t := range c.Trends {
-		if r, ok := ranks[t.Slug]; ok && r != t.Rank {
-			out[t.Slug] = true
+	moved := []string{}
+	for _, x := range file {
+		slug, n := key(x)
+		if old, ok := nums[slug]; ok && old != n {
+			moved = append(moved, slug)
 		}
 	}
-	return out
-}
-
-func trendSlugsJSON(_ *Content, changed map[string]bool) string {
-	return stringsJSON(mapKeys(changed))
-}
-
-func faqSlugsJSON(c *Content, cur *Content) string {
-	pos := map[string]int{}
-	for _, f := range cur.FAQs {
-		pos[f.Slug] = f.Position
-	}
-	var out []string
-	for _, f := range c.FAQs {
-		if p, ok := pos[f.Slug]; ok && p != f.Position {
-			out = append(out, f.Slug)
-		}
-	}
-	return stringsJSON(out)
+	b, _ := json.Marshal(moved)
+	return string(b)
 }
 
 // checkUniqueNumbers refuses a file whose ranks or positions collide with
@@ -449,22 +428,6 @@ func orNil[T any](p *T) any {
 		return nil
 	}
 	return p
-}
-
-func mapKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-func stringsJSON(l []string) string {
-	if len(l) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(l)
-	return string(b)
 }
 
 // Seed loads the article into a new database.

@@ -552,23 +552,7 @@ var (
 )
 
 // refList returns the owner document's list of other-side slugs.
-func refList(doc any, other TypeName) *[]string {
-	switch d := doc.(type) {
-	case *FrameworkDoc:
-		return &d.Companies
-	case *TrendDoc:
-		if other == TypeFramework {
-			return &d.Frameworks
-		}
-		return &d.Companies
-	case *FAQDoc:
-		if other == TypeFramework {
-			return &d.Frameworks
-		}
-		return &d.Trends
-	}
-	return nil
-}
+func refList(doc any, other TypeName) *[]string { return refLists(doc)[other] }
 
 // Link adds (link true) or removes a relation between two items, appended
 // at the end of the owner's list. Linking linked items or unlinking
@@ -687,14 +671,14 @@ func setStatus(doc any, s Status) {
 }
 
 // refLists returns a document's relation lists with the type each names.
-func refLists(doc any) map[TypeName][]*[]string {
+func refLists(doc any) map[TypeName]*[]string {
 	switch d := doc.(type) {
 	case *FrameworkDoc:
-		return map[TypeName][]*[]string{TypeCompany: {&d.Companies}}
+		return map[TypeName]*[]string{TypeCompany: &d.Companies}
 	case *TrendDoc:
-		return map[TypeName][]*[]string{TypeFramework: {&d.Frameworks}, TypeCompany: {&d.Companies}}
+		return map[TypeName]*[]string{TypeFramework: &d.Frameworks, TypeCompany: &d.Companies}
 	case *FAQDoc:
-		return map[TypeName][]*[]string{TypeFramework: {&d.Frameworks}, TypeTrend: {&d.Trends}}
+		return map[TypeName]*[]string{TypeFramework: &d.Frameworks, TypeTrend: &d.Trends}
 	}
 	return nil
 }
@@ -702,20 +686,18 @@ func refLists(doc any) map[TypeName][]*[]string {
 // dropMissingRefs removes from a document the slugs of items that no
 // longer exist.
 func (w *writer) dropMissingRefs(doc any) error {
-	for t, lists := range refLists(doc) {
-		for _, l := range lists {
-			kept := []string{}
-			for _, s := range *l {
-				id, err := w.idOf(t, s)
-				if err != nil {
-					return err
-				}
-				if id != 0 {
-					kept = append(kept, s)
-				}
+	for t, l := range refLists(doc) {
+		kept := []string{}
+		for _, s := range *l {
+			id, err := w.idOf(t, s)
+			if err != nil {
+				return err
 			}
-			*l = kept
+			if id != 0 {
+				kept = append(kept, s)
+			}
 		}
+		*l = kept
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -278,7 +279,7 @@ type HTTPCaching struct {
 //	with a token                 private, no-store
 //	mutation or errors           no-store
 func withHTTPCache(rc *responseCache, policy HTTPCaching, next http.Handler) http.Handler {
-	publicCC := "public, max-age=" + itoa(int64(policy.PublicMaxAge)) + ", s-maxage=" + itoa(int64(policy.SharedMaxAge))
+	publicCC := "public, max-age=" + strconv.Itoa(policy.PublicMaxAge) + ", s-maxage=" + strconv.Itoa(policy.SharedMaxAge)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if streaming(r) || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
 			next.ServeHTTP(w, r)
@@ -373,7 +374,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, body []byte, etag string)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	w.Header().Set("Content-Length", itoa(int64(len(body))))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
