@@ -2,6 +2,7 @@ package db
 
 import (
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -63,7 +64,7 @@ func DecodeID(field, id string) (TypeName, int64, error) {
 	if len(id) > 64 {
 		return "", 0, Invalid(field, "%q is not a valid id", truncate(id, 64))
 	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(id)
+	raw, err := decodeOpaque(id)
 	if err != nil {
 		return "", 0, Invalid(field, "%q is not a valid id", id)
 	}
@@ -93,4 +94,17 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// decodeOpaque decodes an id or cursor: unpadded base64url, strictly.
+// Go's decoder skips CR and LF and tolerates non-zero trailing bits, so
+// without these checks one id would have many spellings.
+func decodeOpaque(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return nil, errors.New("not base64url")
+		}
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(s)
 }

@@ -180,7 +180,7 @@ func decodeCursor[T any](field, cursor string, keys []orderKey[T], sig string) (
 	if len(cursor) > 1024 {
 		return nil, bad
 	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
+	raw, err := decodeOpaque(cursor)
 	if err != nil {
 		return nil, bad
 	}

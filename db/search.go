@@ -444,7 +444,7 @@ func decodeSearchCursor(field, cursor, sig string) (float64, int64, error) {
 	if len(cursor) > 256 {
 		return 0, 0, bad
 	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
+	raw, err := decodeOpaque(cursor)
 	if err != nil {
 		return 0, 0, bad
 	}
