@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -171,7 +172,28 @@ func (v *validator) webhookURL(field, s string) {
 		v.fail(field, "the URL must not hold credentials: receivers check the signature instead")
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		v.fail(field, "the URL must not have a #fragment")
+	case numericHost(u.Hostname()):
+		v.fail(field, "%q is not a valid IP address: write an IPv4 address as four decimal numbers, or use a name", truncate(u.Hostname(), 100))
 	}
+}
+
+// numericHost reports whether host is an IPv4 address in one of the forms
+// that resolvers and browsers accept but that are not the dotted decimal
+// quad: an integer (2130706433), hex (0x7f000001), octal (0177.0.0.1) or
+// shortened (127.1). Following the WHATWG URL standard, a host whose last
+// label is a number is an IPv4 address; no TLD is numeric. Such a host
+// means different addresses to different parsers, so it is refused.
+func numericHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil || host == "" {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		last = hex
+		return strings.Trim(last, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }
 
 func newWebhookSecret() (string, error) {

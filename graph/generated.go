@@ -3706,7 +3706,7 @@ type WebhookAttempt {
   finishedAt: DateTime
   "The HTTP status of the answer; null when none came."
   statusCode: Int
-  "Why it failed (a status and the start of the answer, a timeout, a refused connection, an interruption); null on success."
+  "Why it failed (the status line, such as ` + "`" + `HTTP 500 Internal Server Error` + "`" + `, never the answer's body; a timeout; a refused connection or target address; an interruption); null on success."
   error: String
   "How long it took."
   durationMs: Int

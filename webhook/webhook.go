@@ -32,7 +32,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +60,6 @@ const (
 	enqueueBatch = 500
 	maxIdle      = 30 * time.Second // how long the loop sleeps with nothing due
 	errorPause   = time.Second      // after a database error
-	bodySnippet  = 200              // bytes of an error answer kept in last_error
 	recordBudget = 5 * time.Second  // to record an outcome, even during shutdown
 )
 
@@ -70,8 +68,14 @@ type Options struct {
 	DB     *db.DB
 	Logger *slog.Logger
 	// Client sends the requests; nil means one with Timeout that does not
-	// follow redirects (a redirect is a failed attempt).
+	// follow redirects (a redirect is a failed attempt), uses no proxy, and
+	// refuses non-public addresses (see CheckTarget) unless
+	// AllowPrivateTargets. A Client given here is used as it is.
 	Client *http.Client
+	// AllowPrivateTargets lets webhooks reach loopback, private,
+	// link-local and other non-public addresses: for local development
+	// and tests only.
+	AllowPrivateTargets bool
 	// Timeout bounds one attempt (connect, send, answer).
 	Timeout time.Duration
 	// MaxAttempts is how many attempts a delivery gets before it is dead.
@@ -144,10 +148,7 @@ func New(o Options) *Dispatcher {
 	}
 	client := o.Client
 	if client == nil {
-		client = &http.Client{
-			Timeout:       o.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		client = newClient(o.Timeout, o.AllowPrivateTargets)
 	}
 	d := &Dispatcher{o: o, client: client, slots: make(chan struct{}, o.Concurrency), freed: make(chan struct{}, 1), done: make(chan struct{})}
 	d.ctx, d.stop = context.WithCancel(context.Background())
@@ -333,7 +334,6 @@ func (d *Dispatcher) attempt(j *db.DeliveryJob) db.AttemptOutcome {
 		o.Duration = time.Since(start)
 		return o
 	}
-	snippet, _ := io.ReadAll(io.LimitReader(res.Body, bodySnippet))
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // let the connection be reused
 	res.Body.Close()
 	o.Duration, o.StatusCode = time.Since(start), res.StatusCode
@@ -341,11 +341,20 @@ func (d *Dispatcher) attempt(j *db.DeliveryJob) db.AttemptOutcome {
 		o.Succeeded = true
 		return o
 	}
-	o.Error = fmt.Sprintf("HTTP %d", res.StatusCode)
-	if s := strings.TrimSpace(strings.ToValidUTF8(string(snippet), "")); s != "" {
-		o.Error += ": " + s
-	}
+	o.Error = StatusLine(res.StatusCode)
 	return o
+}
+
+// StatusLine is what a failed attempt records for an answer: the status
+// code and its standard text ("HTTP 500 Internal Server Error"). Never the
+// body nor the reason phrase the target sent: those are the target's words,
+// and a webhook aimed at an internal service would echo its contents to
+// whoever reads the deliveries.
+func StatusLine(code int) string {
+	if text := http.StatusText(code); text != "" {
+		return fmt.Sprintf("HTTP %d %s", code, text)
+	}
+	return fmt.Sprintf("HTTP %d", code)
 }
 
 // describe turns a client error into a short sentence without the
