@@ -45,8 +45,9 @@ type Webhook struct {
 	Types []TypeName
 	// Actions are the actions it hears about; empty: all.
 	Actions []string
-	// IncludeDrafts: when false, it hears only the public changes (see
-	// EventVisible), what a static-site rebuild needs.
+	// IncludeDrafts: when false, it hears only the public changes, in
+	// their public form (see Event.Public and Event.Redact): exactly what
+	// the anonymous changes feed gets, what a static-site rebuild needs.
 	IncludeDrafts bool
 	// Active: an inactive webhook gets no new deliveries, and its queued
 	// ones wait until it is active again.
@@ -64,11 +65,6 @@ func (w *Webhook) Matches(e *Event) bool {
 		(len(w.Actions) == 0 || slices.Contains(w.Actions, e.Action)) &&
 		(w.IncludeDrafts || e.Public())
 }
-
-// Public reports whether anyone, anonymous included, may see the event in
-// the changes feed (see changes.go): the item is published after it, or it
-// was just unpublished.
-func (e *Event) Public() bool { return e.Status == StatusPublished || e.Action == ActionUnpublish }
 
 // WebhookInput holds a webhook's fields to set; nil means unchanged (or,
 // on creation, the default: a generated secret, every type and action,
@@ -620,7 +616,10 @@ type DeliveryJob struct {
 	Attempt  int
 	URL      string
 	Secret   string
-	Event    *Event // nil for a ping
+	// IncludeDrafts is the webhook's setting when claimed: without it, the
+	// event is sent in its public form (Event.Redact).
+	IncludeDrafts bool
+	Event         *Event // nil for a ping
 }
 
 // interruptedAttempt is the outcome recorded for an attempt whose process
@@ -640,7 +639,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 	}
 	defer tx.Rollback()
 	now := tx.now()
-	rows, err := tx.query(`SELECT `+deliveryCols+`, w.url, w.secret FROM webhook_deliveries x JOIN webhooks w ON w.id = x.webhook_id
+	rows, err := tx.query(`SELECT `+deliveryCols+`, w.url, w.secret, w.include_drafts FROM webhook_deliveries x JOIN webhooks w ON w.id = x.webhook_id
 		WHERE x.status IN ('pending', 'failed') AND w.active = 1 AND x.next_attempt_at <= ?1
 		AND (x.lease_until IS NULL OR x.lease_until <= ?1)
 		ORDER BY x.next_attempt_at, x.id LIMIT ?2`, now, limit)
@@ -652,7 +651,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 		j := &DeliveryJob{}
 		x := &WebhookDelivery{}
 		err := rows.Scan(&x.ID, &x.WebhookID, &x.EventID, &x.Status, &x.Attempts, &x.NextAttemptAt, &x.LastStatusCode, &x.LastError,
-			&x.CreatedAt, &x.UpdatedAt, &j.URL, &j.Secret)
+			&x.CreatedAt, &x.UpdatedAt, &j.URL, &j.Secret, &j.IncludeDrafts)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim deliveries: %w", err)

@@ -446,7 +446,10 @@ type Event struct {
 }
 
 // NewPayload builds the body of a claimed delivery. It depends only on
-// stored data, so every retry sends the same bytes.
+// stored data, so every retry sends the same bytes. A webhook without
+// drafts gets the event's public form, exactly as the anonymous changes
+// feed shows it: no actor, no links to items that were unpublished at the
+// time, only the fields that form changed.
 func NewPayload(j *db.DeliveryJob) *Payload {
 	p := &Payload{
 		DeliveryID: db.EncodeID(db.TypeWebhookDelivery, j.Delivery.ID),
@@ -454,6 +457,18 @@ func NewPayload(j *db.DeliveryJob) *Payload {
 		Type:       "ping",
 	}
 	if e := j.Event; e != nil {
+		if !j.IncludeDrafts {
+			e = e.Redact()
+			if !e.Projected() {
+				// An event older than stored public forms: send none of
+				// its links rather than guess which were public.
+				doc, err := e.PublicDocument(func(db.SlugKey) bool { return false })
+				if err != nil {
+					doc = json.RawMessage("null")
+				}
+				e.Document = doc
+			}
+		}
 		p.Type = "change"
 		p.Event = &Event{
 			ID: db.EncodeID(db.TypeRevision, e.ID), Cursor: db.EncodeChangeCursor(e.ID),
