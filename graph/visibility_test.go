@@ -156,7 +156,9 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 	}
 	var changed struct {
 		Changes struct {
-			Changes []struct{ Revision struct{ ChangedFields []string } }
+			Changes []struct {
+				Revision struct{ ChangedFields []string }
+			}
 		}
 	}
 	l.gql(t, "", `query($s: String) { changes(since: $s) { changes { revision { changedFields } } } }`, map[string]any{"s": start.ChangesCursor}, &changed)
