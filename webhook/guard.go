@@ -71,7 +71,17 @@ func CheckTarget(ip netip.Addr) error {
 	if why == "" {
 		return nil
 	}
-	return fmt.Errorf("refused to connect to %s: %s (start the server with --webhook-allow-private to allow it)", ip, why)
+	return &blockedError{ip: ip, why: why}
+}
+
+// blockedError is a refused target: its text is ours, safe to record.
+type blockedError struct {
+	ip  netip.Addr
+	why string
+}
+
+func (e *blockedError) Error() string {
+	return fmt.Sprintf("refused to connect to %s: %s (start the server with --webhook-allow-private to allow it)", e.ip, e.why)
 }
 
 // guardedControl is a net.Dialer Control function that refuses
@@ -80,7 +90,7 @@ func CheckTarget(ip netip.Addr) error {
 func guardedControl(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("refused to connect to %q: not an IP address and port", address)
+		return &blockedError{why: "not an IP address and port"}
 	}
 	return CheckTarget(ap.Addr())
 }

@@ -154,3 +154,45 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// TestDelivery_ErrorsDoNotEchoTheTarget: a target that answers something
+// other than HTTP (an SSH or SMTP banner, say) must not see its bytes
+// stored as the error, any more than an HTTP body.
+func TestDelivery_ErrorsDoNotEchoTheTarget(t *testing.T) {
+	d := openDB(t, filepath.Join(t.TempDir(), "w.db"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				c.Write([]byte("SSH-2.0-OpenSSH_internal-db-7 secret-banner\r\n"))
+				bufio.NewReader(c).ReadString('\n')
+			}()
+		}
+	}()
+	h := hook(t, d, "http://"+ln.Addr().String()+"/hook", db.WebhookInput{})
+	start(t, d, webhook.Options{MaxAttempts: 1})
+	company(t, d, "Banner")
+	eventually(t, "the delivery to be given up", func() bool {
+		x, _ := deliveries(t, d, h.ID)
+		return len(x) == 1 && x[0].Status == db.DeliveryDead
+	})
+	dels, attempts := deliveries(t, d, h.ID)
+	x := dels[0]
+	if x.LastError == nil || strings.Contains(*x.LastError, "banner") || strings.Contains(*x.LastError, "SSH") ||
+		*x.LastError != "malformed HTTP response" {
+		t.Errorf("delivery %s", show(x))
+	}
+	if as := attempts[x.ID]; len(as) != 1 || as[0].Error == nil || strings.Contains(*as[0].Error, "banner") {
+		t.Errorf("attempts %s", show(as))
+	}
+}

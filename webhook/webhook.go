@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,10 +30,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/trendql/trendql/db"
@@ -357,17 +361,46 @@ func StatusLine(code int) string {
 	return fmt.Sprintf("HTTP %d", code)
 }
 
-// describe turns a client error into a short sentence without the
-// request's URL (which the delivery shows anyway).
+// describe turns a client error into a short sentence of our own words:
+// never the request's URL (which the delivery shows anyway) and never
+// bytes the target sent (Go quotes a malformed answer, a TLS error names
+// the certificate's hosts), which would let whoever reads deliveries read
+// what an endpoint answered.
 func describe(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return "timed out"
-		}
-		err = ue.Err
+	var (
+		blocked *blockedError
+		dns     *net.DNSError
+		tlsErr  *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		ue      *url.Error
+	)
+	switch {
+	case errors.As(err, &blocked):
+		return blocked.Error()
+	case errors.As(err, &ue) && ue.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.As(err, &dns):
+		return "could not resolve the host"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset by the endpoint"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "the endpoint's network is unreachable"
+	case errors.As(err, &tlsErr):
+		return "TLS: the endpoint's certificate was not accepted"
+	case errors.As(err, &recErr):
+		return "TLS: the endpoint does not speak TLS"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection closed before an answer"
+	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "malformed HTTP response"
+	case strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
+		return "TLS handshake failed"
 	}
-	return err.Error()
+	return "the request failed"
 }
 
 // backoff is the wait after the n-th failed attempt: BackoffBase·2^(n-1),
