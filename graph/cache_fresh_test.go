@@ -141,6 +141,11 @@ func TestResponseCache_EveryRootFieldIsFreshAfterAChange(t *testing.T) {
 		mutate(t, e, editor, `mutation($id: ID!) { updateFAQ(id: $id, input: { question: "Zanzibar?" }) { id } }`,
 			map[string]any{"id": out.Faqs.Nodes[0].ID})
 	}}
+	cases["faq by slug"] = step{`{ faq(slug: "should-i-learn-backend-in-2024") { question } }`, nil, func(t *testing.T, e *env, editor string) {
+		mutate(t, e, editor, `mutation($id: ID!) { updateFAQ(id: $id, input: { question: "Zanzibar?" }) { id } }`,
+			map[string]any{"id": idOf(t, e, "faq", "should-i-learn-backend-in-2024")})
+	}}
+	cases["viewer and changesCursor"] = step{`{ viewer { name } changesCursor }`, nil, publishNew}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
