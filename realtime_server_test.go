@@ -150,7 +150,9 @@ func TestRun_WebhookInFlightAtShutdownIsDeliveredAfterRestart(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer rc.Close()
-	flags := []string{"--db", dbPath, "--shutdown-timeout", "300ms", "--webhook-backoff", "10ms"}
+	// The receiver is on 127.0.0.1, which webhooks may reach only when
+	// allowed (see TestRun_WebhooksRefusePrivateTargetsByDefault).
+	flags := []string{"--db", dbPath, "--shutdown-timeout", "300ms", "--webhook-backoff", "10ms", "--webhook-allow-private"}
 	s := startServer(t, nil, flags...)
 	admin := createToken(t, dbPath, "admin")
 	var wh struct {
@@ -221,11 +223,85 @@ func TestRun_WebhookFlagsAreChecked(t *testing.T) {
 		{[]string{"serve", "--webhook-timeout", "0s"}, nil, "--webhook-timeout must be positive"},
 		{[]string{"serve", "--webhook-max-attempts", "0"}, nil, "must be positive"},
 		{[]string{"serve"}, map[string]string{"TRENDQL_WEBHOOK_BACKOFF": "soon"}, "TRENDQL_WEBHOOK_BACKOFF must be a positive duration"},
+		{[]string{"serve"}, map[string]string{"TRENDQL_WEBHOOK_ALLOW_PRIVATE": "sure"}, "TRENDQL_WEBHOOK_ALLOW_PRIVATE must be true or false"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), c.args, func(k string) string { return c.env[k] }, strings.NewReader(""), &stdout, &stderr)
 		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v %v: exit %d, %s", c.args, c.env, code, stderr.String())
 		}
+	}
+}
+
+// TestRun_WebhooksRefusePrivateTargetsByDefault: the real server, without
+// --webhook-allow-private, never sends a webhook to the loopback interface
+// (the attempt records why); TRENDQL_WEBHOOK_ALLOW_PRIVATE=true allows it.
+func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
+	var mu sync.Mutex
+	got := 0
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	for _, c := range []struct {
+		name    string
+		env     map[string]string
+		allowed bool
+	}{
+		{"default", nil, false},
+		{"env allows", map[string]string{"TRENDQL_WEBHOOK_ALLOW_PRIVATE": "true"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			got = 0
+			mu.Unlock()
+			dbPath := filepath.Join(t.TempDir(), "t.db")
+			s := startServer(t, c.env, "--db", dbPath, "--webhook-max-attempts", "1")
+			defer s.stop(t)
+			admin := createToken(t, dbPath, "admin")
+			var wh struct {
+				CreateWebhook struct{ Webhook struct{ ID string } }
+			}
+			s.gql(t, admin, `mutation($u: String!) { createWebhook(input: {url: $u}) { webhook { id } } }`, map[string]any{"u": rc.URL}, &wh)
+			s.createCompany(t, admin, "Hooked")
+			var r struct {
+				Webhook struct {
+					Deliveries struct {
+						Nodes []struct {
+							Status    string
+							LastError *string
+						}
+					}
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				s.gql(t, admin, `query($id: ID!) { webhook(id: $id) { deliveries { nodes { status lastError } } } }`,
+					map[string]any{"id": wh.CreateWebhook.Webhook.ID}, &r)
+				if n := r.Webhook.Deliveries.Nodes; len(n) == 1 && (n[0].Status == "SUCCEEDED" || n[0].Status == "DEAD") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("delivery not finished: %+v", r)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			x := r.Webhook.Deliveries.Nodes[0]
+			mu.Lock()
+			n := got
+			mu.Unlock()
+			if c.allowed {
+				if x.Status != "SUCCEEDED" || n != 1 {
+					t.Errorf("allowed: %d requests, delivery %+v", n, x)
+				}
+				return
+			}
+			if n != 0 || x.Status != "DEAD" || x.LastError == nil || !strings.Contains(*x.LastError, "loopback") {
+				t.Errorf("refused: %d requests, delivery %+v", n, x)
+			}
+		})
 	}
 }

@@ -230,6 +230,7 @@ type serveConfig struct {
 	webhookBackoffMax  time.Duration
 	webhookConcurrency int
 	webhookRetention   time.Duration
+	webhookPrivate     bool
 }
 
 // envFlags registers flags whose defaults come from the environment, and
@@ -251,6 +252,21 @@ func (e *envFlags) duration(p *time.Duration, name, key string, def time.Duratio
 		}
 	}
 	e.fs.DurationVar(p, name, def, usage+" (env "+key+")")
+}
+
+// bool registers a boolean flag whose default is key's value (true, false,
+// 1, 0…); another value is a usage error rather than a silent guess.
+func (e *envFlags) bool(p *bool, name, key string, usage string) {
+	def := false
+	if v := e.getenv(key); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			e.errs = append(e.errs, usagef("serve: %s must be true or false, not %q", key, v))
+		} else {
+			def = b
+		}
+	}
+	e.fs.BoolVar(p, name, def, usage+" (env "+key+")")
 }
 
 func (e *envFlags) int(p *int, name, key string, def int, usage string) {
@@ -301,6 +317,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ef.duration(&c.webhookBackoff, "webhook-backoff", "TRENDQL_WEBHOOK_BACKOFF", webhook.DefaultBackoffBase, "wait after a webhook's first failed attempt; doubles after each next one")
 	ef.duration(&c.webhookBackoffMax, "webhook-backoff-max", "TRENDQL_WEBHOOK_BACKOFF_MAX", webhook.DefaultBackoffMax, "longest wait between webhook attempts")
 	ef.duration(&c.webhookRetention, "webhook-retention", "TRENDQL_WEBHOOK_RETENTION", webhook.DefaultRetention, "how long finished (succeeded or dead) deliveries are kept")
+	ef.bool(&c.webhookPrivate, "webhook-allow-private", "TRENDQL_WEBHOOK_ALLOW_PRIVATE",
+		"let webhooks reach loopback, private and link-local addresses (local development only)")
 	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -394,7 +412,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		hooks = webhook.New(webhook.Options{
 			DB: d, Logger: logger, Timeout: c.webhookTimeout, MaxAttempts: c.webhookAttempts,
 			BackoffBase: c.webhookBackoff, BackoffMax: c.webhookBackoffMax, Concurrency: c.webhookConcurrency,
-			Retention: c.webhookRetention,
+			Retention: c.webhookRetention, AllowPrivateTargets: c.webhookPrivate,
 		})
 		hooks.Start()
 		// On an early return; after a graceful Shutdown this is a no-op.

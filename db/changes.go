@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -13,14 +14,16 @@ import (
 // `changes` query, the subscriptions and build scripts see it.
 //
 // Visibility. A caller who may read drafts (viewer and above) sees every
-// event. Anyone else sees an event only when it is public: the item's
-// status after the change is PUBLISHED (which includes the deletion of a
-// published item, whose event keeps the status it had), or the change is an
-// UNPUBLISH — the item was public until then, and a frontend must hear that
-// it has to take it down. Unpublishing changes only the status, so that
-// event's document is the content that was already public. Nothing a draft
-// holds ever reaches an anonymous caller through the feed: creating, editing,
-// linking or deleting a draft is invisible to them.
+// event as recorded. Anyone else sees only the public events (Event.Public:
+// those that changed what anonymous readers can read — an item published
+// after the change whose public form changed, the deletion of a published
+// item, an UNPUBLISH, which a frontend must hear to take the item down), and
+// each in its public form (Event.Redact): no actor, links to items that
+// were unpublished at the time left out, only the fields that form changed.
+// Nothing a draft holds ever reaches an anonymous caller through the feed:
+// creating, editing, linking or deleting a draft — including linking a
+// published item to a draft — is invisible to them, and does not move
+// their cursor either.
 //
 // Ordering. Event ids grow in commit order (one writer at a time), so "every
 // event with an id above N" is exactly "everything committed after event N",
@@ -76,8 +79,9 @@ type ChangePage struct {
 	// Events are the changes after the cursor, oldest first.
 	Events []*Event
 	// Next is the event id to resume from: the last event returned, or,
-	// when nothing more matches, the newest event examined (so a filtered
-	// or anonymous reader does not scan the same skipped events again).
+	// when nothing more matches, the newest event the caller may see (so a
+	// filtered reader does not scan the same skipped events again, and an
+	// anonymous one's cursor moves only on public events).
 	Next int64
 	// HasMore reports that more matching events wait after Next.
 	HasMore bool
@@ -85,12 +89,37 @@ type ChangePage struct {
 
 // publicEventSQL is the visibility rule above, for callers who may not read
 // drafts.
-const publicEventSQL = "(e.status = 'PUBLISHED' OR e.action = 'UNPUBLISH')"
+const publicEventSQL = "e.public = 1"
 
 // EventVisible reports whether the caller in ctx may see event e in the
 // changes feed (the rule in SQL is publicEventSQL).
 func EventVisible(ctx context.Context, e *Event) bool {
-	return canSeeDrafts(ctx) || e.Status == StatusPublished || e.Action == ActionUnpublish
+	return canSeeDrafts(ctx) || e.Public()
+}
+
+// heads returns the newest event id, and the newest one the caller in ctx
+// may see (the same for viewers and above), in one statement.
+func (d *DB) heads(ctx context.Context) (head, visible int64, err error) {
+	var h, v sql.NullInt64
+	q := "SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM events WHERE public = 1)"
+	if err := d.queryRow(ctx, q).Scan(&h, &v); err != nil {
+		return 0, 0, err
+	}
+	if canSeeDrafts(ctx) {
+		return h.Int64, h.Int64, nil
+	}
+	return h.Int64, v.Int64, nil
+}
+
+// ChangesCursor returns the event id of the newest change the caller in ctx
+// may see: for callers who may not read drafts, the newest public event,
+// so that draft activity never moves it.
+func (d *DB) ChangesCursor(ctx context.Context) (int64, error) {
+	_, visible, err := d.heads(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("changes cursor: %w", err)
+	}
+	return visible, nil
 }
 
 // Changes returns up to limit events after event id after that match f and
@@ -104,8 +133,9 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 	}
 	// Read the head first: whatever commits after this has a larger id, so
 	// "no match up to head" lets the cursor move to head without skipping
-	// anything.
-	head, err := d.LastEventID(ctx)
+	// anything. A caller who may not read drafts moves only as far as the
+	// newest public event: their cursor must not tell that drafts changed.
+	head, visible, err := d.heads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
@@ -113,12 +143,13 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 		return nil, Invalid("since", "the cursor is ahead of the event log (it belongs to another database?)")
 	}
 	page := &ChangePage{Events: []*Event{}, Next: after}
-	if after == head {
+	if after >= visible {
 		return page, nil
 	}
 	w := where{}
-	w.add("e.id > ? AND e.id <= ?", after, head)
-	if !canSeeDrafts(ctx) {
+	w.add("e.id > ? AND e.id <= ?", after, visible)
+	drafts := canSeeDrafts(ctx)
+	if !drafts {
 		w.add(publicEventSQL)
 	}
 	if len(f.Types) > 0 {
@@ -137,6 +168,11 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
+	if !drafts {
+		for i, e := range events {
+			events[i] = e.Redact()
+		}
+	}
 	if len(events) > limit {
 		page.Events, page.HasMore = events[:limit], true
 		if limit > 0 {
@@ -144,7 +180,7 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 		}
 		return page, nil
 	}
-	page.Events, page.Next = events, head
+	page.Events, page.Next = events, visible
 	return page, nil
 }
 
@@ -174,9 +210,9 @@ func (e *Event) Refs() []SlugKey {
 }
 
 // PublicDocument returns the event's document with the links to items that
-// public does not report as published removed: the form anonymous callers
-// get, so that a published trend's event does not reveal the name of a
-// draft company it links to.
+// public does not report as published removed. Events written since schema
+// version 5 carry their public form (see Redact); this projects the older
+// ones when they are read.
 func (e *Event) PublicDocument(public func(SlugKey) bool) (json.RawMessage, error) {
 	if !e.Type.Content() {
 		return e.Document, nil

@@ -41,7 +41,42 @@ type Event struct {
 	Actor    string
 	changed  string
 	Document json.RawMessage // the item's document after the change (before it, for DELETE)
+
+	// What anonymous callers see of it (see publicView): whether it is
+	// public at all, and, for events written since schema version 5, the
+	// fields its public form changed and that form.
+	public        bool
+	publicChanged *string
+	publicDoc     *string
+	redacted      bool // this copy is already the public form (Redact)
 }
+
+// Public reports whether anonymous callers see the event: it changed what
+// they can read (see publicView). Only public events reach the anonymous
+// changes feed, anonymous subscriptions and webhooks without drafts, and
+// only they move the public changes cursor.
+func (e *Event) Public() bool { return e.public }
+
+// Redact returns the event as callers who may not read drafts get it: no
+// actor or token, the fields its public form changed, and that form as the
+// document (links to items that were unpublished at the time left out).
+// The document of an event written before schema version 5 has no stored
+// public form: Projected reports false and the reader must project it.
+func (e *Event) Redact() *Event {
+	r := *e
+	r.Actor, r.TokenID, r.redacted = "", nil, true
+	if e.publicDoc != nil {
+		r.Document = json.RawMessage(*e.publicDoc)
+	}
+	if e.publicChanged != nil {
+		r.changed = *e.publicChanged
+	}
+	return &r
+}
+
+// Projected reports that the event's Document is already the public form
+// (a Redact copy of an event that stored one).
+func (e *Event) Projected() bool { return e.redacted && e.publicDoc != nil }
 
 // Changed returns the names of the fields the change touched.
 func (e *Event) Changed() []string { return decodeList(e.changed) }
@@ -78,9 +113,15 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	if p := PrincipalFrom(tx.ctx); p != nil {
 		tokenID, actor = &p.TokenID, p.Name
 	}
-	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), string(b))
+	public, pubChanged, pubDoc, err := tx.publicView(t, action, status, changed, doc, b, fields)
+	if err != nil {
+		return 0, fmt.Errorf("event: %w", err)
+	}
+	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document,
+		public, public_changed, public_document)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), string(b),
+		public, pubChanged, pubDoc)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
@@ -88,6 +129,126 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 		tx.events = append(tx.events, t)
 	}
 	return r.LastInsertId()
+}
+
+// publicView decides what anonymous callers see of an event, from the
+// statuses inside the writing transaction. The event is public when it
+// changes what they can read:
+//
+//   - an UNPUBLISH (a published item was taken down) or the DELETE of a
+//     published item;
+//   - any other change after which the item is PUBLISHED, when it was not
+//     published before or its public form changed.
+//
+// The public form of a document leaves out links to items that are not
+// published: so linking a published trend to a draft company, or the
+// unlink that deleting that draft makes, changes nothing public and is not
+// a public event. For a public event it returns the fields the public form
+// changed and that form (as JSON); NULLs otherwise.
+func (tx *Tx) publicView(t TypeName, action string, status Status, changed any, doc any, docJSON []byte, fields []string) (bool, *string, *string, error) {
+	if !t.Content() {
+		// The article is always published.
+		list, d := encodeList(fields), string(docJSON)
+		return true, &list, &d, nil
+	}
+	var old any
+	if c, ok := changed.(changedSince); ok && c.old != nil && !reflect.ValueOf(c.old).IsNil() {
+		old = c.old
+	}
+	switch {
+	case action == ActionUnpublish, action == ActionDelete && status == StatusPublished:
+	case action == ActionDelete, status != StatusPublished:
+		return false, nil, nil, nil
+	}
+	published, err := tx.publishedRefs(doc, old)
+	if err != nil {
+		return false, nil, nil, err
+	}
+	pubNew := publicForm(doc, published)
+	newJSON, err := json.Marshal(pubNew)
+	if err != nil {
+		return false, nil, nil, err
+	}
+	var pubFields []string
+	switch {
+	case action == ActionDelete:
+		pubFields = []string{}
+	case old == nil:
+		pubFields = setFields(pubNew)
+	default:
+		pubFields = changedFields(publicForm(old, published), newJSON, pubNew)
+		if action != ActionUnpublish && docStatus(old) == StatusPublished && len(pubFields) == 0 {
+			return false, nil, nil, nil // only drafts were touched
+		}
+	}
+	list, d := encodeList(pubFields), string(newJSON)
+	return true, &list, &d, nil
+}
+
+// publishedRefs returns which of the items the documents link to are
+// published now, inside the transaction: one statement per linked type.
+func (tx *Tx) publishedRefs(docs ...any) (map[SlugKey]bool, error) {
+	byType := map[TypeName][]string{}
+	for _, doc := range docs {
+		for t, l := range refLists(doc) {
+			byType[t] = append(byType[t], *l...)
+		}
+	}
+	out := map[SlugKey]bool{}
+	for t, slugs := range byType {
+		if len(slugs) == 0 {
+			continue
+		}
+		b, _ := json.Marshal(slugs)
+		rows, err := tx.query("SELECT slug FROM "+tableOf[t]+" WHERE status = 'PUBLISHED' AND slug IN (SELECT value FROM json_each(?))", string(b))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[SlugKey{t, s}] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// publicForm returns a copy of doc without the links to items that
+// published does not hold.
+func publicForm(doc any, published map[SlugKey]bool) any {
+	out := cloneDoc(doc)
+	for t, l := range refLists(out) {
+		kept := []string{}
+		for _, s := range *l {
+			if published[SlugKey{t, s}] {
+				kept = append(kept, s)
+			}
+		}
+		*l = kept
+	}
+	return out
+}
+
+// docStatus returns a content document's status.
+func docStatus(doc any) Status {
+	switch d := doc.(type) {
+	case *CompanyDoc:
+		return d.Status
+	case *FrameworkDoc:
+		return d.Status
+	case *TrendDoc:
+		return d.Status
+	case *FAQDoc:
+		return d.Status
+	}
+	return ""
 }
 
 // changedFields lists the JSON fields that differ between a document (new,
@@ -150,12 +311,13 @@ func jsonFieldOrder(v any) []string {
 	return out
 }
 
-const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document"
+const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document, public, public_changed, public_document"
 
 func scanEvent(s scanner) (*Event, error) {
 	e := &Event{}
 	var doc string
-	err := s.Scan(&e.ID, &e.At, &e.Type, &e.ItemID, &e.Slug, &e.Action, &e.Version, &e.Status, &e.TokenID, &e.Actor, &e.changed, &doc)
+	err := s.Scan(&e.ID, &e.At, &e.Type, &e.ItemID, &e.Slug, &e.Action, &e.Version, &e.Status, &e.TokenID, &e.Actor, &e.changed, &doc,
+		&e.public, &e.publicChanged, &e.publicDoc)
 	e.Document = json.RawMessage(doc)
 	return e, err
 }
@@ -256,7 +418,7 @@ func (d *DB) Event(ctx context.Context, id int64) (*Event, error) {
 
 var eventTable = &table[*Event]{
 	typ: "Event", name: "events", alias: "e",
-	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document",
+	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document, e.public, e.public_changed, e.public_document",
 	scan:         scanEvent,
 	rowID:        func(e *Event) int64 { return e.ID },
 	defaultOrder: "NEWEST",

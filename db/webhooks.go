@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -44,8 +45,9 @@ type Webhook struct {
 	Types []TypeName
 	// Actions are the actions it hears about; empty: all.
 	Actions []string
-	// IncludeDrafts: when false, it hears only the public changes (see
-	// EventVisible), what a static-site rebuild needs.
+	// IncludeDrafts: when false, it hears only the public changes, in
+	// their public form (see Event.Public and Event.Redact): exactly what
+	// the anonymous changes feed gets, what a static-site rebuild needs.
 	IncludeDrafts bool
 	// Active: an inactive webhook gets no new deliveries, and its queued
 	// ones wait until it is active again.
@@ -63,11 +65,6 @@ func (w *Webhook) Matches(e *Event) bool {
 		(len(w.Actions) == 0 || slices.Contains(w.Actions, e.Action)) &&
 		(w.IncludeDrafts || e.Public())
 }
-
-// Public reports whether anyone, anonymous included, may see the event in
-// the changes feed (see changes.go): the item is published after it, or it
-// was just unpublished.
-func (e *Event) Public() bool { return e.Status == StatusPublished || e.Action == ActionUnpublish }
 
 // WebhookInput holds a webhook's fields to set; nil means unchanged (or,
 // on creation, the default: a generated secret, every type and action,
@@ -171,7 +168,28 @@ func (v *validator) webhookURL(field, s string) {
 		v.fail(field, "the URL must not hold credentials: receivers check the signature instead")
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		v.fail(field, "the URL must not have a #fragment")
+	case numericHost(u.Hostname()):
+		v.fail(field, "%q is not a valid IP address: write an IPv4 address as four decimal numbers, or use a name", truncate(u.Hostname(), 100))
 	}
+}
+
+// numericHost reports whether host is an IPv4 address in one of the forms
+// that resolvers and browsers accept but that are not the dotted decimal
+// quad: an integer (2130706433), hex (0x7f000001), octal (0177.0.0.1) or
+// shortened (127.1). Following the WHATWG URL standard, a host whose last
+// label is a number is an IPv4 address; no TLD is numeric. Such a host
+// means different addresses to different parsers, so it is refused.
+func numericHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil || host == "" {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		last = hex
+		return strings.Trim(last, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }
 
 func newWebhookSecret() (string, error) {
@@ -598,7 +616,10 @@ type DeliveryJob struct {
 	Attempt  int
 	URL      string
 	Secret   string
-	Event    *Event // nil for a ping
+	// IncludeDrafts is the webhook's setting when claimed: without it, the
+	// event is sent in its public form (Event.Redact).
+	IncludeDrafts bool
+	Event         *Event // nil for a ping
 }
 
 // interruptedAttempt is the outcome recorded for an attempt whose process
@@ -618,7 +639,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 	}
 	defer tx.Rollback()
 	now := tx.now()
-	rows, err := tx.query(`SELECT `+deliveryCols+`, w.url, w.secret FROM webhook_deliveries x JOIN webhooks w ON w.id = x.webhook_id
+	rows, err := tx.query(`SELECT `+deliveryCols+`, w.url, w.secret, w.include_drafts FROM webhook_deliveries x JOIN webhooks w ON w.id = x.webhook_id
 		WHERE x.status IN ('pending', 'failed') AND w.active = 1 AND x.next_attempt_at <= ?1
 		AND (x.lease_until IS NULL OR x.lease_until <= ?1)
 		ORDER BY x.next_attempt_at, x.id LIMIT ?2`, now, limit)
@@ -630,7 +651,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 		j := &DeliveryJob{}
 		x := &WebhookDelivery{}
 		err := rows.Scan(&x.ID, &x.WebhookID, &x.EventID, &x.Status, &x.Attempts, &x.NextAttemptAt, &x.LastStatusCode, &x.LastError,
-			&x.CreatedAt, &x.UpdatedAt, &j.URL, &j.Secret)
+			&x.CreatedAt, &x.UpdatedAt, &j.URL, &j.Secret, &j.IncludeDrafts)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim deliveries: %w", err)

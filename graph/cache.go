@@ -20,16 +20,33 @@ import (
 
 // The response cache keeps whole responses to anonymous queries and serves
 // repeats without running any SQL. It is invalidated by the event log: a
-// cached response remembers, for each content type it may have read, the
-// generation of that type when it was computed; every commit that appends
-// events bumps its types' generations synchronously (db.OnCommit), before
-// the mutation answers, so the next read after a write is always fresh.
+// cached response remembers, for each source it may have read (a content
+// type, or the event log itself), the generation of that source when it was
+// computed; every commit that appends events bumps the generations of its
+// types and of the event log synchronously (db.OnCommit), before the
+// mutation answers, so the next read after a write is always fresh.
+//
+// What a response may have read is declared, not guessed: rootReads says it
+// for every root field of Query (a test fails when one is missing), and a
+// document with a root field the table does not know is never cached.
 
-// typeSet is a set of content types, one bit each.
+// typeSet is a set of cacheSources a response may read, one bit each: the
+// content types, the event log, and a mark for "not cacheable".
 type typeSet uint8
 
-// allTypes has a bit for each of the five cacheTypes.
-const allTypes typeSet = 1<<5 - 1
+const (
+	// eventLog is the event log (changes, changesCursor): every commit that
+	// appends events moves it.
+	eventLog typeSet = 1 << 5
+	// allTypes is every source: what node, search or the feed may read.
+	allTypes typeSet = 1<<6 - 1
+	// uncacheable marks a document that reads something undeclared.
+	uncacheable typeSet = 1 << 7
+)
+
+// cacheSources is the number of generation counters: the five cacheTypes and
+// the event log.
+const cacheSources = 6
 
 // cacheTypes are the types the cache tracks; the article is one of them.
 var cacheTypes = []db.TypeName{db.TypeTrend, db.TypeFramework, db.TypeCompany, db.TypeFAQ, db.TypeArticle}
@@ -43,7 +60,37 @@ func typeBit(t db.TypeName) typeSet {
 	return allTypes // unknown: be safe
 }
 
-// typeCache remembers, per query document, the content types it may read.
+// rootReads declares, for every root field of Query, what its answer may
+// depend on before its selection is looked at (the selection adds the
+// types it reaches: a trend's companies, say). Fields whose answer can
+// reflect any change (an abstract result, the event log, the whole page)
+// read allTypes. A new root field must be added here: until it is, a
+// document that selects it is not cached, and TestRootReadsCoverTheSchema
+// fails.
+var rootReads = map[string]typeSet{
+	"node":          allTypes,
+	"nodes":         allTypes,
+	"search":        allTypes,
+	"article":       allTypes,
+	"changes":       allTypes, // the event log, and each change's node now
+	"changesCursor": eventLog,
+	"trend":         typeBit(db.TypeTrend),
+	"trends":        typeBit(db.TypeTrend),
+	"framework":     typeBit(db.TypeFramework),
+	"frameworks":    typeBit(db.TypeFramework),
+	"company":       typeBit(db.TypeCompany),
+	"companies":     typeBit(db.TypeCompany),
+	"faq":           typeBit(db.TypeFAQ),
+	"faqs":          typeBit(db.TypeFAQ),
+	"viewer":        0, // who is asking: null for every anonymous caller
+	// Token holders only: never cached, declared all the same.
+	"auditLog": allTypes,
+	"tokens":   allTypes,
+	"webhooks": allTypes,
+	"webhook":  allTypes,
+}
+
+// typeCache remembers, per query document, the cacheSources it may read.
 type typeCache struct {
 	m *lru.Cache[string, typeSet]
 }
@@ -58,8 +105,36 @@ func (c *typeCache) get(oc *graphql.OperationContext) typeSet {
 	if s, ok := c.m.Get(key); ok {
 		return s
 	}
-	s := readTypes(oc.Operation.SelectionSet, map[string]bool{})
+	s := rootTypes(oc.Operation.SelectionSet, map[string]bool{})
 	c.m.Add(key, s)
+	return s
+}
+
+// rootTypes collects what a query's root fields read: each one's entry in
+// rootReads and the types its selection reaches. A root field missing from
+// rootReads makes the document uncacheable.
+func rootTypes(sel ast.SelectionSet, seen map[string]bool) typeSet {
+	var s typeSet
+	for _, x := range sel {
+		switch f := x.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(f.Name, "__") {
+				continue // the schema and __typename: fixed
+			}
+			r, ok := rootReads[f.Name]
+			if !ok {
+				return uncacheable
+			}
+			s |= r | readTypes(ast.SelectionSet{f}, seen)
+		case *ast.InlineFragment:
+			s |= rootTypes(f.SelectionSet, seen)
+		case *ast.FragmentSpread:
+			if f.Definition != nil && !seen[f.Name] {
+				seen[f.Name] = true
+				s |= rootTypes(f.Definition.SelectionSet, seen)
+			}
+		}
+	}
 	return s
 }
 
@@ -108,7 +183,7 @@ type cachedResponse struct {
 	etag        string
 	operation   string
 	types       typeSet
-	gens        [8]uint64 // generation of each tracked type when computed
+	gens        [8]uint64 // generation of each source when computed
 }
 
 // responseCache is the in-process cache of anonymous query responses,
@@ -158,7 +233,9 @@ func (c *responseCache) invalidate(types []db.TypeName) {
 			set |= typeBit(t)
 		}
 	}
-	for i := range cacheTypes {
+	// Every commit that runs this hook appended events.
+	set |= eventLog
+	for i := range cacheSources {
 		if set&(1<<i) != 0 {
 			c.gens[i].Add(1)
 		}
@@ -177,14 +254,14 @@ func (c *responseCache) add(key string, e *cachedResponse) {
 }
 
 func (c *responseCache) snapshot() (g [8]uint64) {
-	for i := range cacheTypes {
+	for i := range cacheSources {
 		g[i] = c.gens[i].Load()
 	}
 	return g
 }
 
 func (c *responseCache) fresh(e *cachedResponse) bool {
-	for i := range cacheTypes {
+	for i := range cacheSources {
 		if e.types&(1<<i) != 0 && c.gens[i].Load() != e.gens[i] {
 			return false
 		}
@@ -341,7 +418,7 @@ func withHTTPCache(rc *responseCache, policy HTTPCaching, next http.Handler) htt
 		} else {
 			h.Set("Cache-Control", publicCC)
 		}
-		if cacheable && len(body) <= rc.maxBody {
+		if cacheable && len(body) <= rc.maxBody && types&uncacheable == 0 {
 			rc.misses.Inc()
 			if info != nil {
 				info.mu.Lock()

@@ -98,21 +98,34 @@ func TestChanges_AnonymousSeePublicChangesOnly(t *testing.T) {
 	l.gql(t, l.editor, `mutation($t: ID!, $c: ID!) { linkTrendCompany(trendId: $t, companyId: $c) { id } }`,
 		map[string]any{"t": tr.Trend.ID, "c": hidden}, nil)
 
+	// Linking a published trend to a draft changes nothing anonymous
+	// readers can see: no event, and their cursor stays (issue 11 items
+	// 6 and 7).
 	anon := l.changes(t, "", map[string]any{"since": head.ChangesCursor})
-	if s := summary(anon.Changes); len(anon.Changes) != 1 || anon.Changes[0].Action != "LINK" {
-		t.Fatalf("anonymous changes = %s, want the trend's LINK only", s)
-	}
-	doc := string(anon.Changes[0].Revision.Document)
-	if strings.Contains(doc, "hidden-partner") || !strings.Contains(doc, `"companies":[`) {
-		t.Errorf("anonymous document names the draft: %s", doc)
+	if len(anon.Changes) != 0 || anon.Cursor != head.ChangesCursor {
+		t.Fatalf("anonymous changes = %s, cursor %s (was %s): want none, unmoved", summary(anon.Changes), anon.Cursor, head.ChangesCursor)
 	}
 	viewer := l.changes(t, l.viewer, map[string]any{"since": head.ChangesCursor})
 	if s := summary(viewer.Changes); s != "CREATE:1 LINK:"+itoa(viewer.Changes[1].Revision.Version) ||
 		!strings.Contains(string(viewer.Changes[1].Revision.Document), "hidden-partner") {
 		t.Errorf("viewer changes = %s %s", s, viewer.Changes[1].Revision.Document)
 	}
-	if anon.Cursor != viewer.Cursor {
-		t.Errorf("anonymous cursor %s did not move to the end of the log %s", anon.Cursor, viewer.Cursor)
+	if anon.Cursor == viewer.Cursor {
+		t.Errorf("the anonymous cursor moved to the end of the log %s on draft activity", viewer.Cursor)
+	}
+	// Once the trend changes publicly, anonymous readers get that change,
+	// in its public form: no draft slug, no actor, only the public fields.
+	l.gql(t, l.editor, `mutation($t: ID!) { updateTrend(id: $t, input: {summary: "Now public"}) { id } }`, map[string]any{"t": tr.Trend.ID}, nil)
+	anon = l.changes(t, "", map[string]any{"since": head.ChangesCursor})
+	if len(anon.Changes) != 1 || anon.Changes[0].Action != "UPDATE" {
+		t.Fatalf("anonymous changes = %s, want the trend's UPDATE only", summary(anon.Changes))
+	}
+	doc := string(anon.Changes[0].Revision.Document)
+	if strings.Contains(doc, "hidden-partner") || !strings.Contains(doc, `"companies":[`) || !strings.Contains(doc, "Now public") {
+		t.Errorf("anonymous document: %s", doc)
+	}
+	if a := anon.Changes[0].Revision.Actor; a != "" {
+		t.Errorf("anonymous actor %q", a)
 	}
 }
 

@@ -3526,10 +3526,10 @@ extend type Query {
   The event log read forwards: every change after ` + "`" + `since` + "`" + `, oldest first — what
   a static-site build asks for to rebuild only what changed since its last run.
   Keep ` + "`" + `cursor` + "`" + ` and pass it as ` + "`" + `since` + "`" + ` next time; it survives server restarts.
-  Callers without a viewer token see only public changes (see
-  ` + "`" + `ContentChange` + "`" + `); viewer tokens and above see every change, drafts included.
-  A cursor is tied to what its caller may see: do not hand an anonymous
-  caller's cursor to a token holder.
+  Callers without a viewer token see only public changes, in their public form
+  (see ` + "`" + `ContentChange` + "`" + `), and their cursor moves only when one happens; viewer
+  tokens and above see every change, drafts included. A cursor is tied to what
+  its caller may see: do not hand an anonymous caller's cursor to a token holder.
   """
   changes(
     "A cursor from ` + "`" + `ChangeFeed.cursor` + "`" + `, ` + "`" + `ContentChange.cursor` + "`" + ` or ` + "`" + `changesCursor` + "`" + `; omit it to read from the start of the log."
@@ -3540,8 +3540,9 @@ extend type Query {
     types: [ContentType!]
   ): ChangeFeed!
   """
-  The cursor of the newest change now. Take it before a full build, then ask
-  ` + "`" + `changes(since:)` + "`" + ` for what happened after.
+  The cursor of the newest change you may see now (without a viewer token: the
+  newest public change, so it does not move on draft activity). Take it before
+  a full build, then ask ` + "`" + `changes(since:)` + "`" + ` for what happened after.
   """
   changesCursor: String!
 }
@@ -3562,9 +3563,13 @@ type ChangeFeed {
 
 """
 One change to content, from the event log. Anonymous subscribers and callers
-receive only public changes: those that leave an item PUBLISHED (including
-deleting a published item) and UNPUBLISH, which tells a frontend to take the
-item down (its ` + "`" + `node` + "`" + ` is then null). Changes to drafts reach viewer tokens
+receive only public changes — those that change what anonymous readers can
+see: a change after which the item is PUBLISHED and its public form differs
+(including publishing it and deleting a published item), and UNPUBLISH, which
+tells a frontend to take the item down (its ` + "`" + `node` + "`" + ` is then null) — in their
+public form: no ` + "`" + `actor` + "`" + `, a ` + "`" + `document` + "`" + ` without links to items that were
+unpublished at the time, and only the fields that form changed. Changes to
+drafts, including linking a published item to a draft, reach viewer tokens
 and above only.
 """
 type ContentChange {
@@ -3637,7 +3642,7 @@ type Webhook {
   types: [ContentType!]!
   "The actions it hears about; empty: all."
   actions: [RevisionAction!]!
-  "Whether it hears about drafts too; when false, only changes anonymous readers could see (as for subscriptions)."
+  "Whether it hears about drafts too; when false, only the public changes, in their public form: exactly what the anonymous changes feed gets."
   includeDrafts: Boolean!
   "An inactive webhook gets no new deliveries; the ones already queued wait until it is active again."
   active: Boolean!
@@ -3706,7 +3711,7 @@ type WebhookAttempt {
   finishedAt: DateTime
   "The HTTP status of the answer; null when none came."
   statusCode: Int
-  "Why it failed (a status and the start of the answer, a timeout, a refused connection, an interruption); null on success."
+  "Why it failed (the status line, such as ` + "`" + `HTTP 500 Internal Server Error` + "`" + `, never the answer's body; a timeout; a refused connection or target address; an interruption); null on success."
   error: String
   "How long it took."
   durationMs: Int

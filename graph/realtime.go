@@ -78,13 +78,18 @@ func changes(ctx context.Context, d *db.DB, since *string, first *int, types []d
 		prefetchNodes(ctx, byType)
 	}
 	if !db.PrincipalFrom(ctx).Has(db.RoleViewer) && selects(ctx, "changes", "revision", "document") {
-		// The documents anonymous callers get ask which linked items are
-		// published: ask for the whole page at once.
+		// Events from before the public form was stored are projected
+		// when read, asking which linked items are published: ask for the
+		// whole page at once.
 		var refs []db.SlugKey
 		for _, e := range page.Events {
-			refs = append(refs, e.Refs()...)
+			if !e.Projected() {
+				refs = append(refs, e.Refs()...)
+			}
 		}
-		loadersFrom(ctx).PublishedSlug.LoadAllThunk(ctx, refs)
+		if len(refs) > 0 {
+			loadersFrom(ctx).PublishedSlug.LoadAllThunk(ctx, refs)
+		}
 	}
 	return feed, nil
 }
@@ -157,9 +162,11 @@ func metaOf(n db.Node) *db.Meta {
 }
 
 // revisionDocument resolves Revision.document: whole for viewers and
-// above; for anonymous callers without the links to unpublished items.
+// above; for anonymous callers the public form the event stored (links to
+// items unpublished at the time left out), or, for an event older than
+// that, the document without the links to items unpublished now.
 func revisionDocument(ctx context.Context, e *db.Event) (model.JSON, error) {
-	if db.PrincipalFrom(ctx).Has(db.RoleViewer) {
+	if db.PrincipalFrom(ctx).Has(db.RoleViewer) || e.Projected() {
 		return model.JSON(e.Document), nil
 	}
 	refs := e.Refs()

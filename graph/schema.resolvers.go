@@ -442,7 +442,7 @@ func (r *queryResolver) Changes(ctx context.Context, since *string, first *int, 
 
 // ChangesCursor is the resolver for the changesCursor field.
 func (r *queryResolver) ChangesCursor(ctx context.Context) (string, error) {
-	id, err := r.DB.LastEventID(ctx)
+	id, err := r.DB.ChangesCursor(ctx)
 	if err != nil {
 		return "", err
 	}

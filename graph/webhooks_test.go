@@ -41,10 +41,48 @@ func TestWebhooks_Validation(t *testing.T) {
 		{map[string]any{"url": "https://example.com/hook#x"}, "input.url"},
 		{map[string]any{"url": "https://example.com/" + strings.Repeat("a", 2100)}, "input.url"},
 		{map[string]any{"url": "https://example.com/hook", "secret": "short"}, "input.secret"},
+		// Integer, hex, octal and shortened IPv4 forms: each parser reads
+		// them differently (issue 11 item 13).
+		{map[string]any{"url": "http://2130706433/hook"}, "input.url"},
+		{map[string]any{"url": "http://0x7f000001/hook"}, "input.url"},
+		{map[string]any{"url": "http://0x7f.0.0.1/hook"}, "input.url"},
+		{map[string]any{"url": "http://0177.0.0.1/hook"}, "input.url"},
+		{map[string]any{"url": "http://127.1/hook"}, "input.url"},
+		{map[string]any{"url": "http://169.254.43518/latest/meta-data"}, "input.url"},
+		{map[string]any{"url": "http://hooks.example.com.2852039166/"}, "input.url"},
+		{map[string]any{"url": "javascript:alert(1)"}, "input.url"},
+		{map[string]any{"url": "http:///no-host"}, "input.url"},
+		{map[string]any{"url": "https://:443/no-host"}, "input.url"},
+		{map[string]any{"url": "https://token@example.com/hook"}, "input.url"},
 	} {
 		res := l.try(t, l.admin, `mutation($in: CreateWebhookInput!) { createWebhook(input: $in) { secret } }`, map[string]any{"in": c.input})
 		if res.code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != c.field {
 			t.Errorf("%v: %s", c.input, res.Body)
+		}
+	}
+	// An update is validated the same way, and a refused one changes nothing.
+	var created struct {
+		CreateWebhook struct{ Webhook struct{ ID, URL string } }
+	}
+	l.gql(t, l.admin, `mutation { createWebhook(input: {url: "https://hooks.example.com/x", active: false}) { webhook { id url } } }`, nil, &created)
+	id := created.CreateWebhook.Webhook.ID
+	for _, u := range []string{"http://2130706433/", "ftp://example.com/", "https://a:b@example.com/"} {
+		res := l.try(t, l.admin, `mutation($id: ID!, $u: String!) { updateWebhook(id: $id, input: {url: $u}) { url } }`, map[string]any{"id": id, "u": u})
+		if res.code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["field"] != "input.url" {
+			t.Errorf("update to %s: %s", u, res.Body)
+		}
+	}
+	var after struct{ Webhook struct{ URL string } }
+	l.gql(t, l.admin, `query($id: ID!) { webhook(id: $id) { url } }`, map[string]any{"id": id}, &after)
+	if after.Webhook.URL != "https://hooks.example.com/x" {
+		t.Errorf("a refused update changed the URL to %q", after.Webhook.URL)
+	}
+	// Names and canonical addresses pass (whether they are reachable is
+	// decided at connect time).
+	for _, u := range []string{"https://hooks.example.com/x", "http://93.184.216.34:8080/x", "https://[2606:4700::1]/x", "https://bad.cafe/x", "https://1password.com/x"} {
+		res := l.try(t, l.admin, `mutation($id: ID!, $u: String!) { updateWebhook(id: $id, input: {url: $u}) { url } }`, map[string]any{"id": id, "u": u})
+		if len(res.Errors) > 0 {
+			t.Errorf("update to %s: %s", u, res.Body)
 		}
 	}
 	res := l.try(t, l.admin, `mutation { updateWebhook(id: "V2ViaG9vazo5OQ", input: {active: false}) { id } }`, nil)
@@ -66,7 +104,7 @@ func TestWebhooks_Lifecycle(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer rc.Close()
-	disp := webhook.New(webhook.Options{DB: l.DB, BackoffBase: 10 * time.Millisecond})
+	disp := webhook.New(webhook.Options{DB: l.DB, AllowPrivateTargets: true, BackoffBase: 10 * time.Millisecond})
 	disp.Start()
 	defer disp.Shutdown(context.Background())
 
@@ -171,7 +209,7 @@ func TestWebhooks_SlowReceiverDoesNotSlowMutations(t *testing.T) {
 		}
 	}))
 	defer rc.Close()
-	disp := webhook.New(webhook.Options{DB: l.DB, Timeout: 5 * time.Second})
+	disp := webhook.New(webhook.Options{DB: l.DB, AllowPrivateTargets: true, Timeout: 5 * time.Second})
 	disp.Start()
 	defer disp.Shutdown(context.Background())
 	defer close(release) // before the shutdown, which waits for requests in flight

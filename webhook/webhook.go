@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,11 +30,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/trendql/trendql/db"
@@ -61,7 +64,6 @@ const (
 	enqueueBatch = 500
 	maxIdle      = 30 * time.Second // how long the loop sleeps with nothing due
 	errorPause   = time.Second      // after a database error
-	bodySnippet  = 200              // bytes of an error answer kept in last_error
 	recordBudget = 5 * time.Second  // to record an outcome, even during shutdown
 )
 
@@ -70,8 +72,14 @@ type Options struct {
 	DB     *db.DB
 	Logger *slog.Logger
 	// Client sends the requests; nil means one with Timeout that does not
-	// follow redirects (a redirect is a failed attempt).
+	// follow redirects (a redirect is a failed attempt), uses no proxy, and
+	// refuses non-public addresses (see CheckTarget) unless
+	// AllowPrivateTargets. A Client given here is used as it is.
 	Client *http.Client
+	// AllowPrivateTargets lets webhooks reach loopback, private,
+	// link-local and other non-public addresses: for local development
+	// and tests only.
+	AllowPrivateTargets bool
 	// Timeout bounds one attempt (connect, send, answer).
 	Timeout time.Duration
 	// MaxAttempts is how many attempts a delivery gets before it is dead.
@@ -144,10 +152,7 @@ func New(o Options) *Dispatcher {
 	}
 	client := o.Client
 	if client == nil {
-		client = &http.Client{
-			Timeout:       o.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		client = newClient(o.Timeout, o.AllowPrivateTargets)
 	}
 	d := &Dispatcher{o: o, client: client, slots: make(chan struct{}, o.Concurrency), freed: make(chan struct{}, 1), done: make(chan struct{})}
 	d.ctx, d.stop = context.WithCancel(context.Background())
@@ -333,7 +338,6 @@ func (d *Dispatcher) attempt(j *db.DeliveryJob) db.AttemptOutcome {
 		o.Duration = time.Since(start)
 		return o
 	}
-	snippet, _ := io.ReadAll(io.LimitReader(res.Body, bodySnippet))
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // let the connection be reused
 	res.Body.Close()
 	o.Duration, o.StatusCode = time.Since(start), res.StatusCode
@@ -341,24 +345,62 @@ func (d *Dispatcher) attempt(j *db.DeliveryJob) db.AttemptOutcome {
 		o.Succeeded = true
 		return o
 	}
-	o.Error = fmt.Sprintf("HTTP %d", res.StatusCode)
-	if s := strings.TrimSpace(strings.ToValidUTF8(string(snippet), "")); s != "" {
-		o.Error += ": " + s
-	}
+	o.Error = StatusLine(res.StatusCode)
 	return o
 }
 
-// describe turns a client error into a short sentence without the
-// request's URL (which the delivery shows anyway).
-func describe(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return "timed out"
-		}
-		err = ue.Err
+// StatusLine is what a failed attempt records for an answer: the status
+// code and its standard text ("HTTP 500 Internal Server Error"). Never the
+// body nor the reason phrase the target sent: those are the target's words,
+// and a webhook aimed at an internal service would echo its contents to
+// whoever reads the deliveries.
+func StatusLine(code int) string {
+	if text := http.StatusText(code); text != "" {
+		return fmt.Sprintf("HTTP %d %s", code, text)
 	}
-	return err.Error()
+	return fmt.Sprintf("HTTP %d", code)
+}
+
+// describe turns a client error into a short sentence of our own words:
+// never the request's URL (which the delivery shows anyway) and never
+// bytes the target sent (Go quotes a malformed answer, a TLS error names
+// the certificate's hosts), which would let whoever reads deliveries read
+// what an endpoint answered.
+func describe(err error) string {
+	var (
+		blocked *blockedError
+		dns     *net.DNSError
+		tlsErr  *tls.CertificateVerificationError
+		recErr  tls.RecordHeaderError
+		ue      *url.Error
+	)
+	switch {
+	case errors.As(err, &blocked):
+		return blocked.Error()
+	case errors.As(err, &ue) && ue.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.As(err, &dns):
+		return "could not resolve the host"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset by the endpoint"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "the endpoint's network is unreachable"
+	case errors.As(err, &tlsErr):
+		return "TLS: the endpoint's certificate was not accepted"
+	case errors.As(err, &recErr):
+		return "TLS: the endpoint does not speak TLS"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection closed before an answer"
+	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "malformed HTTP response"
+	case strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
+		return "TLS handshake failed"
+	}
+	return "the request failed"
 }
 
 // backoff is the wait after the n-th failed attempt: BackoffBase·2^(n-1),
@@ -437,7 +479,10 @@ type Event struct {
 }
 
 // NewPayload builds the body of a claimed delivery. It depends only on
-// stored data, so every retry sends the same bytes.
+// stored data, so every retry sends the same bytes. A webhook without
+// drafts gets the event's public form, exactly as the anonymous changes
+// feed shows it: no actor, no links to items that were unpublished at the
+// time, only the fields that form changed.
 func NewPayload(j *db.DeliveryJob) *Payload {
 	p := &Payload{
 		DeliveryID: db.EncodeID(db.TypeWebhookDelivery, j.Delivery.ID),
@@ -445,6 +490,18 @@ func NewPayload(j *db.DeliveryJob) *Payload {
 		Type:       "ping",
 	}
 	if e := j.Event; e != nil {
+		if !j.IncludeDrafts {
+			e = e.Redact()
+			if !e.Projected() {
+				// An event older than stored public forms: send none of
+				// its links rather than guess which were public.
+				doc, err := e.PublicDocument(func(db.SlugKey) bool { return false })
+				if err != nil {
+					doc = json.RawMessage("null")
+				}
+				e.Document = doc
+			}
+		}
 		p.Type = "change"
 		p.Event = &Event{
 			ID: db.EncodeID(db.TypeRevision, e.ID), Cursor: db.EncodeChangeCursor(e.ID),
