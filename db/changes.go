@@ -138,6 +138,12 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 		return nil, fmt.Errorf("changes: %w", err)
 	}
 	if len(events) > limit {
+		events = events[:limit+1]
+	}
+	if err := d.fillDocuments(ctx, events[:min(len(events), limit)]); err != nil {
+		return nil, fmt.Errorf("changes: %w", err)
+	}
+	if len(events) > limit {
 		page.Events, page.HasMore = events[:limit], true
 		if limit > 0 {
 			page.Next = events[limit-1].ID

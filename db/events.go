@@ -78,9 +78,31 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	if p := PrincipalFrom(tx.ctx); p != nil {
 		tokenID, actor = &p.TokenID, p.Name
 	}
+	// The item's previous event gets the document as it was before this
+	// change; this one stores none, the content tables hold it, unless the
+	// item is gone (see eventdocs.go).
+	var prev any
+	if c, ok := changed.(changedSince); ok {
+		prev = c.old
+	}
+	var document any
+	if action == ActionDelete {
+		prev, document = doc, string(b)
+	}
+	if prev != nil && !reflect.ValueOf(prev).IsNil() {
+		pb := b
+		if action != ActionDelete {
+			if pb, err = json.Marshal(prev); err != nil {
+				return 0, fmt.Errorf("event: %w", err)
+			}
+		}
+		if err := tx.fillPrevious(t, id, pb); err != nil {
+			return 0, fmt.Errorf("event: %w", err)
+		}
+	}
 	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), string(b))
+		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), document)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
@@ -152,11 +174,15 @@ func jsonFieldOrder(v any) []string {
 
 const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document"
 
+// scanEvent reads an event; one stored without a document (an item's
+// newest) has a nil Document until fillDocuments gives it one.
 func scanEvent(s scanner) (*Event, error) {
 	e := &Event{}
-	var doc string
+	var doc sql.NullString
 	err := s.Scan(&e.ID, &e.At, &e.Type, &e.ItemID, &e.Slug, &e.Action, &e.Version, &e.Status, &e.TokenID, &e.Actor, &e.changed, &doc)
-	e.Document = json.RawMessage(doc)
+	if doc.Valid {
+		e.Document = json.RawMessage(doc.String)
+	}
 	return e, err
 }
 
@@ -215,7 +241,19 @@ func (d *DB) Events(ctx context.Context, f EventFilter, pa PageArgs) (*Page[*Eve
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, d, eventTable, w, nil, nil, pa)
+	p, err := list(ctx, d, eventTable, w, nil, nil, pa)
+	return d.eventPage(ctx, p, err)
+}
+
+// eventPage gives a page of events their documents.
+func (d *DB) eventPage(ctx context.Context, p *Page[*Event], err error) (*Page[*Event], error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := d.fillDocuments(ctx, p.Items); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // CountEvents counts the events that match f.
@@ -232,7 +270,8 @@ func (d *DB) CountEvents(ctx context.Context, f EventFilter) (int, error) {
 func (d *DB) Revisions(ctx context.Context, t TypeName, id int64, pa PageArgs) (*Page[*Event], error) {
 	w := where{}
 	w.add("e.type = ? AND e.item_id = ?", string(t), id)
-	return list(ctx, d, eventTable, w, nil, nil, pa)
+	p, err := list(ctx, d, eventTable, w, nil, nil, pa)
+	return d.eventPage(ctx, p, err)
 }
 
 // CountRevisions counts an item's events.
@@ -250,6 +289,9 @@ func (d *DB) Event(ctx context.Context, id int64) (*Event, error) {
 			return nil, Errorf(ENOTFOUND, "no revision %d", id)
 		}
 		return nil, fmt.Errorf("event: %w", err)
+	}
+	if err := d.fillDocuments(ctx, []*Event{e}); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

@@ -448,7 +448,15 @@ func (d *DB) EventsByIDs(ctx context.Context, ids []int64) (map[int64]*Event, er
 		}
 		out[e.ID] = e
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	list := make([]*Event, 0, len(out))
+	for _, e := range out {
+		list = append(list, e)
+	}
+	return out, d.fillDocuments(ctx, list)
 }
 
 // PingWebhook queues a test delivery (no event) to send at once, active
@@ -548,6 +556,9 @@ func (tx *Tx) enqueueDeliveries(limit int) (events, queued int, err error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(evs) == 0 {
+		return 0, 0, err
+	}
+	if err := tx.fillDocuments(evs); err != nil {
 		return 0, 0, err
 	}
 	rows, err = tx.query("SELECT " + webhookCols + " FROM webhooks WHERE active = 1 ORDER BY id")
@@ -676,6 +687,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		events := map[int64]*Event{}
+		var list []*Event
 		for rows.Next() {
 			e, err := scanEvent(rows)
 			if err != nil {
@@ -683,9 +695,13 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 				return nil, fmt.Errorf("claim deliveries: %w", err)
 			}
 			events[e.ID] = e
+			list = append(list, e)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		if err := tx.fillDocuments(list); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		for _, j := range jobs {
