@@ -96,8 +96,11 @@ func EventVisible(ctx context.Context, e *Event) bool {
 // Changes returns up to limit events after event id after that match f and
 // that the caller in ctx may see, oldest first. A cursor beyond the newest
 // event (one from another database, or from before a restore) fails with
-// EINVALID on field "since", rather than silently skipping what comes next.
-// Two statements, whatever the filter.
+// EINVALID on field "since", rather than silently skipping what comes next;
+// so does a cursor older than the newest event retention deleted (with
+// Reason ReasonCursorExpired: start a full sync). after 0 reads from the
+// start of what the log keeps. Three statements at most, whatever the
+// filter.
 func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter) (*ChangePage, error) {
 	if limit < 0 || limit > MaxChangesPage {
 		return nil, Invalid("first", "first must be between 0 and %d, got %d", MaxChangesPage, limit)
@@ -105,12 +108,23 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 	// Read the head first: whatever commits after this has a larger id, so
 	// "no match up to head" lets the cursor move to head without skipping
 	// anything.
-	head, err := d.LastEventID(ctx)
+	var head, pruned int64
+	err := d.queryRow(ctx, "SELECT coalesce((SELECT max(id) FROM events), 0), coalesce((SELECT pruned_through FROM event_retention WHERE id = 1), 0)").
+		Scan(&head, &pruned)
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
 	if after > head {
 		return nil, Invalid("since", "the cursor is ahead of the event log (it belongs to another database?)")
+	}
+	// Retention deleted events up to pruned: a cursor before it has missed
+	// some, and says so rather than skipping them. Without a cursor the feed
+	// starts where the log is whole.
+	switch {
+	case after == 0:
+		after = pruned
+	case after < pruned:
+		return nil, cursorExpired(after, pruned)
 	}
 	page := &ChangePage{Events: []*Event{}, Next: after}
 	if after == head {

@@ -281,11 +281,15 @@ func (d *DB) CountRevisions(ctx context.Context, t TypeName, id int64) (int, err
 	return count(ctx, d, eventTable, w)
 }
 
-// Event returns one event by id; ENOTFOUND if none.
+// Event returns one event by id; ENOTFOUND if none, EINVALID (field
+// "revisionId", Reason ReasonRevisionExpired) if retention removed it.
 func (d *DB) Event(ctx context.Context, id int64) (*Event, error) {
 	e, err := scanEvent(d.queryRow(ctx, "SELECT "+eventCols+" FROM events WHERE id = ?", id))
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
+			if pruned, perr := d.PrunedThrough(ctx); perr == nil && id > 0 && id <= pruned {
+				return nil, revisionExpired("revisionId", id)
+			}
 			return nil, Errorf(ENOTFOUND, "no revision %d", id)
 		}
 		return nil, fmt.Errorf("event: %w", err)

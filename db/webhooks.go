@@ -788,14 +788,27 @@ func (d *DB) NextDeliveryDue(ctx context.Context) (time.Time, bool, error) {
 // PruneDeliveries deletes finished deliveries (succeeded or dead) last
 // changed before cutoff, with their attempts, so the delivery log does not
 // grow without bound; pending and failing ones are kept whatever their age.
-// It returns how many it deleted.
+// It deletes in transactions of at most PruneBatch deliveries, so writers
+// never wait behind it for long. It returns how many it deleted.
 func (d *DB) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := d.pruneDeliveryBatch(ctx, formatTime(cutoff))
+		total += n
+		if err != nil || n < PruneBatch {
+			return total, err
+		}
+	}
+}
+
+func (d *DB) pruneDeliveryBatch(ctx context.Context, before string) (int, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("prune deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	r, err := tx.exec("DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'dead') AND updated_at < ?", formatTime(cutoff))
+	r, err := tx.exec(`DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE status IN ('succeeded', 'dead') AND updated_at < ? ORDER BY id LIMIT ?)`, before, PruneBatch)
 	if err != nil {
 		return 0, fmt.Errorf("prune deliveries: %w", err)
 	}
