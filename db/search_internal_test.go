@@ -299,3 +299,50 @@ func TestRenderSnippet(t *testing.T) {
 		t.Errorf("renderSnippet(three starts) = %q", got)
 	}
 }
+
+// The public index follows publication: items enter and leave it with
+// their status, a framework's keywords follow its published companies
+// (renamed, reordered, unpublished, deleted), and both indexes agree with
+// their text after every kind of write.
+func TestSearchIndex_PublicIndexFollowsStatusAndLinks(t *testing.T) {
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	anon := func(q string) int {
+		t.Helper()
+		n, err := d.CountSearch(context.Background(), q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	now := "'2024-01-29T00:00:00.000Z'"
+	write(t, d,
+		"INSERT INTO companies (id, slug, name, status, created_at, updated_at) VALUES (901, 'acme', 'Acme', 'PUBLISHED', "+now+", "+now+"), (902, 'bolt', 'Boltworks', 'PUBLISHED', "+now+", "+now+")",
+		"INSERT INTO frameworks (id, slug, name, kind, summary, status, created_at, updated_at) VALUES (901, 'zeta', 'Zetaframe', 'FRAMEWORK', 'Fast.', 'PUBLISHED', "+now+", "+now+")",
+		"INSERT INTO framework_companies (framework_id, company_id, position) VALUES (901, 901, 1), (901, 902, 2)",
+	)
+	checkIndex(t, d)
+	steps := []struct {
+		sql  []string
+		want map[string]int // anonymous counts
+	}{
+		{nil, map[string]int{"acme": 2, "boltworks": 2, "zetaframe": 1}},
+		{[]string{"UPDATE framework_companies SET position = 3 - position WHERE framework_id = 901"}, map[string]int{"acme": 2, "boltworks": 2}},
+		{[]string{"UPDATE companies SET status = 'DRAFT' WHERE id = 901"}, map[string]int{"acme": 0, "boltworks": 2}},
+		{[]string{"UPDATE companies SET name = 'Acme Two' WHERE id = 901"}, map[string]int{"acme": 0, "two": 0}},
+		{[]string{"UPDATE companies SET status = 'PUBLISHED' WHERE id = 901"}, map[string]int{"acme": 2, "two": 2}},
+		{[]string{"UPDATE frameworks SET status = 'DRAFT' WHERE id = 901"}, map[string]int{"acme": 1, "zetaframe": 0}},
+		{[]string{"UPDATE frameworks SET summary = 'Quokkaspeed.', status = 'PUBLISHED' WHERE id = 901"}, map[string]int{"quokkaspeed": 1, "zetaframe": 1}},
+		{[]string{"DELETE FROM companies WHERE id = 902"}, map[string]int{"boltworks": 0, "acme": 2}},
+		{[]string{"DELETE FROM frameworks WHERE id = 901"}, map[string]int{"acme": 1, "zetaframe": 0}},
+		{[]string{"UPDATE companies SET status = 'DRAFT' WHERE id = 901", "DELETE FROM companies WHERE id = 901"}, map[string]int{"acme": 0}},
+	}
+	for i, s := range steps {
+		write(t, d, s.sql...)
+		checkIndex(t, d)
+		for q, want := range s.want {
+			if n := anon(q); n != want {
+				t.Errorf("step %d %v: anonymous %q finds %d, want %d", i, s.sql, q, n, want)
+			}
+		}
+	}
+}
