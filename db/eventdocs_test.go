@@ -55,6 +55,13 @@ func TestEventDocuments_SameBeforeAndAfterTheNextChange(t *testing.T) {
 	_, err = d.UpdateTrend(ed, tp.Items[0].RowID, TrendPatch{Body: ptrStr("New body.")}, nil)
 	must("trend", err)
 
+	fp, err := d.FAQs(ctx, nil, nil, PageArgs{First: ptrInt(1)})
+	must("faqs", err)
+	_, err = d.UpdateFAQ(ed, fp.Items[0].RowID, FAQPatch{Answer: ptrStr("Edited."), Items: &[]string{"One", "Two"}}, nil)
+	must("faq", err)
+	_, err = d.UpdateFAQ(ed, fp.Items[0].RowID, FAQPatch{Question: ptrStr("Edited again?")}, nil)
+	must("faq again", err)
+
 	var lazy, items int
 	d.write.QueryRow("SELECT count(*) FROM events WHERE document IS NULL").Scan(&lazy)
 	d.write.QueryRow(`SELECT count(*) FROM (SELECT type, item_id, max(id) AS newest FROM events GROUP BY type, item_id) n
