@@ -89,7 +89,8 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 	if err != nil {
 		return nil, err
 	}
-	sig := sq.signature(codes)
+	idx := searchIndex(ctx)
+	sig := sq.signature(idx, codes)
 	page := &Page[*SearchHit]{
 		Items:           []*SearchHit{},
 		HasPreviousPage: pa.After != nil,
@@ -99,7 +100,6 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 		return page, nil
 	}
 
-	idx := searchIndex(ctx)
 	w := where{}
 	w.add(idx+" MATCH ?", sq.fts5())
 	searchFilters(&w, idx, codes)
@@ -284,10 +284,14 @@ func (sq searchQuery) fts5() string {
 	return b.String()
 }
 
-// signature names one search (query and types) inside its cursors, so that
-// a cursor from another search is refused.
-func (sq searchQuery) signature(codes []int) string {
+// signature names one search (query, types and the index searched) inside
+// its cursors, so that a cursor from another search is refused: scores of
+// the public index and of the full one do not compare, so a token holder's
+// cursor would page an anonymous search wrongly.
+func (sq searchQuery) signature(idx string, codes []int) string {
 	h := fnv.New64a()
+	h.Write([]byte(idx))
+	h.Write([]byte{0})
 	h.Write([]byte(sq.fts5()))
 	for _, c := range codes {
 		h.Write([]byte{0, byte('0' + c)})

@@ -540,3 +540,23 @@ func TestSearch_AnonymousScoresIgnoreDrafts(t *testing.T) {
 		t.Errorf("a viewer's top score for serverless stayed %s with drafts added: the drafts are not indexed", got)
 	}
 }
+
+// A cursor from a token holder's search pages the full index, whose scores
+// do not compare with the public one's: an anonymous caller handing it on
+// is refused rather than given a page that skips or repeats hits.
+func TestSearch_CursorOfAnotherIndexIsRefused(t *testing.T) {
+	d := MustOpenDB(t)
+	tok := db.WithPrincipal(context.Background(), viewer)
+	p := mustSearch(t, tok, d, "framework", nil, db.PageArgs{First: intp(1)})
+	if !p.HasNextPage {
+		t.Fatal("one page only")
+	}
+	after := p.EndCursor()
+	if _, err := d.Search(tok, "framework", nil, db.PageArgs{First: intp(1), After: after}); err != nil {
+		t.Fatalf("the token holder's own cursor: %v", err)
+	}
+	_, err := d.Search(context.Background(), "framework", nil, db.PageArgs{First: intp(1), After: after})
+	if db.ErrorCode(err) != db.EINVALID {
+		t.Errorf("anonymous search with a viewer's cursor: %v, want EINVALID on after", err)
+	}
+}
