@@ -231,6 +231,7 @@ type serveConfig struct {
 	webhookConcurrency int
 	webhookRetention   time.Duration
 	webhookPrivate     bool
+	retention          db.Retention
 }
 
 // envFlags registers flags whose defaults come from the environment, and
@@ -267,6 +268,24 @@ func (e *envFlags) bool(p *bool, name, key string, usage string) {
 		}
 	}
 	e.fs.BoolVar(p, name, def, usage+" (env "+key+")")
+}
+
+// retention registers the event log's retention flags: a duration that may
+// be 0 (keep for ever), and how many revisions each item keeps.
+func (e *envFlags) retention(r *db.Retention) {
+	def := time.Duration(db.DefaultEventRetention)
+	if v := e.getenv("TRENDQL_EVENT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			e.errs = append(e.errs, usagef("serve: TRENDQL_EVENT_RETENTION must be a duration such as 2160h (0 keeps events for ever), not %q", v))
+		} else {
+			def = d
+		}
+	}
+	e.fs.DurationVar(&r.Events, "event-retention", def,
+		"how long the event log (changes feed, audit log, revisions) keeps events, e.g. 2160h; 0 keeps them for ever (env TRENDQL_EVENT_RETENTION)")
+	e.int(&r.KeepRevisions, "keep-revisions", "TRENDQL_KEEP_REVISIONS", db.DefaultKeepRevisions,
+		"revisions each item keeps whatever their age, when --event-retention is set")
 }
 
 func (e *envFlags) int(p *int, name, key string, def int, usage string) {
@@ -320,11 +339,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ef.bool(&c.webhookPrivate, "webhook-allow-private", "TRENDQL_WEBHOOK_ALLOW_PRIVATE",
 		"let webhooks reach loopback, private and link-local addresses (local development only)")
 	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
+	ef.retention(&c.retention)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if len(ef.errs) > 0 {
 		return ef.errs[0]
+	}
+	if c.retention.Events < 0 {
+		return usagef("serve: --event-retention must not be negative (0 keeps events for ever)")
+	}
+	if c.retention.KeepRevisions < 1 {
+		return usagef("serve: --keep-revisions must be at least 1 (an item's newest revision is always kept)")
 	}
 	for _, d := range []struct {
 		name string
@@ -396,7 +422,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	// Background work that lives as long as the server: noticing other
 	// processes' writes (a CLI import: for caches, subscriptions and
-	// webhooks), and webhook deliveries.
+	// webhooks), the event log's retention, and webhook deliveries.
 	watch, endWatch := context.WithCancel(context.Background())
 	watching := make(chan struct{})
 	go func() {
@@ -406,6 +432,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() {
 		endWatch()
 		<-watching
+	}()
+	pruning := make(chan struct{})
+	go func() {
+		defer close(pruning)
+		d.RunRetention(watch, c.retention, logger)
+	}()
+	defer func() {
+		endWatch()
+		<-pruning
 	}()
 	var hooks *webhook.Dispatcher
 	if !c.noWebhooks {

@@ -204,6 +204,8 @@ func TestRun_FailuresAreOneClearSentence(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"stray argument", []string{"serve", "extra"}, 2, "unexpected argument"},
 		{"address in use", []string{"serve", "--addr", "256.0.0.1:99999", "--db", filepath.Join(dir, "ok.db")}, 1, "cannot listen"},
+		{"negative event retention", []string{"serve", "--event-retention", "-1h"}, 2, "--event-retention must not be negative"},
+		{"no revision kept", []string{"serve", "--keep-revisions", "0"}, 2, "--keep-revisions must be at least 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -99,23 +99,23 @@ func EventVisible(ctx context.Context, e *Event) bool {
 
 // heads returns the newest event id, and the newest one the caller in ctx
 // may see (the same for viewers and above), in one statement.
-func (d *DB) heads(ctx context.Context) (head, visible int64, err error) {
-	var h, v sql.NullInt64
-	q := "SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM events WHERE public = 1)"
-	if err := d.queryRow(ctx, q).Scan(&h, &v); err != nil {
-		return 0, 0, err
+func (d *DB) heads(ctx context.Context) (head, visible, pruned int64, err error) {
+	var h, v, p sql.NullInt64
+	q := "SELECT (SELECT max(id) FROM events), (SELECT max(id) FROM events WHERE public = 1), (SELECT pruned_through FROM event_retention WHERE id = 1)"
+	if err := d.queryRow(ctx, q).Scan(&h, &v, &p); err != nil {
+		return 0, 0, 0, err
 	}
 	if canSeeDrafts(ctx) {
-		return h.Int64, h.Int64, nil
+		return h.Int64, h.Int64, p.Int64, nil
 	}
-	return h.Int64, v.Int64, nil
+	return h.Int64, v.Int64, p.Int64, nil
 }
 
 // ChangesCursor returns the event id of the newest change the caller in ctx
 // may see: for callers who may not read drafts, the newest public event,
 // so that draft activity never moves it.
 func (d *DB) ChangesCursor(ctx context.Context) (int64, error) {
-	_, visible, err := d.heads(ctx)
+	_, visible, _, err := d.heads(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("changes cursor: %w", err)
 	}
@@ -125,8 +125,11 @@ func (d *DB) ChangesCursor(ctx context.Context) (int64, error) {
 // Changes returns up to limit events after event id after that match f and
 // that the caller in ctx may see, oldest first. A cursor beyond the newest
 // event (one from another database, or from before a restore) fails with
-// EINVALID on field "since", rather than silently skipping what comes next.
-// Two statements, whatever the filter.
+// EINVALID on field "since", rather than silently skipping what comes next;
+// so does a cursor older than the newest event retention deleted (with
+// Reason ReasonCursorExpired: start a full sync). after 0 reads from the
+// start of what the log keeps. Three statements at most, whatever the
+// filter.
 func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter) (*ChangePage, error) {
 	if limit < 0 || limit > MaxChangesPage {
 		return nil, Invalid("first", "first must be between 0 and %d, got %d", MaxChangesPage, limit)
@@ -135,12 +138,21 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 	// "no match up to head" lets the cursor move to head without skipping
 	// anything. A caller who may not read drafts moves only as far as the
 	// newest public event: their cursor must not tell that drafts changed.
-	head, visible, err := d.heads(ctx)
+	head, visible, pruned, err := d.heads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
 	if after > head {
 		return nil, Invalid("since", "the cursor is ahead of the event log (it belongs to another database?)")
+	}
+	// Retention deleted events up to pruned: a cursor before it has missed
+	// some, and says so rather than skipping them. Without a cursor the feed
+	// starts where the log is whole.
+	switch {
+	case after == 0:
+		after = pruned
+	case after < pruned:
+		return nil, cursorExpired(after, pruned)
 	}
 	page := &ChangePage{Events: []*Event{}, Next: after}
 	if after >= visible {
@@ -172,6 +184,12 @@ func (d *DB) Changes(ctx context.Context, after int64, limit int, f ChangeFilter
 		for i, e := range events {
 			events[i] = e.Redact()
 		}
+	}
+	if len(events) > limit {
+		events = events[:limit+1]
+	}
+	if err := d.fillDocuments(ctx, events[:min(len(events), limit)]); err != nil {
+		return nil, fmt.Errorf("changes: %w", err)
 	}
 	if len(events) > limit {
 		page.Events, page.HasMore = events[:limit], true

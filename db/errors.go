@@ -18,12 +18,23 @@ const (
 )
 
 // Error is the one coded error type of trendql. Message is safe to show to
-// clients; Field, when set, names the input field at fault.
+// clients; Field, when set, names the input field at fault; Reason, when
+// set, is a stable machine-readable word for why (ReasonCursorExpired).
 type Error struct {
 	Code    string
 	Message string
 	Field   string
+	Reason  string
 }
+
+// Reasons an error may give beside its code.
+const (
+	// ReasonCursorExpired: a changes cursor points before what the event
+	// log still keeps; the client must start a full sync.
+	ReasonCursorExpired = "CURSOR_EXPIRED"
+	// ReasonRevisionExpired: the revision was pruned by retention.
+	ReasonRevisionExpired = "REVISION_EXPIRED"
+)
 
 // Error implements the error interface.
 func (e *Error) Error() string {

@@ -43,9 +43,12 @@ type Event struct {
 	Document json.RawMessage // the item's document after the change (before it, for DELETE)
 
 	// What anonymous callers see of it (see publicView): whether it is
-	// public at all, and, for events written since schema version 5, the
-	// fields its public form changed and that form.
+	// public at all; publicForm, for events written since schema version 5,
+	// whose public form was decided when written; and that form's fields
+	// and document where they differ from changed and Document (nil: the
+	// same).
 	public        bool
+	publicForm    bool
 	publicChanged *string
 	publicDoc     *string
 	redacted      bool // this copy is already the public form (Redact)
@@ -75,8 +78,8 @@ func (e *Event) Redact() *Event {
 }
 
 // Projected reports that the event's Document is already the public form
-// (a Redact copy of an event that stored one).
-func (e *Event) Projected() bool { return e.redacted && e.publicDoc != nil }
+// (a Redact copy of an event whose public form was decided when written).
+func (e *Event) Projected() bool { return e.redacted && e.publicForm }
 
 // Changed returns the names of the fields the change touched.
 func (e *Event) Changed() []string { return decodeList(e.changed) }
@@ -117,10 +120,40 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
+	// Most public forms equal the event's own document and fields: store
+	// them only where they differ (a link to an unpublished item left out).
+	if pubDoc != nil && *pubDoc == string(b) {
+		pubDoc = nil
+	}
+	if pubChanged != nil && *pubChanged == encodeList(fields) {
+		pubChanged = nil
+	}
+	// The item's previous event gets the document as it was before this
+	// change; this one stores none, the content tables hold it, unless the
+	// item is gone (see eventdocs.go).
+	var prev any
+	if c, ok := changed.(changedSince); ok {
+		prev = c.old
+	}
+	var document any
+	if action == ActionDelete {
+		prev, document = doc, string(b)
+	}
+	if prev != nil && !reflect.ValueOf(prev).IsNil() {
+		pb := b
+		if action != ActionDelete {
+			if pb, err = json.Marshal(prev); err != nil {
+				return 0, fmt.Errorf("event: %w", err)
+			}
+		}
+		if err := tx.fillPrevious(t, id, pb); err != nil {
+			return 0, fmt.Errorf("event: %w", err)
+		}
+	}
 	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document,
-		public, public_changed, public_document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), string(b),
+		public, public_form, public_changed, public_document)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), document,
 		public, pubChanged, pubDoc)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
@@ -311,14 +344,18 @@ func jsonFieldOrder(v any) []string {
 	return out
 }
 
-const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document, public, public_changed, public_document"
+const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document, public, public_form, public_changed, public_document"
 
+// scanEvent reads an event; one stored without a document (an item's
+// newest) has a nil Document until fillDocuments gives it one.
 func scanEvent(s scanner) (*Event, error) {
 	e := &Event{}
-	var doc string
+	var doc sql.NullString
 	err := s.Scan(&e.ID, &e.At, &e.Type, &e.ItemID, &e.Slug, &e.Action, &e.Version, &e.Status, &e.TokenID, &e.Actor, &e.changed, &doc,
-		&e.public, &e.publicChanged, &e.publicDoc)
-	e.Document = json.RawMessage(doc)
+		&e.public, &e.publicForm, &e.publicChanged, &e.publicDoc)
+	if doc.Valid {
+		e.Document = json.RawMessage(doc.String)
+	}
 	return e, err
 }
 
@@ -377,7 +414,19 @@ func (d *DB) Events(ctx context.Context, f EventFilter, pa PageArgs) (*Page[*Eve
 	if err != nil {
 		return nil, err
 	}
-	return list(ctx, d, eventTable, w, nil, nil, pa)
+	p, err := list(ctx, d, eventTable, w, nil, nil, pa)
+	return d.eventPage(ctx, p, err)
+}
+
+// eventPage gives a page of events their documents.
+func (d *DB) eventPage(ctx context.Context, p *Page[*Event], err error) (*Page[*Event], error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := d.fillDocuments(ctx, p.Items); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // CountEvents counts the events that match f.
@@ -394,7 +443,8 @@ func (d *DB) CountEvents(ctx context.Context, f EventFilter) (int, error) {
 func (d *DB) Revisions(ctx context.Context, t TypeName, id int64, pa PageArgs) (*Page[*Event], error) {
 	w := where{}
 	w.add("e.type = ? AND e.item_id = ?", string(t), id)
-	return list(ctx, d, eventTable, w, nil, nil, pa)
+	p, err := list(ctx, d, eventTable, w, nil, nil, pa)
+	return d.eventPage(ctx, p, err)
 }
 
 // CountRevisions counts an item's events.
@@ -404,21 +454,28 @@ func (d *DB) CountRevisions(ctx context.Context, t TypeName, id int64) (int, err
 	return count(ctx, d, eventTable, w)
 }
 
-// Event returns one event by id; ENOTFOUND if none.
+// Event returns one event by id; ENOTFOUND if none, EINVALID (field
+// "revisionId", Reason ReasonRevisionExpired) if retention removed it.
 func (d *DB) Event(ctx context.Context, id int64) (*Event, error) {
 	e, err := scanEvent(d.queryRow(ctx, "SELECT "+eventCols+" FROM events WHERE id = ?", id))
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
+			if pruned, perr := d.PrunedThrough(ctx); perr == nil && id > 0 && id <= pruned {
+				return nil, revisionExpired("revisionId", id)
+			}
 			return nil, Errorf(ENOTFOUND, "no revision %d", id)
 		}
 		return nil, fmt.Errorf("event: %w", err)
+	}
+	if err := d.fillDocuments(ctx, []*Event{e}); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
 
 var eventTable = &table[*Event]{
 	typ: "Event", name: "events", alias: "e",
-	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document, e.public, e.public_changed, e.public_document",
+	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document, e.public, e.public_form, e.public_changed, e.public_document",
 	scan:         scanEvent,
 	rowID:        func(e *Event) int64 { return e.ID },
 	defaultOrder: "NEWEST",

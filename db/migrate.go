@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -80,6 +82,18 @@ func (d *DB) migrate(ctx context.Context) (created bool, err error) {
 	case version > len(ms):
 		return false, fmt.Errorf("database %s has schema version %d, newer than this trendql (%d): upgrade trendql", d.path, version, len(ms))
 	}
+	if created {
+		// Only an empty file can take this: pages that deletions free
+		// (retention, a bulk import's index merge) go back to the file
+		// system at each commit instead of staying in the file as free
+		// space. The WAL pragma has written the file's first page already,
+		// so the setting takes a VACUUM (of an empty file: instant).
+		for _, q := range []string{"PRAGMA auto_vacuum = FULL", "VACUUM"} {
+			if _, err := d.write.ExecContext(ctx, q); err != nil {
+				return false, err
+			}
+		}
+	}
 	for _, m := range ms[version:] {
 		if err := d.applyMigration(ctx, m, created); err != nil {
 			return false, fmt.Errorf("migration %s: %w", m.name, err)
@@ -88,7 +102,21 @@ func (d *DB) migrate(ctx context.Context) (created bool, err error) {
 	return created, nil
 }
 
+// foreignKeysOff marks a migration that rebuilds a table other tables refer
+// to: SQLite's procedure for that needs foreign keys off, which only works
+// outside a transaction.
+const foreignKeysOff = "-- trendql:foreign-keys-off"
+
 func (d *DB) applyMigration(ctx context.Context, m migration, first bool) error {
+	fkOff := strings.HasPrefix(m.sql, foreignKeysOff)
+	if fkOff {
+		// The writer pool has one connection, so these reach the one the
+		// transaction runs on.
+		if _, err := d.write.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return err
+		}
+		defer d.write.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -101,6 +129,16 @@ func (d *DB) applyMigration(ctx context.Context, m migration, first bool) error 
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
+	}
+	if fkOff {
+		var table, parent string
+		var rowID, fk sql.NullInt64
+		err := tx.QueryRowContext(ctx, "PRAGMA foreign_key_check").Scan(&table, &rowID, &parent, &fk)
+		if err == nil {
+			return fmt.Errorf("foreign key broken in table %s", table)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 	}
 	// user_version lives in the file header and commits with the schema.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {

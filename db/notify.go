@@ -88,7 +88,11 @@ func (d *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]*Event,
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, d.fillDocuments(ctx, out)
 }
 
 // WatchExternal wakes listeners when another process (a CLI import, say)

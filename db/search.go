@@ -37,7 +37,9 @@ type SearchHit struct {
 	// Node is the item: a *Trend, *Framework, *Company or *FAQ.
 	Node Node
 	// Score is the hit's relevance, higher is better. Scores compare only
-	// hits of one search: they depend on the query and on the whole corpus.
+	// hits of one search: they depend on the query and on the corpus the
+	// caller searches — the published items for anonymous callers, so that
+	// drafts never move their scores; every item for token holders.
 	Score float64
 	// Snippet is a short passage of the item's text, as HTML: the matched
 	// words are wrapped in SnippetMarkStart and SnippetMarkEnd, every other
@@ -87,7 +89,8 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 	if err != nil {
 		return nil, err
 	}
-	sig := sq.signature(codes)
+	idx := searchIndex(ctx)
+	sig := sq.signature(idx, codes)
 	page := &Page[*SearchHit]{
 		Items:           []*SearchHit{},
 		HasPreviousPage: pa.After != nil,
@@ -98,8 +101,8 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 	}
 
 	w := where{}
-	w.add("search MATCH ?", sq.fts5())
-	searchFilters(ctx, &w, codes)
+	w.add(idx+" MATCH ?", sq.fts5())
+	searchFilters(&w, idx, codes)
 	keys := where{} // conditions on the ranked hits, outside the FTS scan
 	if pa.After != nil {
 		score, rowID, err := decodeSearchCursor("after", *pa.After, sig)
@@ -113,13 +116,13 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 	// per match. The outer query makes snippets for the page's rows only:
 	// snippet() must run on a full-text cursor, hence the second MATCH,
 	// which FTS5 answers by rowid.
-	q := fmt.Sprintf(`SELECT h.rid, h.score, %s FROM (
+	q := fmt.Sprintf(`SELECT h.rid, h.score, %[1]s FROM (
 		SELECT rid, score FROM (
-			SELECT search.rowid AS rid, %s AS score FROM search WHERE %s LIMIT -1
-		) WHERE %s ORDER BY score DESC, rid LIMIT ?
-	) h JOIN search ON search.rowid = h.rid
-	WHERE search MATCH ?
-	ORDER BY h.score DESC, h.rid`, searchSnippetSQL(), searchRankSQL(), w.sql(), keys.sql())
+			SELECT %[4]s.rowid AS rid, %[2]s AS score FROM %[4]s WHERE %[3]s LIMIT -1
+		) WHERE %[5]s ORDER BY score DESC, rid LIMIT ?
+	) h JOIN %[4]s ON %[4]s.rowid = h.rid
+	WHERE %[4]s MATCH ?
+	ORDER BY h.score DESC, h.rid`, searchSnippetSQL(idx), searchRankSQL(idx), w.sql(), idx, keys.sql())
 	args := append(append([]any{string(snippetStart), string(snippetEnd)}, w.args...), keys.args...)
 	args = append(args, n+1, sq.fts5())
 	rows, err := d.query(ctx, q, args...)
@@ -162,11 +165,12 @@ func (d *DB) CountSearch(ctx context.Context, query string, types []TypeName) (i
 	if err != nil || len(codes) == 0 {
 		return 0, err
 	}
+	idx := searchIndex(ctx)
 	w := where{}
-	w.add("search MATCH ?", sq.fts5())
-	searchFilters(ctx, &w, codes)
+	w.add(idx+" MATCH ?", sq.fts5())
+	searchFilters(&w, idx, codes)
 	var n int
-	if err := d.queryRow(ctx, "SELECT count(*) FROM search WHERE "+w.sql(), w.args...).Scan(&n); err != nil {
+	if err := d.queryRow(ctx, "SELECT count(*) FROM "+idx+" WHERE "+w.sql(), w.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count search: %w", err)
 	}
 	return n, nil
@@ -280,10 +284,14 @@ func (sq searchQuery) fts5() string {
 	return b.String()
 }
 
-// signature names one search (query and types) inside its cursors, so that
-// a cursor from another search is refused.
-func (sq searchQuery) signature(codes []int) string {
+// signature names one search (query, types and the index searched) inside
+// its cursors, so that a cursor from another search is refused: scores of
+// the public index and of the full one do not compare, so a token holder's
+// cursor would page an anonymous search wrongly.
+func (sq searchQuery) signature(idx string, codes []int) string {
 	h := fnv.New64a()
+	h.Write([]byte(idx))
+	h.Write([]byte{0})
 	h.Write([]byte(sq.fts5()))
 	for _, c := range codes {
 		h.Write([]byte{0, byte('0' + c)})
@@ -323,30 +331,34 @@ func searchTypeCodes(types []TypeName) ([]int, error) {
 	return codes, nil
 }
 
-// searchFilters adds the types and drafts conditions on index rows.
-func searchFilters(ctx context.Context, w *where, codes []int) {
+// The two full-text indexes (migrations/0006_search_external.sql): one of
+// every item, drafts included, and one of the published items only, so that
+// the scores anonymous callers see (BM25 weighs a word by how many indexed
+// documents hold it, and a hit by the average document length) never move
+// with what drafts hold.
+const (
+	searchAllIndex    = "search"
+	searchPublicIndex = "search_public"
+)
+
+// searchIndex is the index the caller in ctx searches.
+func searchIndex(ctx context.Context) string {
+	if canSeeDrafts(ctx) {
+		return searchAllIndex
+	}
+	return searchPublicIndex
+}
+
+// searchFilters adds the types condition on the rows of index idx.
+func searchFilters(w *where, idx string, codes []int) {
 	if len(codes) < len(searchTypes) {
 		parts := make([]string, len(codes))
 		for i, c := range codes {
 			parts[i] = strconv.Itoa(c) // type codes are ours, never user text
 		}
-		w.add("search.rowid % 4 IN (" + strings.Join(parts, ", ") + ")")
-	}
-	if !canSeeDrafts(ctx) {
-		w.add(searchPublishedSQL)
+		w.add(idx + ".rowid % 4 IN (" + strings.Join(parts, ", ") + ")")
 	}
 }
-
-// searchPublishedSQL holds for index rows whose item is published. The
-// status lives in the content tables only, so publishing changes no index
-// row; the unpublished items are few and indexed apart (partial indexes),
-// so SQLite reads their ids once per statement instead of looking up the
-// status of every match in the (wide) content rows.
-const searchPublishedSQL = `search.rowid NOT IN (
-	SELECT id * 4 + 0 FROM trends WHERE status <> 'PUBLISHED'
-	UNION ALL SELECT id * 4 + 1 FROM frameworks WHERE status <> 'PUBLISHED'
-	UNION ALL SELECT id * 4 + 2 FROM companies WHERE status <> 'PUBLISHED'
-	UNION ALL SELECT id * 4 + 3 FROM faqs WHERE status <> 'PUBLISHED')`
 
 // The index columns' weights in the ranking: a match in a name counts ten
 // times one in a body.
@@ -359,8 +371,8 @@ const (
 
 // searchRankSQL is a match's score, higher is better: FTS5's BM25 with the
 // column weights, negated (bm25 gives better matches lower values).
-func searchRankSQL() string {
-	return fmt.Sprintf("-bm25(search, %.1f, %.1f, %.1f, %.1f)",
+func searchRankSQL(idx string) string {
+	return fmt.Sprintf("-bm25(%s, %.1f, %.1f, %.1f, %.1f)", idx,
 		searchWeightName, searchWeightKeywords, searchWeightSummary, searchWeightBody)
 }
 
@@ -376,10 +388,11 @@ const (
 	snippetEnd   = '\x03'
 )
 
-// searchSnippetSQL is a match's snippet, from the column FTS5 finds best,
-// with snippetStart and snippetEnd as its first two arguments.
-func searchSnippetSQL() string {
-	return fmt.Sprintf("snippet(search, -1, ?, ?, '…', %d)", snippetTokens)
+// searchSnippetSQL is a match's snippet in index idx, from the column FTS5
+// finds best, with snippetStart and snippetEnd as its first two arguments.
+// The index keeps no text: FTS5 reads it from the index's view by rowid.
+func searchSnippetSQL(idx string) string {
+	return fmt.Sprintf("snippet(%s, -1, ?, ?, '…', %d)", idx, snippetTokens)
 }
 
 // renderSnippet turns FTS5's snippet into HTML: marked words in <mark>
@@ -476,15 +489,13 @@ func (tx *Tx) suspendSearch() error {
 // one compact segment.
 func (tx *Tx) rebuildSearch(changed bool) error {
 	if changed {
-		for _, q := range []string{
-			"DELETE FROM search",
-			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs",
-			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs",
-			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs",
-			"INSERT INTO search (rowid, name, keywords, summary, body) SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs",
-			"INSERT INTO search (search) VALUES ('optimize')",
-		} {
-			if _, err := tx.exec(q); err != nil {
+		for _, idx := range []string{searchAllIndex, searchPublicIndex} {
+			// 'rebuild' empties an external content index and reads its
+			// view again.
+			if _, err := tx.exec("INSERT INTO " + idx + " (" + idx + ") VALUES ('rebuild')"); err != nil {
+				return fmt.Errorf("rebuild search index: %w", err)
+			}
+			if _, err := tx.exec("INSERT INTO " + idx + " (" + idx + ") VALUES ('optimize')"); err != nil {
 				return fmt.Errorf("rebuild search index: %w", err)
 			}
 		}
@@ -493,12 +504,13 @@ func (tx *Tx) rebuildSearch(changed bool) error {
 	return err
 }
 
-// compactSearchAfter merges the search index into one segment when a write
-// of changed items rewrote a good part of it (a quarter or more). FTS5
-// writes each statement's index rows as a new segment, and a bulk import
-// leaves hundreds of them, which every search must then seek: a selective
-// search on a freshly imported 10,000-item corpus ran twice as fast once
-// merged. Single-item writes need none of this: FTS5's automerge keeps up.
+// compactSearchAfter merges the search indexes into one segment each when a
+// write of changed items rewrote a good part of them (a quarter or more).
+// FTS5 writes each statement's index rows as a new segment, and a bulk
+// import leaves hundreds of them, which every search must then seek: a
+// selective search on a freshly imported 10,000-item corpus ran twice as
+// fast once merged. Single-item writes need none of this: FTS5's automerge
+// keeps up.
 func (tx *Tx) compactSearchAfter(changed int) error {
 	if changed == 0 {
 		return nil
@@ -512,8 +524,10 @@ func (tx *Tx) compactSearchAfter(changed int) error {
 	if changed*4 < items {
 		return nil
 	}
-	if _, err := tx.exec("INSERT INTO search (search) VALUES ('optimize')"); err != nil {
-		return fmt.Errorf("compact search index: %w", err)
+	for _, idx := range []string{searchAllIndex, searchPublicIndex} {
+		if _, err := tx.exec("INSERT INTO " + idx + " (" + idx + ") VALUES ('optimize')"); err != nil {
+			return fmt.Errorf("compact search index: %w", err)
+		}
 	}
 	return nil
 }

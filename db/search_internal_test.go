@@ -44,31 +44,28 @@ func write(t *testing.T, d *DB, stmts ...string) {
 	}
 }
 
-// checkIndex fails unless the search index holds exactly one row per
-// content item, equal to what the item's view says, and passes FTS5's own
-// integrity check.
+// checkIndex fails unless each search index holds exactly one row per
+// item it covers (every item; the published ones) and agrees with the text
+// its view gives, as FTS5's integrity check with external content verifies.
 func checkIndex(t *testing.T, d *DB) {
 	t.Helper()
 	ctx := context.Background()
-	var diff int
-	err := d.write.QueryRowContext(ctx, `SELECT count(*) FROM (
-		SELECT rowid, name, keywords, summary, body FROM search
-		EXCEPT SELECT * FROM (
-			SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs
-			UNION ALL SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs
-			UNION ALL SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs
-			UNION ALL SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs))`).Scan(&diff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows, items int
-	d.write.QueryRowContext(ctx, "SELECT count(*) FROM search").Scan(&rows)
-	d.write.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM trends) + (SELECT count(*) FROM frameworks) + (SELECT count(*) FROM companies) + (SELECT count(*) FROM faqs)").Scan(&items)
-	if diff != 0 || rows != items {
-		t.Errorf("index has %d rows for %d items, %d of them stale", rows, items, diff)
-	}
-	if _, err := d.write.ExecContext(ctx, "INSERT INTO search (search) VALUES ('integrity-check')"); err != nil {
-		t.Errorf("FTS5 integrity check: %v", err)
+	for _, tc := range []struct{ idx, cond string }{
+		{searchAllIndex, "1"},
+		{searchPublicIndex, "status = 'PUBLISHED'"},
+	} {
+		var rows, items int
+		// The docsize table has one row per indexed document; the index's
+		// own rows are its view's.
+		d.write.QueryRowContext(ctx, "SELECT count(*) FROM "+tc.idx+"_docsize").Scan(&rows)
+		d.write.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM trends WHERE "+tc.cond+") + (SELECT count(*) FROM frameworks WHERE "+tc.cond+
+			") + (SELECT count(*) FROM companies WHERE "+tc.cond+") + (SELECT count(*) FROM faqs WHERE "+tc.cond+")").Scan(&items)
+		if rows != items {
+			t.Errorf("index %s has %d rows for %d items", tc.idx, rows, items)
+		}
+		if _, err := d.write.ExecContext(ctx, "INSERT INTO "+tc.idx+" ("+tc.idx+", rank) VALUES ('integrity-check', 1)"); err != nil {
+			t.Errorf("FTS5 integrity check of %s against its content: %v", tc.idx, err)
+		}
 	}
 }
 
@@ -174,8 +171,8 @@ func TestSearchIndex_CompactedAfterABulkImport(t *testing.T) {
 		t.Errorf("widgets finds %d, want 300", n)
 	}
 	// 351 items now: a write that changed a quarter of them or more merges
-	// the index (begin, count, optimize); a smaller one does not.
-	for changed, want := range map[int]int64{0: 1, 1: 2, 87: 2, 88: 3, 300: 3} {
+	// both indexes (begin, count, optimize each); a smaller one does not.
+	for changed, want := range map[int]int64{0: 1, 1: 2, 87: 2, 88: 4, 300: 4} {
 		before := d.QueryCount()
 		tx, err := d.BeginTx(context.Background())
 		if err != nil {
@@ -210,23 +207,27 @@ func TestSearchIndex_BackfilledWhenAnOldDatabaseMigrates(t *testing.T) {
 	if len(drops) < 12 {
 		t.Fatalf("%d search triggers, want at least one per write to each content table", len(drops))
 	}
-	drops = append(drops, "DROP TABLE search", "DROP TABLE search_suspended",
+	drops = append(drops, "DROP TABLE search", "DROP TABLE search_public", "DROP TABLE search_suspended",
+		"DROP VIEW search_docs", "DROP VIEW search_public_docs",
 		"DROP VIEW search_trend_docs", "DROP VIEW search_framework_docs", "DROP VIEW search_company_docs", "DROP VIEW search_faq_docs",
-		"DROP INDEX trends_unpublished", "DROP INDEX frameworks_unpublished", "DROP INDEX companies_unpublished", "DROP INDEX faqs_unpublished")
+		"DROP INDEX trends_search_rid", "DROP INDEX frameworks_search_rid", "DROP INDEX companies_search_rid", "DROP INDEX faqs_search_rid")
 	write(t, d, drops...)
 
-	// Run the search migration again, through the migrator (whatever its
-	// number once merged), and put the schema version back.
+	// Run the search migrations again, through the migrator (whatever their
+	// numbers once merged): the first index, then its replacement by
+	// external content indexes. Then put the schema version back.
 	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, "_search.sql") })
-	if i < 0 {
-		t.Fatal("no search migration")
-	}
-	if err := d.applyMigration(ctx, ms[i], false); err != nil {
-		t.Fatal(err)
+	for _, suffix := range []string{"_search.sql", "_search_external.sql"} {
+		i := slices.IndexFunc(ms, func(m migration) bool { return strings.HasSuffix(m.name, suffix) })
+		if i < 0 {
+			t.Fatalf("no migration *%s", suffix)
+		}
+		if err := d.applyMigration(ctx, ms[i], false); err != nil {
+			t.Fatalf("%s: %v", ms[i].name, err)
+		}
 	}
 	if _, err := d.write.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion())); err != nil {
 		t.Fatal(err)
@@ -296,5 +297,52 @@ func TestRenderSnippet(t *testing.T) {
 	}
 	if got := renderSnippet(strings.Repeat("\x02", 3)); got != "<mark></mark>" {
 		t.Errorf("renderSnippet(three starts) = %q", got)
+	}
+}
+
+// The public index follows publication: items enter and leave it with
+// their status, a framework's keywords follow its published companies
+// (renamed, reordered, unpublished, deleted), and both indexes agree with
+// their text after every kind of write.
+func TestSearchIndex_PublicIndexFollowsStatusAndLinks(t *testing.T) {
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	anon := func(q string) int {
+		t.Helper()
+		n, err := d.CountSearch(context.Background(), q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	now := "'2024-01-29T00:00:00.000Z'"
+	write(t, d,
+		"INSERT INTO companies (id, slug, name, status, created_at, updated_at) VALUES (901, 'acme', 'Acme', 'PUBLISHED', "+now+", "+now+"), (902, 'bolt', 'Boltworks', 'PUBLISHED', "+now+", "+now+")",
+		"INSERT INTO frameworks (id, slug, name, kind, summary, status, created_at, updated_at) VALUES (901, 'zeta', 'Zetaframe', 'FRAMEWORK', 'Fast.', 'PUBLISHED', "+now+", "+now+")",
+		"INSERT INTO framework_companies (framework_id, company_id, position) VALUES (901, 901, 1), (901, 902, 2)",
+	)
+	checkIndex(t, d)
+	steps := []struct {
+		sql  []string
+		want map[string]int // anonymous counts
+	}{
+		{nil, map[string]int{"acme": 2, "boltworks": 2, "zetaframe": 1}},
+		{[]string{"UPDATE framework_companies SET position = 3 - position WHERE framework_id = 901"}, map[string]int{"acme": 2, "boltworks": 2}},
+		{[]string{"UPDATE companies SET status = 'DRAFT' WHERE id = 901"}, map[string]int{"acme": 0, "boltworks": 2}},
+		{[]string{"UPDATE companies SET name = 'Acme Two' WHERE id = 901"}, map[string]int{"acme": 0, "two": 0}},
+		{[]string{"UPDATE companies SET status = 'PUBLISHED' WHERE id = 901"}, map[string]int{"acme": 2, "two": 2}},
+		{[]string{"UPDATE frameworks SET status = 'DRAFT' WHERE id = 901"}, map[string]int{"acme": 1, "zetaframe": 0}},
+		{[]string{"UPDATE frameworks SET summary = 'Quokkaspeed.', status = 'PUBLISHED' WHERE id = 901"}, map[string]int{"quokkaspeed": 1, "zetaframe": 1}},
+		{[]string{"DELETE FROM companies WHERE id = 902"}, map[string]int{"boltworks": 0, "acme": 2}},
+		{[]string{"DELETE FROM frameworks WHERE id = 901"}, map[string]int{"acme": 1, "zetaframe": 0}},
+		{[]string{"UPDATE companies SET status = 'DRAFT' WHERE id = 901", "DELETE FROM companies WHERE id = 901"}, map[string]int{"acme": 0}},
+	}
+	for i, s := range steps {
+		write(t, d, s.sql...)
+		checkIndex(t, d)
+		for q, want := range s.want {
+			if n := anon(q); n != want {
+				t.Errorf("step %d %v: anonymous %q finds %d, want %d", i, s.sql, q, n, want)
+			}
+		}
 	}
 }

@@ -481,3 +481,82 @@ func reSign(cursor string, score float64) string {
 	parts[2] = strconv.FormatFloat(score, 'g', -1, 64)
 	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, ":")))
 }
+
+// anonymousHits renders an anonymous search's hits with their exact scores
+// and snippets, for byte-for-byte comparison.
+func anonymousHits(t *testing.T, d *db.DB, query string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, h := range mustSearch(t, context.Background(), d, query, nil, db.PageArgs{First: intp(100)}).Items {
+		fmt.Fprintf(&b, "%s %s %s\n", hitName(h), strconv.FormatFloat(h.Score, 'g', -1, 64), h.Snippet)
+	}
+	return b.String()
+}
+
+func TestSearch_AnonymousScoresIgnoreDrafts(t *testing.T) {
+	d := MustOpenDB(t)
+	tok := db.WithPrincipal(context.Background(), viewer)
+	queries := []string{"serverless", "framework", "go", "laravel"}
+	before := map[string]string{}
+	for _, q := range queries {
+		if before[q] = anonymousHits(t, d, q); before[q] == "" {
+			t.Fatalf("%q finds nothing in the article: pick another query", q)
+		}
+	}
+	viewerBefore := fmt.Sprint(mustSearch(t, tok, d, "serverless", nil, db.PageArgs{}).Items[0].Score)
+
+	// New drafts full of the queries' words, then their text edited, a
+	// published item taken back to draft, and a draft company linked to a
+	// published framework.
+	mustImport(t, d, db.Content{
+		Companies: []db.CompanyDoc{{Slug: "draftco", Name: "Serverless Framework Go Laravel", Status: db.StatusDraft}},
+		Trends: []db.TrendDoc{{
+			Slug: "draft-trend", Rank: 90, Name: "Serverless serverless", Category: db.CategoryTooling,
+			Summary: "Framework go framework.", Body: strings.Repeat("serverless framework go laravel php ", 50), Status: db.StatusDraft,
+		}},
+	})
+	mustImport(t, d, db.Content{
+		Trends: []db.TrendDoc{{
+			Slug: "draft-trend", Rank: 90, Name: "Serverless", Category: db.CategoryTooling,
+			Summary: "Go.", Body: strings.Repeat("framework php ", 500), Status: db.StatusDraft,
+		}},
+	})
+	dt, err := d.TrendBySlug(tok, "draft-trend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	editor := db.WithPrincipal(context.Background(), &db.Principal{Name: "ed", Role: db.RoleEditor})
+	if _, err := d.UpdateTrend(editor, dt.RowID, db.TrendPatch{Body: ptr("Go go go serverless.")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		if got := anonymousHits(t, d, q); got != before[q] {
+			t.Errorf("anonymous %q changed with drafts:\nbefore:\n%s\nafter:\n%s", q, before[q], got)
+		}
+	}
+	// The token holders' index does count the drafts: the test can see a
+	// change when there is one.
+	if got := fmt.Sprint(mustSearch(t, tok, d, "serverless", nil, db.PageArgs{}).Items[0].Score); got == viewerBefore {
+		t.Errorf("a viewer's top score for serverless stayed %s with drafts added: the drafts are not indexed", got)
+	}
+}
+
+// A cursor from a token holder's search pages the full index, whose scores
+// do not compare with the public one's: an anonymous caller handing it on
+// is refused rather than given a page that skips or repeats hits.
+func TestSearch_CursorOfAnotherIndexIsRefused(t *testing.T) {
+	d := MustOpenDB(t)
+	tok := db.WithPrincipal(context.Background(), viewer)
+	p := mustSearch(t, tok, d, "framework", nil, db.PageArgs{First: intp(1)})
+	if !p.HasNextPage {
+		t.Fatal("one page only")
+	}
+	after := p.EndCursor()
+	if _, err := d.Search(tok, "framework", nil, db.PageArgs{First: intp(1), After: after}); err != nil {
+		t.Fatalf("the token holder's own cursor: %v", err)
+	}
+	_, err := d.Search(context.Background(), "framework", nil, db.PageArgs{First: intp(1), After: after})
+	if db.ErrorCode(err) != db.EINVALID {
+		t.Errorf("anonymous search with a viewer's cursor: %v, want EINVALID on after", err)
+	}
+}

@@ -466,7 +466,15 @@ func (d *DB) EventsByIDs(ctx context.Context, ids []int64) (map[int64]*Event, er
 		}
 		out[e.ID] = e
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	list := make([]*Event, 0, len(out))
+	for _, e := range out {
+		list = append(list, e)
+	}
+	return out, d.fillDocuments(ctx, list)
 }
 
 // PingWebhook queues a test delivery (no event) to send at once, active
@@ -566,6 +574,9 @@ func (tx *Tx) enqueueDeliveries(limit int) (events, queued int, err error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(evs) == 0 {
+		return 0, 0, err
+	}
+	if err := tx.fillDocuments(evs); err != nil {
 		return 0, 0, err
 	}
 	rows, err = tx.query("SELECT " + webhookCols + " FROM webhooks WHERE active = 1 ORDER BY id")
@@ -697,6 +708,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		events := map[int64]*Event{}
+		var list []*Event
 		for rows.Next() {
 			e, err := scanEvent(rows)
 			if err != nil {
@@ -704,9 +716,13 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 				return nil, fmt.Errorf("claim deliveries: %w", err)
 			}
 			events[e.ID] = e
+			list = append(list, e)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		if err := tx.fillDocuments(list); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		for _, j := range jobs {
@@ -793,14 +809,27 @@ func (d *DB) NextDeliveryDue(ctx context.Context) (time.Time, bool, error) {
 // PruneDeliveries deletes finished deliveries (succeeded or dead) last
 // changed before cutoff, with their attempts, so the delivery log does not
 // grow without bound; pending and failing ones are kept whatever their age.
-// It returns how many it deleted.
+// It deletes in transactions of at most PruneBatch deliveries, so writers
+// never wait behind it for long. It returns how many it deleted.
 func (d *DB) PruneDeliveries(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := d.pruneDeliveryBatch(ctx, formatTime(cutoff))
+		total += n
+		if err != nil || n < PruneBatch {
+			return total, err
+		}
+	}
+}
+
+func (d *DB) pruneDeliveryBatch(ctx context.Context, before string) (int, error) {
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("prune deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	r, err := tx.exec("DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'dead') AND updated_at < ?", formatTime(cutoff))
+	r, err := tx.exec(`DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE status IN ('succeeded', 'dead') AND updated_at < ? ORDER BY id LIMIT ?)`, before, PruneBatch)
 	if err != nil {
 		return 0, fmt.Errorf("prune deliveries: %w", err)
 	}

@@ -61,6 +61,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if de.Field != "" {
 				gerr.Extensions["field"] = de.Field
 			}
+			if de.Reason != "" {
+				gerr.Extensions["reason"] = de.Reason
+			}
 			return gerr
 		}
 		if code, ok := gerr.Extensions["code"].(string); ok && code != "" {
