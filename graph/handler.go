@@ -172,19 +172,28 @@ func NewHandler(cfg Options) http.Handler {
 // newGraphQLServer builds gqlgen's server with explicit transports and
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{
+	limits := cfg.Limits.withDefaults()
+	es := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
 		Directives: DirectiveRoot{HasRole: hasRole},
-	}))
+	})
+	srv := handler.New(es)
 	// The first transport that supports a request takes it: the websocket
 	// upgrade before GET, and SSE before POST.
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(websocketTransport(cfg))
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
 	srv.AddTransport(jsonTransport{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
+	queryCache := lru.New[*ast.QueryDocument](DefaultQueryCacheSize)
+	srv.SetQueryCache(queryCache)
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	// The document limits come before APQ, which stores every document it
+	// is sent: an oversize one is refused before it can be stored, so a
+	// persisted query's hash only ever names a document that passed.
+	srv.Use(documentLimits{Limits: limits, validated: queryCache})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
-	srv.Use(queryLimits{cfg.Limits.withDefaults()})
+	srv.Use(newQueryLimits(limits, es.Schema()))
+	srv.Use(errorLimit{max: limits.MaxErrors})
 	srv.Use(opInfo{types: newTypeCache()})
 	if cfg.DisableIntrospection {
 		srv.Use(noIntrospection{})

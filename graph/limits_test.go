@@ -1,6 +1,11 @@
 package graph_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -81,5 +86,103 @@ func TestLimits_DefaultsAllowTheReferenceQueries(t *testing.T) {
 		if r := e.post(t, q, map[string]any{"slug": "django"}); len(r.Errors) > 0 {
 			t.Errorf("%s: %s", q, r.Body)
 		}
+	}
+}
+
+// hostileDocument is a request body built to make validation expensive.
+type hostileDocument struct {
+	name string
+	body []byte
+}
+
+// repeatToFill returns prefix + unit×n + suffix with n as large as keeps
+// the request body (the query JSON-encoded) within budget bytes.
+func repeatToFill(prefix, unit, suffix string, budget int) string {
+	encoded := func(s string) int { b, _ := json.Marshal(s); return len(b) }
+	n := (budget - encoded(prefix) - encoded(suffix) - 64) / (encoded(unit) - 2)
+	return prefix + strings.Repeat(unit, n) + suffix
+}
+
+// numbered returns format applied to 0…n-1, concatenated (%[1]d is the number).
+func numbered(format string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
+}
+
+func queryBody(query string, vars map[string]any) []byte {
+	b, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// hostileDocuments are the documents of issue 11 item 1 and their
+// siblings, each as large as the default 1 MiB body limit allows (or as
+// the issue gives it).
+func hostileDocuments() []hostileDocument {
+	const body = 1<<20 - 1024
+	fields := func(n int) string { return "{trends{nodes{" + strings.Repeat("id ", n) + "}}}" }
+	deepList := strings.Repeat("[", 990) + strings.Repeat("]", 990)
+	var deepJSON any = []any{}
+	for range 5000 {
+		deepJSON = []any{deepJSON}
+	}
+	docs := []hostileDocument{
+		{"fields-2000", queryBody(fields(2000), nil)},
+		{"fields-4000", queryBody(fields(4000), nil)},
+		{"fields-8000", queryBody(fields(8000), nil)},
+		{"typename-1MB", queryBody(repeatToFill("{", "__typename ", "}", body), nil)},
+		{"fragment-spreads", queryBody(repeatToFill("{trends{nodes{", "...F ", "}}} fragment F on Trend{id}", body), nil)},
+		{"fragment-definitions", queryBody("{trends{nodes{"+numbered("...F%[1]d ", 20000)+"}}}"+numbered(" fragment F%[1]d on Trend{id}", 20000), nil)},
+		{"nested-fragments", queryBody("{trends{nodes{...F0}}}"+fragmentChain(20000), nil)},
+		{"inline-fragments", queryBody(repeatToFill("{trends{nodes{", "... on Trend{id} ", "}}}", body), nil)},
+		{"nested-fields", queryBody("{trends{nodes{"+strings.Repeat("framework{"+strings.Repeat("id ", 300)+"} ", 300)+"}}}", nil)},
+		{"variables", queryBody("query("+numbered("$v%[1]d:Int ", 60000)+"){trends{totalCount}}", nil)},
+		{"directives", queryBody(repeatToFill("{trends{nodes{id ", "@skip(if:false) ", "}}}", body), nil)},
+		{"arguments", queryBody(repeatToFill("{trend(", `slug:"a" `, "){id}}", body), nil)},
+		{"aliases", queryBody("{trends{nodes{"+numbered("a%[1]d:id ", 70000)+"}}}", nil)},
+		{"operations", queryBody(numbered("query Q%[1]d{trends{totalCount}} ", 30000), nil)},
+		{"long-string", queryBody(repeatToFill(`{trend(slug:"`, "a", `"){id}}`, body), nil)},
+		{"deep-list-value", queryBody("{nodes(ids:"+deepList+"){id}}", nil)},
+		{"deep-object-value", queryBody("{trends(filter:"+strings.Repeat("{NOT:", 990)+"{}"+strings.Repeat("}", 990)+"){totalCount}}", nil)},
+		{"deep-list-variable", queryBody("query($ids:[ID!]!){nodes(ids:$ids){id}}", map[string]any{"ids": deepJSON})},
+	}
+	for _, d := range docs {
+		if len(d.body) > 1<<20 {
+			panic(fmt.Sprintf("%s: body of %d bytes is over the limit", d.name, len(d.body)))
+		}
+	}
+	return docs
+}
+
+// fragmentChain is n fragments, each spreading the next.
+func fragmentChain(n int) string {
+	var b strings.Builder
+	for i := range n - 1 {
+		fmt.Fprintf(&b, " fragment F%d on Trend{id ...F%d}", i, i+1)
+	}
+	fmt.Fprintf(&b, " fragment F%d on Trend{id}", n-1)
+	return b.String()
+}
+
+// BenchmarkHostileDocument measures what it costs the server to answer
+// each hostile document, through the whole handler: cpu-ns/op is the CPU
+// time per request (issue 11 item 1: at most 50 ms).
+func BenchmarkHostileDocument(b *testing.B) {
+	e := newEnv(b)
+	for _, d := range hostileDocuments() {
+		b.Run(d.name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(d.body))
+				req.Header.Set("Content-Type", "application/json")
+				e.Handler.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
 	}
 }
