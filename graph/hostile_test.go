@@ -130,8 +130,8 @@ func TestHostileInputs(t *testing.T) {
 		{"unknown enum", gql(`{ frameworks(filter: { kind: { eq: PLUGIN } }) { totalCount } }`, nil), 422, "GRAPHQL_VALIDATION_FAILED"},
 		{"filter nested too deep", gql(`{ trends(filter: { NOT: { NOT: { NOT: { NOT: { NOT: { NOT: { NOT: { NOT: { rank: { eq: 1 } } } } } } } } } }) { totalCount } }`, nil), 200, "BAD_USER_INPUT"},
 		// Issue 11 items 1, 5, 9 and 10.
-		{"thousands of fields in one selection set", gql(repeatToFill("{", "__typename ", "}", 60<<10), nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
-		{"fragments spread thousands of times", gql(repeatToFill("{ trends { nodes { ", "...F ", "} } } fragment F on Trend { id }", 60<<10), nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"thousands of fields in one selection set", gql(repeatToFill("{ trends { nodes { ", "__typename ", "} } }", 60<<10), nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"fragments spread thousands of times", gql(repeatToFill("{ trends { nodes { ", "...F ", "} } } fragment F on Trend { __typename }", 60<<10), nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"values nested hundreds deep", gql("{ trends(filter: "+strings.Repeat("{ NOT: ", 500)+"{}"+strings.Repeat(" }", 500)+") { totalCount } }", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"aliased introspection", gql("{ __schema { "+numbered("a%[1]d: types { fields { type { name } } } ", 40)+"} }", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"root fields in an inline fragment", gql("{ ... on Query { "+numbered("a%[1]d: trends { totalCount } ", 30)+"} }", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
