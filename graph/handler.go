@@ -128,7 +128,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withStreams(cfg, withAuth(cfg.DB,
+	api := checkEnvelope(cfg.Limits.withDefaults().MaxTokens, withStreams(cfg, withAuth(cfg.DB,
 		withRateLimit(lim,
 			withHTTPCache(rc, cfg.HTTPCaching,
 				withLoaders(cfg.DB, gql))))))
@@ -211,7 +211,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 // transports would answer with an uncoded one: other methods, bodies that
 // are not JSON, GET parameters that do not decode, and operations other
 // than queries over GET (GET must never change anything).
-func checkEnvelope(next http.Handler) http.Handler {
+func checkEnvelope(maxTokens int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
@@ -233,7 +233,7 @@ func checkEnvelope(next http.Handler) http.Handler {
 					return
 				}
 			}
-			if doc := q.Get("query"); doc != "" && !isQueryOnly(doc, q.Get("operationName")) {
+			if doc := q.Get("query"); doc != "" && !isQueryOnly(doc, q.Get("operationName"), maxTokens) {
 				w.Header().Set("Allow", "POST")
 				writeError(w, http.StatusMethodNotAllowed, CodeBadUserInput,
 					"GET runs queries only; send mutations and subscriptions with POST")
@@ -250,12 +250,13 @@ func checkEnvelope(next http.Handler) http.Handler {
 }
 
 // isQueryOnly reports whether the operation a GET would run is a query.
-// Documents that do not parse are left for gqlgen to report.
-func isQueryOnly(doc, opName string) bool {
+// Documents that do not parse, or have more than maxTokens tokens, are
+// left for gqlgen to report.
+func isQueryOnly(doc, opName string, maxTokens int) bool {
 	if !strings.Contains(doc, "mutation") && !strings.Contains(doc, "subscription") {
 		return true
 	}
-	parsed, err := parser.ParseQuery(&ast.Source{Input: doc})
+	parsed, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: doc}, maxTokens)
 	if err != nil {
 		return true
 	}
