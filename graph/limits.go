@@ -96,7 +96,7 @@ type Limits struct {
 	MaxRootFields int
 
 	// MaxTokens bounds the tokens of a document (names, punctuation,
-	// values; comments and whitespace are free). Parsing stops at the
+	// values, comment lines; whitespace is free). Parsing stops at the
 	// limit, so the error's value is MaxTokens+1.
 	MaxTokens int
 	// MaxSelections bounds the selections validation visits: every field,
