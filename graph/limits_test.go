@@ -188,14 +188,28 @@ func fragmentChain(n int) string {
 
 // BenchmarkHostileDocument measures what it costs the server to answer
 // each hostile document, through the whole handler: cpu-ns/op is the CPU
-// time per request (issue 11 item 1: at most 50 ms).
+// time per request (issue 11 item 1: at most 50 ms). Each request's
+// document differs by a comment, so none is answered from the query
+// cache: the documents within the limits are parsed and validated every
+// time.
 func BenchmarkHostileDocument(b *testing.B) {
 	e := newEnv(b)
 	for _, d := range hostileDocuments() {
 		b.Run(d.name, func(b *testing.B) {
+			var p map[string]any
+			if err := json.Unmarshal(d.body, &p); err != nil {
+				b.Fatal(err)
+			}
+			query := p["query"].(string)
+			bodies := make([][]byte, b.N)
+			for i := range bodies {
+				p["query"] = fmt.Sprintf("%s #%d", query, i)
+				bodies[i], _ = json.Marshal(p)
+			}
+			b.ResetTimer()
 			cpu0 := cpuTime()
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(d.body))
+			for i := range b.N {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(bodies[i]))
 				req.Header.Set("Content-Type", "application/json")
 				e.Handler.ServeHTTP(httptest.NewRecorder(), req)
 			}
