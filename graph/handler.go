@@ -184,14 +184,16 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv.AddTransport(websocketTransport(cfg))
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
 	srv.AddTransport(jsonTransport{})
-	queryCache := lru.New[*ast.QueryDocument](DefaultQueryCacheSize)
+	queryCache := smallDocuments[*ast.QueryDocument]{lru.New[*ast.QueryDocument](DefaultQueryCacheSize),
+		func(doc string, _ *ast.QueryDocument) int { return len(doc) }}
 	srv.SetQueryCache(queryCache)
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	// The document limits come before APQ, which stores every document it
 	// is sent: an oversize one is refused before it can be stored, so a
 	// persisted query's hash only ever names a document that passed.
 	srv.Use(documentLimits{Limits: limits, validated: queryCache})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: smallDocuments[string]{lru.New[string](DefaultQueryCacheSize),
+		func(_, doc string) int { return len(doc) }}})
 	srv.Use(newQueryLimits(limits, es.Schema()))
 	srv.Use(errorLimit{max: limits.MaxErrors})
 	srv.Use(opInfo{types: newTypeCache()})

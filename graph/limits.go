@@ -663,3 +663,26 @@ func locationOf(p *ast.Position) []gqlerror.Location {
 	}
 	return []gqlerror.Location{{Line: p.Line, Column: p.Column}}
 }
+
+// maxCachedDocument is the longest document gqlgen's query cache and the
+// APQ store keep. They count entries, not bytes: a thousand documents of
+// one long string each (few tokens, within every limit) would hold a
+// gigabyte. Longer documents are parsed and validated each time (the
+// document limits keep that cheap) and are not persisted: an APQ client
+// gets PERSISTED_QUERY_NOT_FOUND and sends the document again.
+const maxCachedDocument = 64 << 10
+
+// smallDocuments is a cache keyed by documents that keeps only those of
+// at most maxCachedDocument bytes (for APQ, whose keys are hashes, the
+// value is the document).
+type smallDocuments[T any] struct {
+	graphql.Cache[T]
+	size func(key string, value T) int
+}
+
+// Add implements graphql.Cache.
+func (c smallDocuments[T]) Add(ctx context.Context, key string, value T) {
+	if c.size(key, value) <= maxCachedDocument {
+		c.Cache.Add(ctx, key, value)
+	}
+}

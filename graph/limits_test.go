@@ -538,3 +538,31 @@ func TestLimits_ErrorsAreCapped(t *testing.T) {
 	r = l.try(t, "", exec, nil)
 	capped(t, "execution", errorsOf(r.Body), aliases*count.Companies.TotalCount)
 }
+
+// The query cache and the APQ store count entries, not bytes: documents
+// over 64 KiB (here a long comment, one token) are answered but not
+// stored, so a thousand of them cannot hold a gigabyte.
+func TestLimits_LongDocumentsAreNotPersisted(t *testing.T) {
+	e := newEnv(t)
+	apq := func(query string, withQuery bool) *gqlResponse {
+		req := map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha256hex(query)}}}
+		if withQuery {
+			req["query"] = query
+		}
+		b, _ := json.Marshal(req)
+		return e.do(t, jsonReq(string(b)))
+	}
+	for _, c := range []struct {
+		comment int
+		stored  bool
+	}{{1 << 10, true}, {70 << 10, false}} {
+		query := "# " + strings.Repeat("a", c.comment) + "\n{ article { title } }"
+		if r := apq(query, true); r.Status != 200 || len(r.Errors) > 0 {
+			t.Fatalf("%d-byte comment: %d %.200s", c.comment, r.Status, r.Body)
+		}
+		r := apq(query, false)
+		if stored := r.code() != "PERSISTED_QUERY_NOT_FOUND"; stored != c.stored {
+			t.Errorf("%d-byte comment: stored %v, want %v: %.200s", c.comment, stored, c.stored, r.Body)
+		}
+	}
+}
