@@ -103,3 +103,61 @@ func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
 		return errors.New("panic")
 	}
 }
+
+// errorLimit caps the errors of every response (validation errors, which
+// come through DispatchError, and execution errors alike, on every
+// transport): past max, the rest are left out and a last error says how
+// many. Without it, 50,000 repeated directives answered 8.4 MB of errors.
+type errorLimit struct{ max int }
+
+var (
+	_ graphql.ResponseInterceptor  = errorLimit{}
+	_ graphql.OperationInterceptor = errorLimit{}
+)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (errorLimit) ExtensionName() string { return "ErrorLimit" }
+
+// Validate implements graphql.HandlerExtension.
+func (errorLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse implements graphql.ResponseInterceptor.
+func (l errorLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	l.apply(resp)
+	return resp
+}
+
+// InterceptOperation implements graphql.OperationInterceptor: it covers
+// the errors gqlgen answers without the response interceptors (those of
+// a subscription that failed to start).
+func (l errorLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	h := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		l.apply(resp)
+		return resp
+	}
+}
+
+func (l errorLimit) apply(resp *graphql.Response) {
+	if resp == nil || len(resp.Errors) <= l.max {
+		return
+	}
+	if len(resp.Errors) == l.max+1 && isErrorLimitNote(resp.Errors[l.max]) {
+		return // capped already
+	}
+	total := len(resp.Errors)
+	kept := make(gqlerror.List, l.max, l.max+1)
+	copy(kept, resp.Errors)
+	resp.Errors = append(kept, &gqlerror.Error{
+		Message: fmt.Sprintf("%d more errors were left out; a response has at most %d", total-l.max, l.max),
+		Extensions: map[string]any{
+			"code": CodeComplexity, "limit": "errors", "value": total, "max": l.max,
+		},
+	})
+}
+
+func isErrorLimitNote(e *gqlerror.Error) bool {
+	return e != nil && e.Extensions["limit"] == "errors"
+}

@@ -128,7 +128,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withStreams(cfg, withAuth(cfg.DB,
+	api := checkEnvelope(cfg.Limits.withDefaults().MaxTokens, withStreams(cfg, withAuth(cfg.DB,
 		withRateLimit(lim,
 			withHTTPCache(rc, cfg.HTTPCaching,
 				withLoaders(cfg.DB, gql))))))
@@ -172,19 +172,30 @@ func NewHandler(cfg Options) http.Handler {
 // newGraphQLServer builds gqlgen's server with explicit transports and
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{
+	limits := cfg.Limits.withDefaults()
+	es := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
 		Directives: DirectiveRoot{HasRole: hasRole},
-	}))
+	})
+	srv := handler.New(es)
 	// The first transport that supports a request takes it: the websocket
 	// upgrade before GET, and SSE before POST.
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(websocketTransport(cfg))
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
 	srv.AddTransport(jsonTransport{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
-	srv.Use(queryLimits{cfg.Limits.withDefaults()})
+	queryCache := smallDocuments[*ast.QueryDocument]{lru.New[*ast.QueryDocument](DefaultQueryCacheSize),
+		func(doc string, _ *ast.QueryDocument) int { return len(doc) }}
+	srv.SetQueryCache(queryCache)
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	// The document limits come before APQ, which stores every document it
+	// is sent: an oversize one is refused before it can be stored, so a
+	// persisted query's hash only ever names a document that passed.
+	srv.Use(documentLimits{Limits: limits, validated: queryCache})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: smallDocuments[string]{lru.New[string](DefaultQueryCacheSize),
+		func(_, doc string) int { return len(doc) }}})
+	srv.Use(newQueryLimits(limits, es.Schema()))
+	srv.Use(errorLimit{max: limits.MaxErrors})
 	srv.Use(opInfo{types: newTypeCache()})
 	if cfg.DisableIntrospection {
 		srv.Use(noIntrospection{})
@@ -202,7 +213,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 // transports would answer with an uncoded one: other methods, bodies that
 // are not JSON, GET parameters that do not decode, and operations other
 // than queries over GET (GET must never change anything).
-func checkEnvelope(next http.Handler) http.Handler {
+func checkEnvelope(maxTokens int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
@@ -224,7 +235,7 @@ func checkEnvelope(next http.Handler) http.Handler {
 					return
 				}
 			}
-			if doc := q.Get("query"); doc != "" && !isQueryOnly(doc, q.Get("operationName")) {
+			if doc := q.Get("query"); doc != "" && !isQueryOnly(doc, q.Get("operationName"), maxTokens) {
 				w.Header().Set("Allow", "POST")
 				writeError(w, http.StatusMethodNotAllowed, CodeBadUserInput,
 					"GET runs queries only; send mutations and subscriptions with POST")
@@ -241,12 +252,13 @@ func checkEnvelope(next http.Handler) http.Handler {
 }
 
 // isQueryOnly reports whether the operation a GET would run is a query.
-// Documents that do not parse are left for gqlgen to report.
-func isQueryOnly(doc, opName string) bool {
+// Documents that do not parse, or have more than maxTokens tokens, are
+// left for gqlgen to report.
+func isQueryOnly(doc, opName string, maxTokens int) bool {
 	if !strings.Contains(doc, "mutation") && !strings.Contains(doc, "subscription") {
 		return true
 	}
-	parsed, err := parser.ParseQuery(&ast.Source{Input: doc})
+	parsed, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: doc}, maxTokens)
 	if err != nil {
 		return true
 	}

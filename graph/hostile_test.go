@@ -129,6 +129,14 @@ func TestHostileInputs(t *testing.T) {
 		{"delete unknown", gql(`mutation { deleteCompany(id: "`+db.EncodeID(db.TypeCompany, 9999)+`") { id } }`, nil, auth(editor)...), 200, "NOT_FOUND"},
 		{"unknown enum", gql(`{ frameworks(filter: { kind: { eq: PLUGIN } }) { totalCount } }`, nil), 422, "GRAPHQL_VALIDATION_FAILED"},
 		{"filter nested too deep", gql(`{ trends(filter: { NOT: { NOT: { NOT: { NOT: { NOT: { NOT: { NOT: { NOT: { rank: { eq: 1 } } } } } } } } } }) { totalCount } }`, nil), 200, "BAD_USER_INPUT"},
+		// Issue 11 items 1, 5, 9 and 10.
+		{"thousands of fields in one selection set", gql(repeatToFill("{ trends { nodes { ", "__typename ", "} } }", 60<<10), nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"fragments spread thousands of times", gql(repeatToFill("{ trends { nodes { ", "...F ", "} } } fragment F on Trend { __typename }", 60<<10), nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"values nested hundreds deep", gql("{ trends(filter: "+strings.Repeat("{ NOT: ", 500)+"{}"+strings.Repeat(" }", 500)+") { totalCount } }", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"aliased introspection", gql("{ __schema { "+numbered("a%[1]d: types { fields { type { name } } } ", 40)+"} }", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"root fields in an inline fragment", gql("{ ... on Query { "+numbered("a%[1]d: trends { totalCount } ", 30)+"} }", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"root fields in a fragment spread", gql("{ ...Q } fragment Q on Query { "+numbered("a%[1]d: trends { totalCount } ", 25)+"}", nil), 422, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"a thousand repeated directives", gql("{ trends { nodes { id "+strings.Repeat("@skip(if: false) ", 1400)+"} } }", nil), 422, "GRAPHQL_VALIDATION_FAILED"},
 		{"FTS-like syntax in a filter", gql(`{ trends(filter: { name: { contains: "NEAR(\"a\" \"b\") * -x ^y" } }) { totalCount } }`, nil), 200, ""},
 	}
 	if len(cases) < 40 {
@@ -143,6 +151,9 @@ func TestHostileInputs(t *testing.T) {
 			}
 			if r.Status != c.status || r.code() != c.code {
 				t.Errorf("status %d code %q, want %d %q: %.300s", r.Status, r.code(), c.status, c.code, r.Body)
+			}
+			if len(r.Errors) > graph.DefaultMaxErrors+1 {
+				t.Errorf("%d errors in one response", len(r.Errors))
 			}
 			assertNoLeak(t, r.Body)
 			if got := snapshot(t, e); got != base {

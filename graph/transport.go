@@ -99,6 +99,13 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	params.ReadTime.End = graphql.Now()
 
 	oc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil && ctx.Err() != nil {
+		// Parsing and validation ran out of the request's time: say so,
+		// whatever else they found.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		writeResponse(w, &graphql.Response{Errors: gqlerror.List{timeoutError(nil)}})
+		return
+	}
 	if errs != nil {
 		status := http.StatusOK
 		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
