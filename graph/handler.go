@@ -79,14 +79,16 @@ type Options struct {
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
-// middleware visible here: access log → CORS → timeout (not for streams) →
-// body limit → envelope check → streams → auth → rate limit → HTTP caching
+// middleware visible here: access log → CORS → body limit → route (content
+// negotiation: stream or one response) → timeout (not for streams) →
+// envelope check → streams → auth → rate limit → HTTP caching
 // and the response cache → loaders → gqlgen (query cache, APQ, limits,
 // introspection, metrics).
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
 //	websocket /graphql                    subscriptions (graphql-transport-ws)
 //	POST /graphql, Accept: text/event-stream   subscriptions over SSE
+//	POST /graphql, Accept: multipart/mixed     subscriptions over multipart HTTP
 //	GET /graphql (browser), GET /         the GraphiQL playground
 //	GET /playground/assets/…              its embedded assets
 //	GET /healthz, GET /readyz             liveness, readiness (database answers)
@@ -158,8 +160,9 @@ func NewHandler(cfg Options) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 
 	var h http.Handler = mux
-	h = limitBody(cfg.MaxBodyBytes, h)
 	h = withTimeout(cfg.RequestTimeout, h)
+	h = withRoute(h)
+	h = limitBody(cfg.MaxBodyBytes, h)
 	h = newCORS(cfg.CORSOrigins).Handler(h)
 	accessLog := cfg.Logger
 	if cfg.DisableAccessLog {
@@ -177,10 +180,12 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
 	// The first transport that supports a request takes it: the websocket
-	// upgrade before GET, and SSE before POST.
+	// upgrade before GET; the streams take the subscriptions the route
+	// (negotiate.go) sent them, and everything else is one JSON response.
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(websocketTransport(cfg))
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
+	srv.AddTransport(routedTransport{transport.SSE{KeepAlivePingInterval: cfg.KeepAlive}, streamSSE})
+	srv.AddTransport(routedTransport{multipartTransport{keepAlive: cfg.KeepAlive}, streamMultipart})
 	srv.AddTransport(jsonTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
@@ -201,9 +206,14 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 // checkEnvelope refuses, with a coded GraphQL error, the requests gqlgen's
 // transports would answer with an uncoded one: other methods, bodies that
 // are not JSON, GET parameters that do not decode, and operations other
-// than queries over GET (GET must never change anything).
+// than queries over GET (GET must never change anything). It also refuses
+// with 406 what cannot be answered in a type the client accepts: any
+// request whose Accept header allows no JSON type, and a POSTed
+// subscription whose Accept header allows no stream.
 func checkEnvelope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Responses differ by Accept (JSON flavour, stream or not).
+		w.Header().Add("Vary", "Accept")
 		switch r.Method {
 		case http.MethodPost:
 			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -234,6 +244,18 @@ func checkEnvelope(next http.Handler) http.Handler {
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, http.StatusMethodNotAllowed, CodeBadUserInput, "use GET or POST for GraphQL requests")
+			return
+		}
+		rt := routeOf(r)
+		switch {
+		case rt.stream == streamWebsocket || r.Method == http.MethodOptions:
+		case rt.subscription && rt.stream == "":
+			writeError(w, http.StatusNotAcceptable, CodeBadUserInput, `a subscription is a stream: POST it with `+
+				`Accept: text/event-stream (SSE) or Accept: multipart/mixed;subscriptionSpec="1.0", or open a graphql-transport-ws websocket`)
+			return
+		case rt.stream == "" && rt.media == "":
+			writeError(w, http.StatusNotAcceptable, CodeBadUserInput, "queries and mutations are answered as "+
+				"application/graphql-response+json or application/json: the Accept header allows neither")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -308,11 +330,12 @@ func humanBytes(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-// writeError answers with a GraphQL response holding one error.
+// writeError answers with a GraphQL response holding one error (and, as
+// for every request that did not run, no "data" key).
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", mediaJSON)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	writeRequestErrors(w, &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
 }
 
 // withTimeout bounds each request's execution; streams (subscriptions)

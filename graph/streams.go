@@ -27,6 +27,7 @@ type stream string
 const (
 	streamWebsocket stream = "websocket"
 	streamSSE       stream = "sse"
+	streamMultipart stream = "multipart"
 )
 
 type streamKey struct{}
@@ -37,19 +38,14 @@ func streamFrom(ctx context.Context) stream {
 	return s
 }
 
-// streamOf tells which streaming transport, if any, will take r; the tests
-// match gqlgen's Websocket and SSE transports' Supports.
+// streamOf tells which streaming transport, if any, will take r: the
+// route content negotiation decided (negotiate.go). Only subscriptions
+// and websockets are streams.
 func streamOf(r *http.Request) stream {
-	switch {
-	case r.Header.Get("Upgrade") != "":
-		return streamWebsocket
-	case r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream"):
-		return streamSSE
-	}
-	return ""
+	return routeOf(r).stream
 }
 
-// withStreams prepares long-lived requests (websockets and SSE), which
+// withStreams prepares long-lived requests (websockets, SSE and multipart), which
 // neither the request timeout nor the server's read and write timeouts may
 // cut short:
 //
