@@ -22,5 +22,5 @@ for (const audit of serverAudits({ url, fetchFn: fetch })) {
   }
   console.log(`${result.status.toUpperCase()} ${result.id} ${result.name}: ${result.reason}${detail}`);
 }
-console.log(`audit: ${passed} passed, ${failed} failed`);
+console.log(`graphql-http audit: ${passed} ok, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
