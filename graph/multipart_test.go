@@ -152,18 +152,24 @@ func TestMultipart_DeliversMutationsInOrder(t *testing.T) {
 }
 
 // Anonymous multipart subscribers hear only public changes, like the
-// other transports' (TestSubscription_DraftsReachOnlyViewers).
+// other transports' (TestSubscription_DraftsReachOnlyViewers); every
+// token role hears the drafts too.
 func TestMultipart_DraftsReachOnlyViewers(t *testing.T) {
 	l := newLive(t)
 	q := `subscription($since: String) { contentChanged(since: $since) { ` + changeFields + ` } }`
 	head := l.head(t)
 	anon := openMultipart(t, l.URL, "", q, head)
-	viewer := openMultipart(t, l.URL, l.viewer, q, head)
+	withToken := map[string]*mpClient{}
+	for role, tok := range map[string]string{"viewer": l.viewer, "editor": l.editor, "admin": l.admin} {
+		withToken[role] = openMultipart(t, l.URL, tok, q, head)
+	}
 	id := l.createCompany(t, "Secret Codename")
 	l.rename(t, id, "Launch Name")
 	l.publish(t, id, true)
-	if s := summary(viewer.changes(t, 3)); s != "CREATE:1 UPDATE:2 PUBLISH:3" {
-		t.Errorf("viewer: %s", s)
+	for role, c := range withToken {
+		if s := summary(c.changes(t, 3)); s != "CREATE:1 UPDATE:2 PUBLISH:3" {
+			t.Errorf("%s: %s", role, s)
+		}
 	}
 	got := anon.changes(t, 1)
 	if s := summary(got); s != "PUBLISH:3" || strings.Contains(string(got[0].Revision.Document), "Secret") || got[0].Revision.Actor != "" {
@@ -221,6 +227,15 @@ func TestMultipart_RefusalsAndDepartures(t *testing.T) {
 		if res.StatusCode != c.status || res.Header.Get("Content-Type") != "application/json" || r.code() != c.code || bytes.Contains(b, []byte(`"data"`)) {
 			t.Errorf("%s: %d %s %s", c.name, res.StatusCode, res.Header.Get("Content-Type"), b)
 		}
+	}
+
+	// Over SSE the same refusal is an event, which graphql-sse expects.
+	sse := openSSE(t, l.URL, "", `subscription { nope }`, nil)
+	if ev := sse.next(t); !strings.Contains(ev, "GRAPHQL_VALIDATION_FAILED") {
+		t.Errorf("SSE validation error: %s", ev)
+	}
+	if ev := sse.next(t); ev != "complete" {
+		t.Errorf("SSE after the error: %s, want complete", ev)
 	}
 
 	active := func() float64 { return l.metric(t, "trendql_subscriptions_active") }

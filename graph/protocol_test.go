@@ -158,6 +158,7 @@ func TestRequestErrors_StatusByMediaType(t *testing.T) {
 		{"variable coercion", `{"query":"query($n: Int) { trends(first: $n) { totalCount } }","variables":{"n":"x"}}`, 200, 400, "BAD_USER_INPUT"},
 		{"limits", `{"query":"{ trends { nodes { framework { companies { name } } } } }"}`, 200, 400, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"@defer", `{"query":"{ article { ... @defer { title } } }"}`, 200, 400, "GRAPHQL_VALIDATION_FAILED"},
+		{"unknown persisted query", `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + strings.Repeat("ab", 32) + `"}}}`, 200, 400, "PERSISTED_QUERY_NOT_FOUND"},
 		{"no query", `{"variables":{}}`, 400, 400, "BAD_USER_INPUT"},
 		{"query not a string", `{"query":42}`, 400, 400, "BAD_USER_INPUT"},
 		{"variables not an object", `{"query":"{ article { title } }","variables":"x"}`, 400, 400, "BAD_USER_INPUT"},

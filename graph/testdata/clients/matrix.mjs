@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { Client as UrqlClient, cacheExchange, fetchExchange, gql as urqlGql } from '@urql/core';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { relayStylePagination } from '@apollo/client/utilities';
+import { createHash } from 'node:crypto';
 import { createClient as createWSClient } from 'graphql-ws';
 import { createClient as createSSEClient } from 'graphql-sse';
 import WebSocket from 'ws';
@@ -173,6 +175,25 @@ check('Apollo Client: relayStylePagination over two pages', async () => {
   assert.equal(new Set(names).size, 6, names.join(', '));
   assert.deepEqual(names.slice(0, 3), first.data.companies.edges.map((e) => e.node.name));
   assert.deepEqual([...names].sort((a, b) => a.localeCompare(b)), names); // companies are ordered by name
+});
+
+// An unknown hash is a request error (400 under Apollo's preferred
+// application/graphql-response+json): the link must still resend the
+// query, and the hash alone must work afterwards, over GET.
+check('Apollo Client: automatic persisted queries over GET', async () => {
+  const link = () => ApolloLink.from([
+    new PersistedQueryLink({ sha256: (q) => createHash('sha256').update(q).digest('hex'), useGETForHashedQueries: true }),
+    new HttpLink({ uri: url, fetch: recordingFetch }),
+  ]);
+  const query = gql`query Persisted { trends(first: 2) { nodes { rank } } }`;
+  const from = seen.length;
+  const first = await new ApolloClient({ link: link(), cache: new InMemoryCache() }).query({ query });
+  assert.deepEqual(first.data.trends.nodes.map((n) => n.rank), [1, 2]);
+  const calls = seen.slice(from).map((s) => s.method);
+  assert.deepEqual(calls, ['GET', 'POST'], JSON.stringify(seen.slice(from))); // hash refused, then hash + query
+  const again = await new ApolloClient({ link: link(), cache: new InMemoryCache() }).query({ query });
+  assert.deepEqual(again.data, first.data);
+  assert.deepEqual(seen.slice(from + 2).map((s) => s.method), ['GET']); // the hash alone now
 });
 
 check('graphql-ws: subscription over a websocket', async () => {
