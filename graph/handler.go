@@ -64,11 +64,13 @@ type Options struct {
 	// HTTPCaching is the Cache-Control policy of public responses.
 	HTTPCaching HTTPCaching
 
-	// StreamContext ends every subscription stream (websocket or SSE) when
-	// it is done: give it the server's shutdown signal. Nil: never.
+	// StreamContext ends every subscription stream (websocket, SSE or
+	// multipart) when it is done: give it the server's shutdown signal.
+	// Nil: never.
 	StreamContext context.Context
 	// KeepAlive is how often streams are pinged: websocket pings (a peer
-	// that misses a pong for two intervals is dropped) and SSE comments.
+	// that misses a pong for two intervals is dropped), SSE comments and
+	// multipart heartbeat parts.
 	KeepAlive time.Duration
 	// StreamWriteTimeout bounds one write to a stream; a client that does
 	// not read for that long is disconnected.
@@ -309,10 +311,20 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			tooLarge(w, max)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &bufferedBody{Reader: bytes.NewReader(body), data: body}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// bufferedBody is a request body read whole by limitBody, whose bytes the
+// route (negotiate.go) can look at without copying them.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+// Close implements io.Closer.
+func (*bufferedBody) Close() error { return nil }
 
 func tooLarge(w http.ResponseWriter, max int64) {
 	w.Header().Set("Connection", "close")

@@ -179,8 +179,7 @@ func decideRoute(r *http.Request) *route {
 	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody {
 		return rt
 	}
-	body, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	body, err := peekBody(r)
 	if err != nil || !bytes.Contains(body, []byte("subscription")) {
 		return rt
 	}
@@ -199,6 +198,17 @@ func decideRoute(r *http.Request) *route {
 		rt.stream = streamMultipart
 	}
 	return rt
+}
+
+// peekBody returns r's body and leaves it to be read again: the bytes
+// limitBody kept, or (for a body that did not pass through it) a copy.
+func peekBody(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*bufferedBody); ok && b.Len() == len(b.data) {
+		return b.data, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, err
 }
 
 // operationType is the type of the operation a request would run, or ""

@@ -52,11 +52,13 @@ func streamOf(r *http.Request) stream {
 //   - every stream ends when cfg.StreamContext is done (server shutdown:
 //     http.Server.Shutdown does not wait for hijacked websockets and would
 //     wait for SSE streams until its deadline);
-//   - an SSE response gets a rolling write deadline instead of the server's
-//     fixed one: each write must finish within StreamWriteTimeout, and a
-//     write that fails ends the stream (a client that stopped reading);
-//   - the server's read deadline is lifted for SSE, whose body has been read
-//     (an expired one would cancel the request); a hijacked websocket has
+//   - an SSE or multipart response gets a rolling write deadline instead
+//     of the server's fixed one: each write must finish within
+//     StreamWriteTimeout, and a write that fails ends the stream (a client
+//     that stopped reading);
+//   - the server's read deadline is lifted for SSE and multipart, whose
+//     body has been read (an expired one would cancel the request); a
+//     hijacked websocket has
 //     none (net/http clears deadlines on hijack) and gets a per-write
 //     watchdog from wsWatchdog instead.
 func withStreams(cfg Options, next http.Handler) http.Handler {
