@@ -54,6 +54,7 @@ func TestAccept_Negotiation(t *testing.T) {
 		{"urql's default", []string{acceptURQL}, gqlT, gqlT, sseT},
 		{"Apollo's queries", []string{acceptApollo}, gqlT, gqlT, no},
 		{"Apollo's multipart subscriptions", []string{acceptApolloMP}, jsonT, jsonT, mpT},
+		{"Apollo's @defer queries", []string{"multipart/mixed;deferSpec=20220824,application/graphql-response+json,application/json;q=0.9"}, gqlT, gqlT, mpT},
 		{"q-values beat order", []string{"application/json;q=0.5, application/graphql-response+json"}, gqlT, gqlT, no},
 		{"order breaks ties", []string{"application/json, application/graphql-response+json"}, jsonT, jsonT, no},
 		{"specific q=0 beats a wildcard", []string{"*/*, application/json;q=0"}, gqlT, gqlT, sseT},

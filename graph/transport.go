@@ -13,13 +13,15 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// jsonTransport is GraphQL over HTTP for GET and POST, in place of gqlgen's
-// transport.GET and transport.POST, with their behaviour (media types,
-// status codes, errors through the executor's presenter) and one
-// difference: a response without errors is written as {"data":…} directly.
-// gqlgen's transports json.Marshal the whole response, which re-validates
-// and copies the data it has just produced; profiles of the reference
-// queries put that at a quarter of a 16 KB query's CPU.
+// jsonTransport is GraphQL over HTTP for GET and POST: one JSON response
+// per request, in the media type the route negotiated, with the statuses
+// of the GraphQL-over-HTTP spec (requestErrorStatus). It replaces gqlgen's
+// transport.GET and transport.POST, whose statuses predate the spec's
+// application/graphql-response+json rules, and writes a response without
+// errors as {"data":…} directly: gqlgen's transports json.Marshal the whole
+// response, which re-validates and copies the data it has just produced;
+// profiles of the reference queries put that at a quarter of a 16 KB
+// query's CPU.
 type jsonTransport struct{}
 
 var _ graphql.Transport = jsonTransport{}
