@@ -282,3 +282,28 @@ func TestDefer_NotAdvertisedAndRefused(t *testing.T) {
 		t.Errorf("introspection lists @defer: %s", r.Body)
 	}
 }
+
+// FuzzAccept throws arbitrary Accept headers at a query: the answer is the
+// query's JSON (200, in one of the two JSON types) or 406 with a coded
+// JSON error, never anything else.
+func FuzzAccept(f *testing.F) {
+	for _, seed := range []string{"", "*/*", acceptURQL, acceptApollo, acceptApolloMP, "text/event-stream",
+		`a/b;q=0.5;x="y,z", application/json;q=0.001`, "application/json;q=1e-3", ";;,,", `multipart/mixed;boundary="`} {
+		f.Add(seed)
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, accept string) {
+		req := jsonReq(`{"query":"{ article { title } }"}`)
+		req.Header.Set("Accept", accept)
+		rec := httptest.NewRecorder()
+		e.Handler.ServeHTTP(rec, req)
+		ct := rec.Header().Get("Content-Type")
+		switch {
+		case rec.Code == 200 && (ct == "application/json" || ct == "application/graphql-response+json") &&
+			strings.Contains(rec.Body.String(), `"title"`):
+		case rec.Code == 406 && ct == "application/json" && strings.Contains(rec.Body.String(), `"BAD_USER_INPUT"`):
+		default:
+			t.Fatalf("Accept %q: %d %s %s", accept, rec.Code, ct, rec.Body.String())
+		}
+	})
+}
