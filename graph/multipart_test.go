@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trendql/trendql/db"
 	"github.com/trendql/trendql/graph"
 )
 
@@ -254,5 +255,39 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A multipart subscription whose token is revoked ends (with the closing
+// delimiter) before it delivers more, as over the other transports.
+func TestMultipart_EndsWhenTheTokenIsRevoked(t *testing.T) {
+	l := newLive(t, func(o *graph.Options) { o.TokenRecheck = time.Nanosecond })
+	tok, secret, err := l.DB.CreateToken(context.Background(), "short-lived", db.RoleViewer, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := openMultipart(t, l.URL, secret, `subscription($since: String) { contentChanged(since: $since) { action } }`, l.head(t))
+	l.createCompany(t, "Seen")
+	if s := summary(mp.changes(t, 1)); s != "CREATE:0" {
+		t.Fatalf("before revocation: %s", s)
+	}
+	if _, err := l.DB.RevokeToken(context.Background(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	l.createCompany(t, "Not Seen")
+	timeout := time.After(15 * time.Second)
+	for open := true; open; {
+		select {
+		case p, ok := <-mp.parts:
+			if ok && p != "{}" {
+				t.Errorf("after revocation: %s", p)
+			}
+			open = ok
+		case <-timeout:
+			t.Fatal("the stream is still open after the revocation")
+		}
+	}
+	if !<-mp.final {
+		t.Error("the stream did not end with the closing delimiter")
 	}
 }
