@@ -39,6 +39,9 @@ type mediaRange struct {
 // malformed ones (as HTTP lets a server do). A header that is absent, or
 // has no well-formed range, gives nil: the client takes the default.
 func parseAccept(h string) []mediaRange {
+	if strings.TrimSpace(h) == "" {
+		return nil
+	}
 	var out []mediaRange
 	for _, part := range splitQuoted(h, ',') {
 		fields := splitQuoted(part, ';')
