@@ -189,18 +189,30 @@ func TestMultipart_HeartbeatsAndShutdown(t *testing.T) {
 		o.RequestTimeout = 50 * time.Millisecond // streams are exempt
 	})
 	mp := openMultipart(t, l.URL, "", `subscription { contentChanged { action } }`, nil)
-	for beats := 0; beats < 3; {
-		select {
-		case p := <-mp.parts:
-			if p != "{}" {
-				t.Fatalf("part %q while idle, want heartbeats", p)
+	heartbeats := func(n int) {
+		t.Helper()
+		for beats := 0; beats < n; {
+			select {
+			case p, ok := <-mp.parts:
+				if !ok {
+					t.Fatal("the stream ended")
+				}
+				if p != "{}" {
+					t.Fatalf("part %q while idle, want heartbeats", p)
+				}
+				beats++
+			case <-time.After(10 * time.Second):
+				t.Fatal("no heartbeat")
 			}
-			beats++
-		case <-time.After(10 * time.Second):
-			t.Fatal("no heartbeat")
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // past the request timeout
+	heartbeats(3)
+	// Past the request timeout, the stream goes on.
+	time.Sleep(100 * time.Millisecond)
+	for len(mp.parts) > 0 {
+		<-mp.parts
+	}
+	heartbeats(3)
 	shutdown()
 	if !mp.ended(t) {
 		t.Error("the stream did not end with the closing delimiter")
