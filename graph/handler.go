@@ -185,7 +185,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	// upgrade before GET; the streams take the subscriptions the route
 	// (negotiate.go) sent them, and everything else is one JSON response.
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(websocketTransport(cfg))
+	srv.AddTransport(routedTransport{websocketTransport(cfg), streamWebsocket})
 	srv.AddTransport(routedTransport{transport.SSE{KeepAlivePingInterval: cfg.KeepAlive}, streamSSE})
 	srv.AddTransport(routedTransport{multipartTransport{keepAlive: cfg.KeepAlive}, streamMultipart})
 	srv.AddTransport(jsonTransport{})
@@ -250,7 +250,11 @@ func checkEnvelope(next http.Handler) http.Handler {
 		}
 		rt := routeOf(r)
 		switch {
-		case rt.stream == streamWebsocket || r.Method == http.MethodOptions:
+		case rt.stream == streamWebsocket:
+			jw := &jsonErrors{ResponseWriter: w}
+			defer jw.finish()
+			w = jw
+		case r.Method == http.MethodOptions:
 		case rt.subscription && rt.stream == "":
 			writeError(w, http.StatusNotAcceptable, CodeBadUserInput, `a subscription is a stream: POST it with `+
 				`Accept: text/event-stream (SSE) or Accept: multipart/mixed;subscriptionSpec="1.0", or open a graphql-transport-ws websocket`)
@@ -262,6 +266,66 @@ func checkEnvelope(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// jsonErrors turns the plain-text error answers of a websocket handshake
+// (coder/websocket refuses a malformed handshake or a foreign origin with
+// http.Error) into coded GraphQL errors, so that no answer from /graphql is
+// text/plain. Everything else, the hijack included, passes through.
+type jsonErrors struct {
+	http.ResponseWriter
+	status int
+	msg    bytes.Buffer
+}
+
+// WriteHeader holds back a plain-text error status for finish. Once one
+// is held, later statuses are dropped: gqlgen's websocket transport adds
+// its own "unable to upgrade" answer after coder/websocket's.
+func (w *jsonErrors) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	if code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.status = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write keeps the message of a held-back error (the first one, which says
+// what was wrong with the handshake).
+func (w *jsonErrors) Write(p []byte) (int, error) {
+	if w.status != 0 {
+		if w.msg.Len() == 0 {
+			w.msg.Write(p)
+		}
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets coder/websocket reach the connection to hijack.
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *jsonErrors) finish() {
+	if w.status == 0 {
+		return
+	}
+	code, msg := CodeBadUserInput, strings.TrimSpace(w.msg.String())
+	switch {
+	case w.status == http.StatusForbidden:
+		code = CodeForbidden
+	case w.status >= 500:
+		code, msg = CodeInternalServerError, "internal server error"
+	}
+	h := w.ResponseWriter.Header()
+	h.Del("Content-Length")
+	h.Del("X-Content-Type-Options")
+	if w.status != http.StatusUpgradeRequired {
+		h.Del("Upgrade")
+		h.Del("Connection")
+	}
+	writeError(w.ResponseWriter, w.status, code, msg)
 }
 
 // isQueryOnly reports whether the operation a GET would run is a query.

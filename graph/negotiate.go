@@ -167,7 +167,8 @@ func routeOf(r *http.Request) *route {
 }
 
 // decideRoute applies the content negotiation of GraphQL over HTTP: a
-// websocket upgrade is a websocket; a POSTed subscription is streamed as
+// websocket upgrade is a websocket (other upgrades, such as h2c, are
+// ignored as HTTP allows); a POSTed subscription is streamed as
 // SSE or multipart/mixed, whichever the Accept header prefers; every other
 // request (every query and mutation, whatever the Accept header lists) is
 // one JSON response, never a stream. A POST body must already be buffered
@@ -175,7 +176,7 @@ func routeOf(r *http.Request) *route {
 func decideRoute(r *http.Request) *route {
 	ranges := parseAccept(strings.Join(r.Header.Values("Accept"), ","))
 	rt := &route{media: negotiate(ranges, singleOffers)}
-	if r.Header.Get("Upgrade") != "" {
+	if hasToken(r.Header.Values("Upgrade"), "websocket") {
 		rt.stream = streamWebsocket
 		return rt
 	}
@@ -201,6 +202,19 @@ func decideRoute(r *http.Request) *route {
 		rt.stream = streamMultipart
 	}
 	return rt
+}
+
+// hasToken reports whether a comma-separated header lists token
+// (case-insensitively).
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // peekBody returns r's body and leaves it to be read again: the bytes

@@ -307,3 +307,62 @@ func FuzzAccept(f *testing.F) {
 		}
 	})
 }
+
+// A websocket handshake that fails is answered with a coded JSON error,
+// like every other refusal (coder/websocket answers text/plain); an
+// Upgrade to anything but a websocket is ignored, as HTTP allows.
+func TestWebsocketHandshake_RefusalsAreJSON(t *testing.T) {
+	l := newLive(t, func(o *graph.Options) { o.CORSOrigins = []string{"https://good.example"} })
+	ws := http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Sec-Websocket-Protocol": {"graphql-transport-ws"}}
+	with := func(h http.Header, kv ...string) http.Header {
+		h = h.Clone()
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				h.Del(kv[i])
+			} else {
+				h.Set(kv[i], kv[i+1])
+			}
+		}
+		return h
+	}
+	for _, c := range []struct {
+		name, method string
+		header       http.Header
+		status       int
+		code         string
+	}{
+		{"POST upgrade", "POST", with(ws, "Content-Type", "application/json"), 405, "BAD_USER_INPUT"},
+		{"no key", "GET", with(ws, "Sec-Websocket-Key", ""), 400, "BAD_USER_INPUT"},
+		{"no Connection: Upgrade", "GET", with(ws, "Connection", "keep-alive"), 426, "BAD_USER_INPUT"},
+		{"old version", "GET", with(ws, "Sec-Websocket-Version", "8"), 400, "BAD_USER_INPUT"},
+		{"foreign origin", "GET", with(ws, "Origin", "https://evil.example"), 403, "FORBIDDEN"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, l.URL+"/graphql", strings.NewReader(`{"query":"{ article { title } }"}`))
+			req.Header = c.header
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var r gqlResponse
+			if res.StatusCode != c.status || res.Header.Get("Content-Type") != "application/json" ||
+				json.Unmarshal(b, &r) != nil || r.code() != c.code || r.Errors[0].Message == "" {
+				t.Errorf("%d %s %s, want %d %s", res.StatusCode, res.Header.Get("Content-Type"), b, c.status, c.code)
+			}
+		})
+	}
+	req, _ := http.NewRequest("POST", l.URL+"/graphql", strings.NewReader(`{"query":"{ article { title } }"}`))
+	req.Header = http.Header{"Upgrade": {"h2c"}, "Connection": {"Upgrade"}, "Content-Type": {"application/json"}}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"title"`) {
+		t.Errorf("a query with Upgrade: h2c: %d %s", res.StatusCode, b)
+	}
+}

@@ -29,7 +29,7 @@ var _ graphql.Transport = jsonTransport{}
 // Supports implements graphql.Transport: every GET, and every POST of
 // JSON, that the route did not send to a stream (negotiate.go).
 func (jsonTransport) Supports(r *http.Request) bool {
-	if r.Header.Get("Upgrade") != "" || streamFrom(r.Context()) != "" {
+	if streamFrom(r.Context()) != "" {
 		return false
 	}
 	switch r.Method {
