@@ -330,10 +330,12 @@ func (b *bufferedWriter) Header() http.Header         { return b.header }
 func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
 
-// streaming reports whether a request asks for a streamed response
-// (subscriptions over SSE or websockets), which is never buffered.
+// streaming reports whether a request is answered as a stream (a
+// subscription over a websocket, SSE or multipart), which is never
+// buffered. An Accept header that merely lists text/event-stream (urql's
+// default) does not make a query a stream.
 func streaming(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return streamOf(r) != ""
 }
 
 func etagOf(body []byte) string {

@@ -64,11 +64,13 @@ type Options struct {
 	// HTTPCaching is the Cache-Control policy of public responses.
 	HTTPCaching HTTPCaching
 
-	// StreamContext ends every subscription stream (websocket or SSE) when
-	// it is done: give it the server's shutdown signal. Nil: never.
+	// StreamContext ends every subscription stream (websocket, SSE or
+	// multipart) when it is done: give it the server's shutdown signal.
+	// Nil: never.
 	StreamContext context.Context
 	// KeepAlive is how often streams are pinged: websocket pings (a peer
-	// that misses a pong for two intervals is dropped) and SSE comments.
+	// that misses a pong for two intervals is dropped), SSE comments and
+	// multipart heartbeat parts.
 	KeepAlive time.Duration
 	// StreamWriteTimeout bounds one write to a stream; a client that does
 	// not read for that long is disconnected.
@@ -79,14 +81,16 @@ type Options struct {
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
-// middleware visible here: access log → CORS → timeout (not for streams) →
-// body limit → envelope check → streams → auth → rate limit → HTTP caching
+// middleware visible here: access log → CORS → body limit → route (content
+// negotiation: stream or one response) → timeout (not for streams) →
+// envelope check → streams → auth → rate limit → HTTP caching
 // and the response cache → loaders → gqlgen (query cache, APQ, limits,
 // introspection, metrics).
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
 //	websocket /graphql                    subscriptions (graphql-transport-ws)
 //	POST /graphql, Accept: text/event-stream   subscriptions over SSE
+//	POST /graphql, Accept: multipart/mixed     subscriptions over multipart HTTP
 //	GET /graphql (browser), GET /         the GraphiQL playground
 //	GET /playground/assets/…              its embedded assets
 //	GET /healthz, GET /readyz             liveness, readiness (database answers)
@@ -158,8 +162,9 @@ func NewHandler(cfg Options) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 
 	var h http.Handler = mux
-	h = limitBody(cfg.MaxBodyBytes, h)
 	h = withTimeout(cfg.RequestTimeout, h)
+	h = withRoute(h)
+	h = limitBody(cfg.MaxBodyBytes, h)
 	h = newCORS(cfg.CORSOrigins).Handler(h)
 	accessLog := cfg.Logger
 	if cfg.DisableAccessLog {
@@ -179,10 +184,12 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	})
 	srv := handler.New(es)
 	// The first transport that supports a request takes it: the websocket
-	// upgrade before GET, and SSE before POST.
+	// upgrade before GET; the streams take the subscriptions the route
+	// (negotiate.go) sent them, and everything else is one JSON response.
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(websocketTransport(cfg))
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
+	srv.AddTransport(routedTransport{websocketTransport(cfg), streamWebsocket})
+	srv.AddTransport(routedTransport{transport.SSE{KeepAlivePingInterval: cfg.KeepAlive}, streamSSE})
+	srv.AddTransport(routedTransport{multipartTransport{keepAlive: cfg.KeepAlive}, streamMultipart})
 	srv.AddTransport(jsonTransport{})
 	queryCache := smallDocuments[*ast.QueryDocument]{lru.New[*ast.QueryDocument](DefaultQueryCacheSize),
 		func(doc string, _ *ast.QueryDocument) int { return len(doc) }}
@@ -212,9 +219,14 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 // checkEnvelope refuses, with a coded GraphQL error, the requests gqlgen's
 // transports would answer with an uncoded one: other methods, bodies that
 // are not JSON, GET parameters that do not decode, and operations other
-// than queries over GET (GET must never change anything).
+// than queries over GET (GET must never change anything). It also refuses
+// with 406 what cannot be answered in a type the client accepts: any
+// request whose Accept header allows no JSON type, and a POSTed
+// subscription whose Accept header allows no stream.
 func checkEnvelope(maxTokens int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Responses differ by Accept (JSON flavour, stream or not).
+		w.Header().Add("Vary", "Accept")
 		switch r.Method {
 		case http.MethodPost:
 			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -247,8 +259,84 @@ func checkEnvelope(maxTokens int, next http.Handler) http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, CodeBadUserInput, "use GET or POST for GraphQL requests")
 			return
 		}
+		rt := routeOf(r)
+		switch {
+		case rt.stream == streamWebsocket:
+			jw := &jsonErrors{ResponseWriter: w}
+			defer jw.finish()
+			w = jw
+		case r.Method == http.MethodOptions:
+		case rt.subscription && rt.stream == "":
+			writeError(w, http.StatusNotAcceptable, CodeBadUserInput, `a subscription is a stream: POST it with `+
+				`Accept: text/event-stream (SSE) or Accept: multipart/mixed;subscriptionSpec="1.0", or open a graphql-transport-ws websocket`)
+			return
+		case rt.stream == "" && rt.media == "":
+			writeError(w, http.StatusNotAcceptable, CodeBadUserInput, "queries and mutations are answered as "+
+				"application/graphql-response+json or application/json: the Accept header allows neither")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// jsonErrors turns the plain-text error answers of a websocket handshake
+// (coder/websocket refuses a malformed handshake or a foreign origin with
+// http.Error) into coded GraphQL errors, so that no answer from /graphql is
+// text/plain. Everything else, the hijack included, passes through.
+type jsonErrors struct {
+	http.ResponseWriter
+	status int
+	msg    bytes.Buffer
+}
+
+// WriteHeader holds back a plain-text error status for finish. Once one
+// is held, later statuses are dropped: gqlgen's websocket transport adds
+// its own "unable to upgrade" answer after coder/websocket's.
+func (w *jsonErrors) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	if code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.status = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write keeps the message of a held-back error (the first one, which says
+// what was wrong with the handshake).
+func (w *jsonErrors) Write(p []byte) (int, error) {
+	if w.status != 0 {
+		if w.msg.Len() == 0 {
+			w.msg.Write(p)
+		}
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets coder/websocket reach the connection to hijack.
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *jsonErrors) finish() {
+	if w.status == 0 {
+		return
+	}
+	code, msg := CodeBadUserInput, strings.TrimSpace(w.msg.String())
+	switch {
+	case w.status == http.StatusForbidden:
+		code = CodeForbidden
+	case w.status >= 500:
+		code, msg = CodeInternalServerError, "internal server error"
+	}
+	h := w.ResponseWriter.Header()
+	h.Del("Content-Length")
+	h.Del("X-Content-Type-Options")
+	if w.status != http.StatusUpgradeRequired {
+		h.Del("Upgrade")
+		h.Del("Connection")
+	}
+	writeError(w.ResponseWriter, w.status, code, msg)
 }
 
 // isQueryOnly reports whether the operation a GET would run is a query.
@@ -299,10 +387,20 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			tooLarge(w, max)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &bufferedBody{Reader: bytes.NewReader(body), data: body}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// bufferedBody is a request body read whole by limitBody, whose bytes the
+// route (negotiate.go) can look at without copying them.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+// Close implements io.Closer.
+func (*bufferedBody) Close() error { return nil }
 
 func tooLarge(w http.ResponseWriter, max int64) {
 	w.Header().Set("Connection", "close")
@@ -320,11 +418,12 @@ func humanBytes(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-// writeError answers with a GraphQL response holding one error.
+// writeError answers with a GraphQL response holding one error (and, as
+// for every request that did not run, no "data" key).
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", mediaJSON)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	writeRequestErrors(w, &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
 }
 
 // withTimeout bounds each request's execution; streams (subscriptions)

@@ -25,19 +25,19 @@ func TestErrors_ContractCodes(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"parse error", func() *http.Request { return jsonReq(`{"query":"{ trends(first: 1 { id } }"}`) }, 422, "GRAPHQL_PARSE_FAILED"},
-		{"unknown field", func() *http.Request { return jsonReq(`{"query":"{ trends { nope } }"}`) }, 422, "GRAPHQL_VALIDATION_FAILED"},
-		{"unknown argument", func() *http.Request { return jsonReq(`{"query":"{ trends(page: 2) { totalCount } }"}`) }, 422, "GRAPHQL_VALIDATION_FAILED"},
+		{"parse error", func() *http.Request { return jsonReq(`{"query":"{ trends(first: 1 { id } }"}`) }, 200, "GRAPHQL_PARSE_FAILED"},
+		{"unknown field", func() *http.Request { return jsonReq(`{"query":"{ trends { nope } }"}`) }, 200, "GRAPHQL_VALIDATION_FAILED"},
+		{"unknown argument", func() *http.Request { return jsonReq(`{"query":"{ trends(page: 2) { totalCount } }"}`) }, 200, "GRAPHQL_VALIDATION_FAILED"},
 		{"wrong variable type", func() *http.Request {
 			return jsonReq(`{"query":"query($n: Int) { trends(first: $n) { totalCount } }","variables":{"n":"ten"}}`)
-		}, 422, "BAD_USER_INPUT"},
+		}, 200, "BAD_USER_INPUT"},
 		{"unknown enum value in a variable", func() *http.Request {
 			return jsonReq(`{"query":"query($k: FrameworkKind) { frameworks(filter: {kind: {eq: $k}}) { totalCount } }","variables":{"k":"LIBRARY"}}`)
-		}, 422, "BAD_USER_INPUT"},
-		{"missing required variable", func() *http.Request { return jsonReq(`{"query":"query($s: String!) { trend(slug: $s) { name } }"}`) }, 422, "BAD_USER_INPUT"},
+		}, 200, "BAD_USER_INPUT"},
+		{"missing required variable", func() *http.Request { return jsonReq(`{"query":"query($s: String!) { trend(slug: $s) { name } }"}`) }, 200, "BAD_USER_INPUT"},
 		{"malformed JSON", func() *http.Request { return jsonReq(`{"query": "{ trends`) }, 400, "BAD_USER_INPUT"},
 		{"batch", func() *http.Request { return jsonReq(`[{"query":"{ article { title } }"}]`) }, 400, "BAD_USER_INPUT"},
-		{"no query", func() *http.Request { return jsonReq(`{}`) }, 422, "GRAPHQL_VALIDATION_FAILED"},
+		{"no query", func() *http.Request { return jsonReq(`{}`) }, 400, "BAD_USER_INPUT"},
 		{"form body", func() *http.Request {
 			r := httptest.NewRequest("POST", "/graphql", strings.NewReader("query=%7Barticle%7Btitle%7D%7D"))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -18,8 +18,9 @@ import (
 )
 
 func init() {
-	// Refused operations never ran: answer them like invalid ones (422, or
-	// 400 for application/graphql-response+json).
+	// Refused operations never ran: answer them like invalid ones (a
+	// request error: 200 for application/json, 400 for
+	// application/graphql-response+json, no data key).
 	errcode.RegisterErrorType(CodeComplexity, errcode.KindProtocol)
 }
 

@@ -27,6 +27,7 @@ type stream string
 const (
 	streamWebsocket stream = "websocket"
 	streamSSE       stream = "sse"
+	streamMultipart stream = "multipart"
 )
 
 type streamKey struct{}
@@ -37,30 +38,27 @@ func streamFrom(ctx context.Context) stream {
 	return s
 }
 
-// streamOf tells which streaming transport, if any, will take r; the tests
-// match gqlgen's Websocket and SSE transports' Supports.
+// streamOf tells which streaming transport, if any, will take r: the
+// route content negotiation decided (negotiate.go). Only subscriptions
+// and websockets are streams.
 func streamOf(r *http.Request) stream {
-	switch {
-	case r.Header.Get("Upgrade") != "":
-		return streamWebsocket
-	case r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream"):
-		return streamSSE
-	}
-	return ""
+	return routeOf(r).stream
 }
 
-// withStreams prepares long-lived requests (websockets and SSE), which
+// withStreams prepares long-lived requests (websockets, SSE and multipart), which
 // neither the request timeout nor the server's read and write timeouts may
 // cut short:
 //
 //   - every stream ends when cfg.StreamContext is done (server shutdown:
 //     http.Server.Shutdown does not wait for hijacked websockets and would
 //     wait for SSE streams until its deadline);
-//   - an SSE response gets a rolling write deadline instead of the server's
-//     fixed one: each write must finish within StreamWriteTimeout, and a
-//     write that fails ends the stream (a client that stopped reading);
-//   - the server's read deadline is lifted for SSE, whose body has been read
-//     (an expired one would cancel the request); a hijacked websocket has
+//   - an SSE or multipart response gets a rolling write deadline instead
+//     of the server's fixed one: each write must finish within
+//     StreamWriteTimeout, and a write that fails ends the stream (a client
+//     that stopped reading);
+//   - the server's read deadline is lifted for SSE and multipart, whose
+//     body has been read (an expired one would cancel the request); a
+//     hijacked websocket has
 //     none (net/http clears deadlines on hijack) and gets a per-write
 //     watchdog from wsWatchdog instead.
 func withStreams(cfg Options, next http.Handler) http.Handler {

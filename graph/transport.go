@@ -9,31 +9,27 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// jsonTransport is GraphQL over HTTP for GET and POST, in place of gqlgen's
-// transport.GET and transport.POST, with their behaviour (media types,
-// status codes, errors through the executor's presenter) and one
-// difference: a response without errors is written as {"data":…} directly.
-// gqlgen's transports json.Marshal the whole response, which re-validates
-// and copies the data it has just produced; profiles of the reference
-// queries put that at a quarter of a 16 KB query's CPU.
+// jsonTransport is GraphQL over HTTP for GET and POST: one JSON response
+// per request, in the media type the route negotiated, with the statuses
+// of the GraphQL-over-HTTP spec (requestErrorStatus). It replaces gqlgen's
+// transport.GET and transport.POST, whose statuses predate the spec's
+// application/graphql-response+json rules, and writes a response without
+// errors as {"data":…} directly: gqlgen's transports json.Marshal the whole
+// response, which re-validates and copies the data it has just produced;
+// profiles of the reference queries put that at a quarter of a 16 KB
+// query's CPU.
 type jsonTransport struct{}
 
 var _ graphql.Transport = jsonTransport{}
 
-const (
-	mediaJSON            = "application/json"
-	mediaGraphQLResponse = "application/graphql-response+json"
-)
-
-// Supports implements graphql.Transport: plain GET, and POST of JSON.
-// Upgrades (websockets) and event streams belong to other transports.
+// Supports implements graphql.Transport: every GET, and every POST of
+// JSON, that the route did not send to a stream (negotiate.go).
 func (jsonTransport) Supports(r *http.Request) bool {
-	if r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+	if streamFrom(r.Context()) != "" {
 		return false
 	}
 	switch r.Method {
@@ -46,22 +42,28 @@ func (jsonTransport) Supports(r *http.Request) bool {
 	return false
 }
 
-// responseMediaType picks application/graphql-response+json when the
-// client asks for it (GraphQL over HTTP), else application/json.
+// responseMediaType is the JSON media type negotiated for r, or
+// application/json when the client accepts no JSON type at all (only
+// error answers reach that case).
 func responseMediaType(r *http.Request) string {
-	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
-		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		switch mt {
-		case mediaGraphQLResponse:
-			return mediaGraphQLResponse
-		case mediaJSON, "*/*", "application/*":
-			return mediaJSON
-		}
+	if m := routeOf(r).media; m != "" {
+		return m
 	}
 	return mediaJSON
+}
+
+// routedTransport is a streaming transport that takes exactly the requests
+// the route sent to it, rather than every request whose Accept header
+// merely mentions its media type (gqlgen's own Supports), so that a query
+// is never answered as a stream.
+type routedTransport struct {
+	graphql.Transport
+	kind stream
+}
+
+// Supports implements graphql.Transport.
+func (t routedTransport) Supports(r *http.Request) bool {
+	return streamFrom(r.Context()) == t.kind
 }
 
 // Do implements graphql.Transport.
@@ -78,7 +80,7 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			if v := q.Get(name); v != "" {
 				if err := decodeJSON(strings.NewReader(v), dst); err != nil {
 					w.WriteHeader(http.StatusBadRequest)
-					writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: name + " could not be decoded",
+					writeRequestErrors(w, exec.DispatchError(ctx, gqlerror.List{{Message: name + " could not be decoded",
 						Extensions: map[string]any{"code": CodeBadUserInput}}}))
 					return
 				}
@@ -92,12 +94,20 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			// The error presenter recognises this message (errors.go).
-			writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %v", err)}))
+			writeRequestErrors(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %v", err)}))
 			return
 		}
 	}
 	params.ReadTime.End = graphql.Now()
 
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		// Not a well-formed GraphQL-over-HTTP request: 400 whatever the
+		// media type.
+		w.WriteHeader(http.StatusBadRequest)
+		writeRequestErrors(w, exec.DispatchError(ctx, gqlerror.List{{Message: `the request has no query: send {"query": "…"}`,
+			Extensions: map[string]any{"code": CodeBadUserInput, "field": "query"}}}))
+		return
+	}
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil && ctx.Err() != nil {
 		// Parsing and validation ran out of the request's time: say so,
@@ -107,22 +117,15 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	if errs != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity
-			if media == mediaGraphQLResponse {
-				status = http.StatusBadRequest
-			}
-		}
-		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		w.WriteHeader(requestErrorStatus(media))
+		writeRequestErrors(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
 	if r.Method == http.MethodGet && oc.Operation.Operation != ast.Query {
 		// checkEnvelope refuses these first; this keeps the rule whole.
 		w.Header().Set("Allow", "POST")
 		w.WriteHeader(http.StatusMethodNotAllowed)
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: "GET runs queries only; send mutations and subscriptions with POST",
+		writeRequestErrors(w, exec.DispatchError(ctx, gqlerror.List{{Message: "GET runs queries only; send mutations and subscriptions with POST",
 			Extensions: map[string]any{"code": CodeBadUserInput}}}))
 		return
 	}
@@ -136,6 +139,32 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// requestErrorStatus is the status of a request error (the document does
+// not parse or validate, a variable does not coerce, a limit refuses the
+// operation: nothing ran). GraphQL over HTTP: with application/json every
+// well-formed request answers 200 and the errors say what went wrong; with
+// application/graphql-response+json a response without data is a 4xx.
+func requestErrorStatus(media string) int {
+	if media == mediaGraphQLResponse {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// writeRequestErrors writes the response to a request that did not run:
+// errors (and extensions) only, never a "data" key, which GraphQL over
+// HTTP reserves for operations that executed.
+func writeRequestErrors(w io.Writer, resp *graphql.Response) {
+	b, err := json.Marshal(struct {
+		Errors     gqlerror.List  `json:"errors"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Errors, resp.Extensions})
+	if err != nil {
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	}
+	w.Write(b)
 }
 
 // timeoutError is the error of a request that ran out of its time limit.

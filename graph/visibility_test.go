@@ -214,16 +214,3 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 		t.Error("the webhook with drafts did not get the LINK with its actor and the draft's slug")
 	}
 }
-
-// waitFor polls ok until it holds, failing after a generous 20 s (the
-// machine is shared: wait for the condition, never for a fixed time).
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
