@@ -195,11 +195,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("import: cannot open %s: %w", name, errors.Unwrap(err))
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return fmt.Errorf("import: %s is a directory, not a content file", name)
+		}
 		in = f
-	}
-	c, err := db.DecodeContent(in)
-	if err != nil {
-		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
 	}
 	d, err := openDB(ctx, dbPath, noSeed)
 	if err != nil {
@@ -207,7 +206,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer d.Close()
 	start := time.Now()
-	res, err := d.Import(ctx, c, dryRun)
+	res, err := d.ImportFrom(ctx, in, dryRun)
 	if err != nil {
 		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
 	}

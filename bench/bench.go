@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -105,6 +106,7 @@ func (b *bench) load(ctx context.Context, rep *report) error {
 	if err != nil {
 		return err
 	}
+	c = benchdata.Scale(c, b.cfg.scale)
 	rep.counts = fmt.Sprintf("%d companies, %d frameworks, %d trends, %d FAQs",
 		len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs))
 	contentPath := filepath.Join(b.tmp, "content.json")
@@ -153,6 +155,30 @@ func (b *bench) load(ctx context.Context, rep *report) error {
 		return err
 	}
 	rep.importTime, rep.importPath = time.Since(start), "db.Open + db.Import in-process (no `trendql import` yet)"
+	return nil
+}
+
+// writeContent converts (and scales) the data set and writes it as a
+// content file, for measuring import and export by hand.
+func writeContent(cfg *config, stderr io.Writer) error {
+	c, err := benchdata.ReadFile(cfg.data)
+	if err != nil {
+		return err
+	}
+	c = benchdata.Scale(c, cfg.scale)
+	f, err := os.Create(cfg.writeContent)
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(f).Encode(c); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "bench: wrote %s: %d companies, %d frameworks, %d trends, %d FAQs\n",
+		cfg.writeContent, len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs))
 	return nil
 }
 
