@@ -522,3 +522,62 @@ func TestBackup_WhileTheServerWrites(t *testing.T) {
 		t.Errorf("backup of a missing database: %+v", r)
 	}
 }
+
+// backup never writes over anything at its destination: not an existing
+// file (an empty one included, which SQLite's VACUUM INTO would fill), not
+// one named by a file: URI, not the target of a symlink, dangling or not.
+// Each is refused with exit 1 in one sentence, and nothing is written.
+func TestBackup_NeverOverwritesOrFollowsSymlinks(t *testing.T) {
+	dbPath, _ := seededDB(t)
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.db")
+	writeFile(t, full, "precious")
+	empty := filepath.Join(dir, "empty.db")
+	writeFile(t, empty, "")
+	linkToFull := filepath.Join(dir, "link-to-full.db")
+	if err := os.Symlink(full, linkToFull); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling.db")
+	danglingTarget := filepath.Join(dir, "not-there-yet.db")
+	if err := os.Symlink(danglingTarget, dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, out string }{
+		{"an existing file", full},
+		{"an empty file", empty},
+		{"an empty file as a file: URI", "file:" + empty},
+		{"an empty file as a file:// URI", "file://" + empty},
+		{"a symlink to a file", linkToFull},
+		{"a dangling symlink", dangling},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := cli(t, nil, "backup", c.out, "--db", dbPath)
+			line := strings.TrimSpace(r.Stderr)
+			if r.Code != 1 || line == "" || strings.Contains(line, "\n") || !strings.HasPrefix(line, "trendql: backup: ") {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and one sentence", r.Code, r.Stderr)
+			}
+			if b, _ := os.ReadFile(full); string(b) != "precious" {
+				t.Fatalf("%s was overwritten", full)
+			}
+			if st, err := os.Stat(empty); err != nil || st.Size() != 0 {
+				t.Fatalf("%s was written: %v", empty, err)
+			}
+			if _, err := os.Lstat(danglingTarget); err == nil {
+				t.Fatalf("the dangling symlink was followed: %s exists", danglingTarget)
+			}
+		})
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 4 {
+		t.Errorf("the destination directory holds %d entries, want the 4 it had (no leftovers)", len(entries))
+	}
+	// A file: URI naming a new file is a path like any other.
+	out := filepath.Join(t.TempDir(), "new.db")
+	if r := cli(t, nil, "backup", "file:"+out, "--db", dbPath); r.Code != 0 {
+		t.Fatalf("backup to a new file given as a URI: %+v", r)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Fatalf("no backup at %s: %v", out, err)
+	}
+}

@@ -34,6 +34,9 @@ func (r *ImportResult) changed() int {
 // index once at its end instead of updating it row by row.
 const bulkImportRecords = 1000
 
+// importCacheKiB is the writer's page cache during an import.
+const importCacheKiB = 32 << 10
+
 // Import upserts a content document by slug in one transaction: items whose
 // slug exists are updated (their version goes up only if something changed),
 // others are created; relations are replaced by the document's. Items the
@@ -78,6 +81,22 @@ func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportR
 // importWith runs one import: feed delivers the document to an importer
 // working inside one write transaction.
 func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink) error) (*ImportResult, error) {
+	// A bigger page cache for the writer while it imports: a large import
+	// touches every index all the time, and with SQLite's default 2 MiB
+	// it spilled and re-read pages throughout. Statement journals in
+	// memory: each multi-row statement of a transaction journals the pages
+	// it touches, a few KiB, and in temporary files that cost one write
+	// system call per page.
+	var cacheSize int
+	if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	for _, p := range []string{"PRAGMA temp_store = MEMORY", fmt.Sprintf("PRAGMA cache_size = %d", -importCacheKiB)} {
+		if _, err := d.write.ExecContext(ctx, p); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
+	defer d.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cacheSize))
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
