@@ -30,10 +30,13 @@ type writer struct {
 	tx    *Tx
 	stmts map[string]*sql.Stmt
 	ids   map[TypeName]map[string]int64 // slug → row id, filled lazily
+	// complete marks the types whose every row is in ids (the type had
+	// none when the transaction began): a slug not there has no row.
+	complete map[TypeName]bool
 }
 
 func (tx *Tx) writer() *writer {
-	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}}
+	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}}
 }
 
 func (w *writer) close() {
@@ -70,7 +73,7 @@ func (w *writer) idOf(t TypeName, slug string) (int64, error) {
 		m = map[string]int64{}
 		w.ids[t] = m
 	}
-	if id, ok := m[slug]; ok {
+	if id, ok := m[slug]; ok || w.complete[t] {
 		return id, nil
 	}
 	var id int64
