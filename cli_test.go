@@ -111,6 +111,17 @@ func edit(t testing.TB, doc string, fn func(c map[string]any)) string {
 	return string(b)
 }
 
+// marked edits a document with fn, which sets some string to "MARK",
+// then puts raw in its place: bytes that no JSON encoder would write.
+func marked(t testing.TB, doc string, fn func(c map[string]any), raw string) string {
+	t.Helper()
+	out := edit(t, doc, fn)
+	if strings.Count(out, `"MARK"`) != 1 {
+		t.Fatal("no single MARK in the edited document")
+	}
+	return strings.Replace(out, `"MARK"`, `"`+raw+`"`, 1)
+}
+
 // rec returns record i of a list in a decoded content document.
 func rec(c map[string]any, list string, i int) map[string]any {
 	return c[list].([]any)[i].(map[string]any)
@@ -175,6 +186,24 @@ func TestImport_BadFileChangesNothingAndNamesTheRecordAndField(t *testing.T) {
 			rec(c, "companies", 0)["name"] = "Renamed"
 			c["trends"] = append(c["trends"].([]any), map[string]any{"slug": "x", "rank": 11, "name": "X", "category": "API", "frameworks": []any{"nope"}})
 		}), []string{"trends[10].frameworks", `"nope"`}},
+		// Streaming reads each record on its own: what is wrong inside one
+		// is still named, and refused before anything is written.
+		{"invalid UTF-8 in a body", marked(t, doc, func(c map[string]any) { rec(c, "trends", 3)["body"] = "MARK" }, "bad \xff byte"),
+			[]string{"trends[3].body is not valid UTF-8"}},
+		{"invalid UTF-8 in a list item", marked(t, doc, func(c map[string]any) { rec(c, "faqs", 1)["items"] = []any{"ok", "MARK"} }, "\xc3("),
+			[]string{"faqs[1].items[1] is not valid UTF-8"}},
+		{"an unpaired surrogate escape", marked(t, doc, func(c map[string]any) { rec(c, "companies", 2)["name"] = "MARK" }, `x\udc00y`),
+			[]string{"companies[2].name is not valid UTF-8"}},
+		{"a field twice in a record", strings.Replace(doc, `"rank": 4,`, `"rank": 4, "rank": 40,`, 1),
+			[]string{"trends[3].rank", `field "rank" appears twice in trends[3]`}},
+		{"a list twice", strings.Replace(doc, `"format": "trendql-content-1",`, `"format": "trendql-content-1", "faqs": [],`, 1),
+			[]string{`field "faqs" appears twice at the top level`}},
+		{"more after the document", doc + "{}", []string{"not valid JSON", "more after"}},
+		{"a record over 4 MiB", marked(t, doc, func(c map[string]any) { rec(c, "trends", 1)["body"] = "MARK" }, strings.Repeat("x", 5<<20)),
+			[]string{"trends[1] is larger than 4 MiB"}},
+		{"more records of a kind than the limit", `{"format": "trendql-content-1", "companies": [` +
+			strings.TrimSuffix(strings.Repeat("{},", db.MaxImportRecords+1), ",") + `]}`,
+			[]string{"companies", fmt.Sprintf("more than %d companies", db.MaxImportRecords)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -84,6 +84,18 @@ func (c *collector) end(bool) error                 { return nil }
 // error that jsontext reports at a byte offset is placed at a line and
 // column when r can seek (a file); otherwise by its offset.
 func readContent(r io.Reader, sink contentSink) error {
+	return readContentMode(r, sink, false)
+}
+
+// scanContent reads a content document through without decoding its
+// records: it finds what is wrong with the file's JSON (syntax, UTF-8, a
+// member twice, an unknown top-level field, the format) and a list longer
+// than MaxImportRecords, quickly and before anything is written.
+func scanContent(r io.Reader) error {
+	return readContentMode(r, nil, true)
+}
+
+func readContentMode(r io.Reader, sink contentSink, scan bool) error {
 	// jsontext over encoding/json's Decoder: it reads a stream with exact
 	// byte offsets in its errors (encoding/json's are relative to an
 	// internal buffer once Token and Decode mix), refuses invalid UTF-8
@@ -92,7 +104,7 @@ func readContent(r io.Reader, sink contentSink) error {
 	// member name given twice.
 	g := &guard{r: r, max: maxRecordBytes}
 	dec := jsontext.NewDecoder(g)
-	cr := &contentReader{dec: dec, guard: g, sink: sink, src: r, seen: map[string]bool{}}
+	cr := &contentReader{dec: dec, guard: g, sink: sink, src: r, seen: map[string]bool{}, scan: scan}
 	err := cr.read()
 	for _, s := range cr.spools {
 		s.f.Close()
@@ -109,6 +121,7 @@ type contentReader struct {
 	seen       map[string]bool // lists delivered (or spooled)
 	spools     []*spool
 	formatSeen bool
+	scan       bool // only check the JSON and count the records
 }
 
 // spool holds a list that came before a list it refers to until the
@@ -163,6 +176,9 @@ func (cr *contentReader) read() error {
 				return Invalid("format", "format must be %q, got %q", ContentFormat, truncate(f, 40))
 			}
 			cr.formatSeen = true
+			if cr.scan {
+				continue
+			}
 			if err := cr.sink.format(f); err != nil {
 				return err
 			}
@@ -171,7 +187,7 @@ func (cr *contentReader) read() error {
 			if err != nil {
 				return err
 			}
-			if string(v) == "null" {
+			if string(v) == "null" || cr.scan {
 				continue
 			}
 			a := &ArticleDoc{}
@@ -198,6 +214,12 @@ func (cr *contentReader) read() error {
 			return cr.syntaxAt(dec.InputOffset(), "there is more after the document's closing brace")
 		}
 		return cr.syntax(err)
+	}
+	if cr.scan {
+		if !cr.formatSeen {
+			return Invalid("format", "format must be %q, got %q", ContentFormat, "")
+		}
+		return nil
 	}
 	for _, name := range listOrder {
 		for _, s := range cr.spools {
@@ -235,8 +257,12 @@ type guard struct {
 }
 
 func (g *guard) Read(p []byte) (int, error) {
-	if g.n > g.max+guardSlack {
+	left := g.max + guardSlack - g.n
+	if left <= 0 {
 		return 0, errTooLarge
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
 	}
 	n, err := g.r.Read(p)
 	g.n += int64(n)
@@ -266,7 +292,7 @@ func (cr *contentReader) list(name string) error {
 	cr.seen[name] = true
 	var sp *spool
 	for _, before := range listOrder {
-		if before == name {
+		if before == name || cr.scan {
 			break
 		}
 		if !cr.seen[before] {
@@ -293,6 +319,9 @@ func (cr *contentReader) list(name string) error {
 		}
 		if i >= MaxImportRecords {
 			return Invalid(name, "the file has more than %d %s; the limit is %d of each kind", MaxImportRecords, name, MaxImportRecords)
+		}
+		if cr.scan {
+			continue
 		}
 		if sp != nil {
 			w.Write(binary.AppendUvarint(nil, uint64(len(v))))
@@ -393,7 +422,7 @@ func (cr *contentReader) syntax(err error) error {
 	}
 	field := pointerField(se.JSONPointer)
 	switch {
-	case se.Err != nil && strings.Contains(se.Err.Error(), "invalid UTF-8"):
+	case se.Err != nil && (strings.Contains(se.Err.Error(), "invalid UTF-8") || strings.Contains(se.Err.Error(), "surrogate")):
 		if field == "" {
 			return Invalid("", "the file is not valid UTF-8 (at byte %d)", se.ByteOffset)
 		}

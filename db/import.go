@@ -56,9 +56,12 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 // stays bounded whatever the file's size (besides a slug and a row id per
 // record, for the references between records). Errors are Import's, and
 // also those of DecodeContent for a malformed file; either way nothing is
-// changed. A source that cannot seek (standard input) is first copied to a
-// temporary file, so the write transaction is not held open while a slow
-// source trickles in, and a syntax error can be placed at its line.
+// changed. The file is read twice: first to check its JSON and count its
+// records (broken JSON or more than MaxImportRecords of a kind is refused
+// before anything is written), then to import it. A source that cannot
+// seek (standard input) is first copied to a temporary file, so the write
+// transaction is not held open while a slow source trickles in, and a
+// syntax error can be placed at its line.
 func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportResult, error) {
 	if _, ok := r.(io.ReadSeeker); !ok {
 		f, err := os.CreateTemp("", "trendql-import-*.json")
@@ -75,7 +78,21 @@ func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportR
 		}
 		r = f
 	}
-	return d.importWith(ctx, dryRun, func(sink contentSink) error { return readContent(r, sink) })
+	// A first pass over the file (fast: records are checked as JSON, not
+	// decoded) refuses broken JSON and too many records before the write
+	// transaction begins; the second pass imports.
+	rs := r.(io.ReadSeeker)
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	if err := scanContent(rs); err != nil {
+		return nil, err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return d.importWith(ctx, dryRun, func(sink contentSink) error { return readContent(rs, sink) })
 }
 
 // importWith runs one import: feed delivers the document to an importer
