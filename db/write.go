@@ -33,10 +33,11 @@ type writer struct {
 	// complete marks the types whose every row is in ids (the type had
 	// none when the transaction began): a slug not there has no row.
 	complete map[TypeName]bool
+	nextID   map[TypeName]int64 // the id the next new item of a type gets
 }
 
 func (tx *Tx) writer() *writer {
-	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}}
+	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}, nextID: map[TypeName]int64{}}
 }
 
 func (w *writer) close() {
@@ -247,11 +248,17 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		// back and goes on from the version its deletion recorded.
 		version = 1
 		if id == 0 {
-			err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
-				"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
-			if err != nil {
-				return 0, err
+			// The transaction holds the write lock: once the next id is
+			// known, the ones after it are too (an import creates
+			// thousands).
+			if id = w.nextID[t]; id == 0 {
+				err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
+					"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
+				if err != nil {
+					return 0, err
+				}
 			}
+			w.nextID[t] = id + 1
 		} else {
 			err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
 			if err != nil {
