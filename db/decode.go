@@ -47,37 +47,6 @@ type contentSink interface {
 // refers only to those before it.
 var listOrder = []string{"companies", "frameworks", "trends", "faqs"}
 
-// DecodeContent reads a content document strictly: the file must be one
-// JSON object, with no unknown fields, no field twice, valid UTF-8 and
-// every value of the right type. It fails with EINVALID whose Field names
-// the record and field at fault ("trends[3].rank") and whose message says
-// what is wrong in one sentence. It does not validate the values: Import
-// does. It holds the whole document in memory; ImportFrom streams.
-func DecodeContent(r io.Reader) (*Content, error) {
-	c := &Content{}
-	if err := readContent(r, (*collector)(c)); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// collector is the sink that builds a whole Content.
-type collector Content
-
-func (c *collector) format(f string) error       { c.Format = f; return nil }
-func (c *collector) article(a *ArticleDoc) error { c.Article = a; return nil }
-func (c *collector) company(_ int, x *CompanyDoc) error {
-	c.Companies = append(c.Companies, *x)
-	return nil
-}
-func (c *collector) framework(_ int, x *FrameworkDoc) error {
-	c.Frameworks = append(c.Frameworks, *x)
-	return nil
-}
-func (c *collector) trend(_ int, x *TrendDoc) error { c.Trends = append(c.Trends, *x); return nil }
-func (c *collector) faq(_ int, x *FAQDoc) error     { c.FAQs = append(c.FAQs, *x); return nil }
-func (c *collector) end(bool) error                 { return nil }
-
 // readContent streams a content document from r into sink, one record at
 // a time: memory holds one record (and, for a list that comes before a list
 // it refers to, a temporary file of its records), never the document. An

@@ -55,8 +55,9 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 // streaming: it holds one record at a time, never the document, so memory
 // stays bounded whatever the file's size (besides a slug and a row id per
 // record, for the references between records). Errors are Import's, and
-// also those of DecodeContent for a malformed file; either way nothing is
-// changed. The file is read twice: first to check its JSON and count its
+// for a malformed file EINVALID naming the record and field (invalid
+// UTF-8, a field twice, a wrong type) or the line and column of broken
+// JSON; either way nothing is changed. The file is read twice: first to check its JSON and count its
 // records (broken JSON or more than MaxImportRecords of a kind is refused
 // before anything is written), then to import it. A source that cannot
 // seek (standard input) is first copied to a temporary file, so the write

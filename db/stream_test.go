@@ -350,3 +350,64 @@ func BenchmarkImportExportStream(b *testing.B) {
 		})
 	}
 }
+
+// An export is one snapshot even though it reads page by page: while
+// another connection keeps swapping the ranks of two trends on different
+// pages (each swap one transaction), every export lists every trend once.
+// Pages read at different moments would sometimes list one of the two
+// twice and the other not at all.
+func TestExportTo_OneSnapshotAcrossPages(t *testing.T) {
+	ctx := context.Background()
+	d := openDB(t)
+	if _, err := d.Import(ctx, streamSet(), false); err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Trends[1], c.Trends[len(c.Trends)-1] // pages 1 and 2
+	stop := make(chan struct{})
+	swaps := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { swaps <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			a.Rank, b.Rank = b.Rank, a.Rank
+			if _, err := d.Import(ctx, &db.Content{Format: db.ContentFormat, Trends: []db.TrendDoc{a, b}}, false); err != nil {
+				t.Error(err)
+				return
+			}
+			n++
+		}
+	}()
+	for exports := range 20 {
+		var buf bytes.Buffer
+		if err := d.ExportTo(ctx, &buf); err != nil {
+			t.Fatal(err)
+		}
+		var got db.Content
+		if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, x := range got.Trends {
+			if seen[x.Slug] {
+				t.Fatalf("export %d lists trend %q twice", exports, x.Slug)
+			}
+			seen[x.Slug] = true
+		}
+		if len(seen) != len(c.Trends) {
+			t.Fatalf("export %d lists %d trends, want %d", exports, len(seen), len(c.Trends))
+		}
+	}
+	close(stop)
+	if n := <-swaps; n == 0 {
+		t.Fatal("no swap ran during the exports")
+	}
+}
