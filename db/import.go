@@ -119,17 +119,17 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	defer tx.Rollback()
 	w := tx.writer()
 	defer w.close()
-	im := &importer{tx: tx, w: w, res: newImportResult(), seen: map[TypeName]map[string]bool{},
+	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{},
 		ranks: map[int]int{}, positions: map[int]int{}}
 	for _, t := range Types {
-		im.seen[t] = map[string]bool{}
+		im.written[t] = &bitset{}
 		// A type with no rows yet (a new database) has no slug to look
 		// up: the writer then knows every id from what it writes.
-		var any int
-		if err := tx.queryRow("SELECT EXISTS (SELECT 1 FROM " + tableOf[t] + ")").Scan(&any); err != nil {
+		var exists bool
+		if err := tx.queryRow("SELECT EXISTS (SELECT 1 FROM " + tableOf[t] + ")").Scan(&exists); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		if any == 0 {
+		if !exists {
 			w.complete[t] = true
 		}
 	}
@@ -207,10 +207,13 @@ func (c *Content) feed(sink contentSink) error {
 // item the file does not mention) is checked as it goes and at the end.
 // Any error rolls everything back.
 type importer struct {
-	tx   *Tx
-	w    *writer
-	res  *ImportResult
-	seen map[TypeName]map[string]bool // slugs the file gave, per type
+	tx  *Tx
+	w   *writer
+	res *ImportResult
+	// written marks, by row id, the items the file gave so far (created,
+	// updated or unchanged), per type: a bit per id where a set of slugs
+	// would grow with the file.
+	written map[TypeName]*bitset
 	// ranks and positions map the numbers the file gave to the index of
 	// the record that gave them.
 	ranks, positions map[int]int
@@ -271,15 +274,37 @@ func (im *importer) article(a *ArticleDoc) error {
 
 // common checks and fills what every record has: a slug given once, a
 // status (PUBLISHED when absent).
-func (im *importer) common(v *validator, t TypeName, p, slug string, status *Status) {
+func (im *importer) common(v *validator, t TypeName, p, slug string, status *Status) error {
 	v.slug(p+"slug", slug)
-	if im.seen[t][slug] {
-		v.fail(p+"slug", "slug %q appears twice", truncate(slug, 64))
+	if v.err == nil {
+		id, err := im.w.idOf(t, slug)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if im.written[t].has(id) {
+			v.fail(p+"slug", "slug %q appears twice", truncate(slug, 64))
+		}
 	}
-	im.seen[t][slug] = true
 	if *status == "" {
 		*status = StatusPublished
 	}
+	return nil
+}
+
+// bitset is a set of row ids.
+type bitset struct{ words []uint64 }
+
+func (b *bitset) has(id int64) bool {
+	i := id >> 6
+	return id > 0 && i < int64(len(b.words)) && b.words[i]&(1<<(id&63)) != 0
+}
+
+func (b *bitset) add(id int64) {
+	i := int(id >> 6)
+	if i >= len(b.words) {
+		b.words = append(b.words, make([]uint64, i+1-len(b.words))...)
+	}
+	b.words[i] |= 1 << (id & 63)
 }
 
 // refs checks that every slug a record names exists: earlier in the file
@@ -306,9 +331,11 @@ func (im *importer) apply(t TypeName, slug string, doc any, fix func(old any)) e
 	}
 	if id == 0 {
 		im.res.Created[t]++
-		_, err := im.w.put(t, 0, nil, doc, ActionCreate)
+		id, err := im.w.put(t, 0, nil, doc, ActionCreate)
+		im.written[t].add(id)
 		return err
 	}
+	im.written[t].add(id)
 	old, _, err := im.w.loadDoc(t, id)
 	if err != nil {
 		return err
@@ -339,7 +366,9 @@ func (im *importer) company(i int, x *CompanyDoc) error {
 	}
 	var v validator
 	p := fmt.Sprintf("companies[%d].", i)
-	im.common(&v, TypeCompany, p, x.Slug, &x.Status)
+	if err := im.common(&v, TypeCompany, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
 	x.validate(&v, p)
 	if v.err != nil {
 		return v.err
@@ -356,7 +385,9 @@ func (im *importer) framework(i int, x *FrameworkDoc) error {
 	}
 	var v validator
 	p := fmt.Sprintf("frameworks[%d].", i)
-	im.common(&v, TypeFramework, p, x.Slug, &x.Status)
+	if err := im.common(&v, TypeFramework, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
 	orEmpty(&x.Features, &x.Companies)
 	x.validate(&v, p)
 	if v.err == nil {
@@ -379,7 +410,9 @@ func (im *importer) trend(i int, x *TrendDoc) error {
 	}
 	var v validator
 	p := fmt.Sprintf("trends[%d].", i)
-	im.common(&v, TypeTrend, p, x.Slug, &x.Status)
+	if err := im.common(&v, TypeTrend, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
 	if _, ok := im.ranks[x.Rank]; ok {
 		v.fail(p+"rank", "rank %d appears twice", x.Rank)
 	}
@@ -421,7 +454,9 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 	}
 	var v validator
 	p := fmt.Sprintf("faqs[%d].", i)
-	im.common(&v, TypeFAQ, p, x.Slug, &x.Status)
+	if err := im.common(&v, TypeFAQ, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
 	if _, ok := im.positions[x.Position]; ok {
 		v.fail(p+"position", "position %d appears twice", x.Position)
 	}

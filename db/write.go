@@ -83,7 +83,7 @@ func (w *writer) idOf(t TypeName, slug string) (int64, error) {
 		return 0, err
 	}
 	if id != 0 {
-		m[slug] = id
+		w.remember(t, slug, id)
 	}
 	return id, nil
 }
@@ -325,11 +325,22 @@ func (w *writer) queryRow(q string, args ...any) scanner {
 }
 
 func (w *writer) remember(t TypeName, slug string, id int64) {
-	if w.ids[t] == nil {
-		w.ids[t] = map[string]int64{}
+	m := w.ids[t]
+	if m == nil || len(m) >= maxCachedIDs {
+		// Past the cap the cache starts over (and no longer knows every
+		// row), so that a huge import's memory stays bounded; misses are
+		// one indexed look-up each.
+		if m != nil {
+			w.complete[t] = false
+		}
+		m = map[string]int64{}
+		w.ids[t] = m
 	}
-	w.ids[t][slug] = id
+	m[slug] = id
 }
+
+// maxCachedIDs bounds the slug → id cache of one type (about 25 MiB).
+const maxCachedIDs = 250_000
 
 // setLinks replaces the links of one item on l's "from" side.
 // A new item (fresh) has no links to delete. The links go in as multi-row
