@@ -1,7 +1,7 @@
 // Command bench is trendql's reproducible load benchmark. From the repository
 // root:
 //
-//	go run ./bench [-duration 10s] [-warmup 2s] [-conns 32] [-only q2,q2-cached]
+//	go run ./bench [-duration 10s] [-warmup 2s] [-conns 32] [-only q2,q2-cached] [-scale 10]
 //
 // It builds the server, loads the shared load-test set into a fresh database
 // (no article seed), starts the server on a free loopback port, loads each
