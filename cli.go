@@ -244,13 +244,14 @@ func backupPath(arg string) (string, error) {
 
 // cliMemoryLimit is the Go runtime's soft memory limit for import and
 // export (unless GOMEMLIMIT says otherwise). Both stream, so what they keep
-// is small (for the 10x benchmark set, about 30 MiB: a slug and an id per
-// record); without a limit the collector lets the heap grow to twice that
-// between collections, which took the import past 128 MiB.
+// is small (for the 10x benchmark set, tens of MiB: a slug cache, a batch);
+// without a limit the collector let the heap grow to twice that between
+// collections, which took the import past 128 MiB.
 const cliMemoryLimit = 64 << 20
 
-// It is set in main, for the process: tests run the commands in their own
-// process and keep its settings.
+// boundMemory sets cliMemoryLimit for the import and export commands. It
+// is called from main, for the process: tests run the commands in their
+// own process and keep its settings.
 func boundMemory(args []string, getenv func(string) string) {
 	if len(args) > 0 && (args[0] == "import" || args[0] == "export") && getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cliMemoryLimit)

@@ -19,8 +19,10 @@ import (
 
 // MaxImportRecords is the most records of one kind (companies,
 // frameworks, trends, FAQs) a content file may hold: ten times the
-// benchmark's 10× set, well beyond any real site, and a bound on what one
-// import keeps in memory (a slug and a row id per record).
+// largest list of the benchmark's 10× set, well beyond any real site. It
+// bounds what an import keeps that grows with the file (a rank or
+// position per trend and FAQ, a bit per row id) and how long one
+// transaction holds the write lock.
 const MaxImportRecords = 1_000_000
 
 // maxRecordBytes bounds one record's JSON text: the field limits allow a

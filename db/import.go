@@ -53,8 +53,8 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 
 // ImportFrom imports the content document read from r as Import does,
 // streaming: it holds one record at a time, never the document, so memory
-// stays bounded whatever the file's size (besides a slug and a row id per
-// record, for the references between records). Errors are Import's, and
+// stays bounded whatever the file's size (a capped cache of slugs and row
+// ids resolves the references between records). Errors are Import's, and
 // for a malformed file EINVALID naming the record and field (invalid
 // UTF-8, a field twice, a wrong type) or the line and column of broken
 // JSON; either way nothing is changed. The file is read twice: first to check its JSON and count its
