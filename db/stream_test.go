@@ -386,7 +386,7 @@ func TestExportTo_OneSnapshotAcrossPages(t *testing.T) {
 			n++
 		}
 	}()
-	for exports := range 20 {
+	for exports := range 8 {
 		var buf bytes.Buffer
 		if err := d.ExportTo(ctx, &buf); err != nil {
 			t.Fatal(err)
