@@ -610,3 +610,29 @@ func TestBackup_NeverOverwritesOrFollowsSymlinks(t *testing.T) {
 		t.Fatalf("no backup at %s: %v", out, err)
 	}
 }
+
+// import - reads standard input when it is a pipe (which cannot seek,
+// though it is an *os.File), as in `cat content.json | trendql import -`.
+func TestImport_FromAPipe(t *testing.T) {
+	dbPath, doc := seededDB(t)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(doc, `"name": "AWS"`, `"name": "Amazon Web Services"`, 1)
+	if changed == doc {
+		t.Fatal("no company AWS in the document")
+	}
+	go func() {
+		pw.WriteString(changed)
+		pw.Close()
+	}()
+	r := cli(t, pr, "import", "-", "--db", dbPath)
+	pr.Close()
+	if r.Code != 0 {
+		t.Fatalf("import from a pipe: exit %d: %s", r.Code, r.Stderr)
+	}
+	if !strings.Contains(r.Stdout, "1 updated") || exportDoc(t, dbPath) != changed {
+		t.Fatalf("import from a pipe did not apply the file:\n%s", r.Stdout)
+	}
+}

@@ -64,7 +64,7 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 // transaction is not held open while a slow source trickles in, and a
 // syntax error can be placed at its line.
 func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportResult, error) {
-	if _, ok := r.(io.ReadSeeker); !ok {
+	if !seekable(r) {
 		f, err := os.CreateTemp("", "trendql-import-*.json")
 		if err != nil {
 			return nil, fmt.Errorf("import: %w", err)
@@ -94,6 +94,17 @@ func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportR
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	return d.importWith(ctx, dryRun, func(sink contentSink) error { return readContent(rs, sink) })
+}
+
+// seekable reports whether r can be read again from where it is: an
+// *os.File can be a pipe, which cannot.
+func seekable(r io.Reader) bool {
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return false
+	}
+	_, err := s.Seek(0, io.SeekCurrent)
+	return err == nil
 }
 
 // importWith runs one import: feed delivers the document to an importer
