@@ -130,7 +130,7 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	defer tx.Rollback()
 	w := tx.writer()
 	defer w.close()
-	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{},
+	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{}, fresh: map[TypeName]bool{},
 		ranks: map[int]int{}, positions: map[int]int{}}
 	for _, t := range Types {
 		im.written[t] = &bitset{}
@@ -142,6 +142,7 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 		}
 		if !exists {
 			w.complete[t] = true
+			im.fresh[t] = true
 		}
 	}
 	if err := feed(im); err != nil {
@@ -225,6 +226,9 @@ type importer struct {
 	// updated or unchanged), per type: a bit per id where a set of slugs
 	// would grow with the file.
 	written map[TypeName]*bitset
+	// fresh marks the types that had no rows when the import began: no
+	// stored item can hold a number the file gives.
+	fresh map[TypeName]bool
 	// ranks and positions map the numbers the file gave to the index of
 	// the record that gave them.
 	ranks, positions map[int]int
@@ -443,7 +447,7 @@ func (im *importer) trend(i int, x *TrendDoc) error {
 	if v.err != nil {
 		return v.err
 	}
-	parked, err := im.park("trends", "rank", x.Slug, x.Rank)
+	parked, err := im.park(TypeTrend, "rank", x.Slug, x.Rank)
 	if err != nil {
 		return fmt.Errorf("import: trend %q: %w", x.Slug, err)
 	}
@@ -487,7 +491,7 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 	if v.err != nil {
 		return v.err
 	}
-	parked, err := im.park("faqs", "position", x.Slug, x.Position)
+	parked, err := im.park(TypeFAQ, "position", x.Slug, x.Position)
 	if err != nil {
 		return fmt.Errorf("import: faq %q: %w", x.Slug, err)
 	}
@@ -503,13 +507,17 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 	return nil
 }
 
-// park frees number n (a rank or position, col) of table for the record
+// park frees number n (a rank or position, col) of type t for the record
 // slug: a stored item of another slug holding it moves to -n, which no
 // item holds (numbers are positive). Ranks move freely within a file
 // (two trends may swap theirs) because of this; a parked item the file
-// never gives a new number is refused at the end.
-func (im *importer) park(table, col, slug string, n int) (bool, error) {
-	r, err := im.w.exec("UPDATE "+table+" SET "+col+" = -"+col+" WHERE "+col+" = ? AND slug <> ?", n, slug)
+// never gives a new number is refused at the end. A type that had no rows
+// when the import began has nothing to park.
+func (im *importer) park(t TypeName, col, slug string, n int) (bool, error) {
+	if im.fresh[t] {
+		return false, nil
+	}
+	r, err := im.w.exec("UPDATE "+tableOf[t]+" SET "+col+" = -"+col+" WHERE "+col+" = ? AND slug <> ?", n, slug)
 	if err != nil {
 		return false, err
 	}
