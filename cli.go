@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -92,7 +94,9 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 			case t.ExpiresAt != nil && expired(*t.ExpiresAt):
 				state = "expired"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt, deref(t.ExpiresAt, "never"), state)
+			// Names stored before control characters were refused may hold
+			// terminal escapes or tabs: print them escaped.
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, db.SafeText(t.Name), t.Role, t.CreatedAt, deref(t.ExpiresAt, "never"), state)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -164,13 +168,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer d.Close()
-	c, err := d.Export(ctx)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(c)
+	return d.ExportTo(ctx, stdout)
 }
 
 // runImport: trendql import [--dry-run] content.json (or - for stdin).
@@ -195,11 +193,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("import: cannot open %s: %w", name, errors.Unwrap(err))
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return fmt.Errorf("import: %s is a directory, not a content file", name)
+		}
 		in = f
-	}
-	c, err := db.DecodeContent(in)
-	if err != nil {
-		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
 	}
 	d, err := openDB(ctx, dbPath, noSeed)
 	if err != nil {
@@ -207,7 +204,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer d.Close()
 	start := time.Now()
-	res, err := d.Import(ctx, c, dryRun)
+	res, err := d.ImportFrom(ctx, in, dryRun)
 	if err != nil {
 		return fmt.Errorf("import: nothing was changed: %w", cliError(err))
 	}
@@ -225,6 +222,42 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
+// backupPath is the file a backup destination names: a path, or a file:
+// URI (file:PATH or file:///PATH, no query), which names its path.
+func backupPath(arg string) (string, error) {
+	if !strings.HasPrefix(arg, "file:") {
+		return filepath.Abs(arg)
+	}
+	u, err := url.Parse(arg)
+	if err != nil || u.RawQuery != "" || u.Fragment != "" || (u.Host != "" && u.Host != "localhost") {
+		return "", usagef("backup: %q is not a file: URI naming a file (no query, no host)", arg)
+	}
+	p := u.Path
+	if p == "" {
+		p = u.Opaque
+	}
+	if p == "" {
+		return "", usagef("backup: %q names no file", arg)
+	}
+	return filepath.Abs(p)
+}
+
+// cliMemoryLimit is the Go runtime's soft memory limit for import and
+// export (unless GOMEMLIMIT says otherwise). Both stream, so what they keep
+// is small (for the 10x benchmark set, tens of MiB: a slug cache, a batch);
+// without a limit the collector let the heap grow to twice that between
+// collections, which took the import past 128 MiB.
+const cliMemoryLimit = 64 << 20
+
+// boundMemory sets cliMemoryLimit for the import and export commands. It
+// is called from main, for the process: tests run the commands in their
+// own process and keep its settings.
+func boundMemory(args []string, getenv func(string) string) {
+	if len(args) > 0 && (args[0] == "import" || args[0] == "export") && getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cliMemoryLimit)
+	}
+}
+
 // runBackup: trendql backup OUT.db — a consistent copy, also while the
 // server runs.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -238,11 +271,14 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if len(pos) != 1 {
 		return usagef("backup: give the file to write (it must not exist)")
 	}
-	out := pos[0]
+	out, err := backupPath(pos[0])
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("backup: no database at %s", dbPath)
 	}
-	if _, err := os.Stat(out); err == nil {
+	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("backup: %s already exists; give the name of a new file", out)
 	}
 	d, err := openDB(ctx, dbPath, true)
@@ -250,8 +286,25 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer d.Close()
-	if err := d.Backup(ctx, out); err != nil {
-		return cliError(err)
+	// The copy is written under a fresh name in a private directory beside
+	// the destination, then hard-linked to it: link(2) fails when anything
+	// is there, a dangling symlink included, and never follows one, so
+	// nothing at the destination is written over even if it appears while
+	// the copy is made. (VACUUM INTO itself fills an existing empty file
+	// and follows symlinks.)
+	tmpDir, err := os.MkdirTemp(filepath.Dir(out), ".trendql-backup-")
+	if err != nil {
+		return fmt.Errorf("backup: cannot write in %s: %w", filepath.Dir(out), errors.Unwrap(err))
+	}
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, "backup.db")
+	if err := d.Backup(ctx, tmp); err != nil {
+		return fmt.Errorf("backup: %w", cliError(err))
+	}
+	if err := os.Link(tmp, out); errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("backup: %s already exists; give the name of a new file", out)
+	} else if err != nil {
+		return fmt.Errorf("backup: cannot create %s: %w", out, errors.Unwrap(err))
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s\n", dbPath, out)
 	return nil

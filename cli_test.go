@@ -111,6 +111,17 @@ func edit(t testing.TB, doc string, fn func(c map[string]any)) string {
 	return string(b)
 }
 
+// marked edits a document with fn, which sets some string to "MARK",
+// then puts raw in its place: bytes that no JSON encoder would write.
+func marked(t testing.TB, doc string, fn func(c map[string]any), raw string) string {
+	t.Helper()
+	out := edit(t, doc, fn)
+	if strings.Count(out, `"MARK"`) != 1 {
+		t.Fatal("no single MARK in the edited document")
+	}
+	return strings.Replace(out, `"MARK"`, `"`+raw+`"`, 1)
+}
+
 // rec returns record i of a list in a decoded content document.
 func rec(c map[string]any, list string, i int) map[string]any {
 	return c[list].([]any)[i].(map[string]any)
@@ -175,6 +186,24 @@ func TestImport_BadFileChangesNothingAndNamesTheRecordAndField(t *testing.T) {
 			rec(c, "companies", 0)["name"] = "Renamed"
 			c["trends"] = append(c["trends"].([]any), map[string]any{"slug": "x", "rank": 11, "name": "X", "category": "API", "frameworks": []any{"nope"}})
 		}), []string{"trends[10].frameworks", `"nope"`}},
+		// Streaming reads each record on its own: what is wrong inside one
+		// is still named, and refused before anything is written.
+		{"invalid UTF-8 in a body", marked(t, doc, func(c map[string]any) { rec(c, "trends", 3)["body"] = "MARK" }, "bad \xff byte"),
+			[]string{"trends[3].body is not valid UTF-8"}},
+		{"invalid UTF-8 in a list item", marked(t, doc, func(c map[string]any) { rec(c, "faqs", 1)["items"] = []any{"ok", "MARK"} }, "\xc3("),
+			[]string{"faqs[1].items[1] is not valid UTF-8"}},
+		{"an unpaired surrogate escape", marked(t, doc, func(c map[string]any) { rec(c, "companies", 2)["name"] = "MARK" }, `x\udc00y`),
+			[]string{"companies[2].name is not valid UTF-8"}},
+		{"a field twice in a record", strings.Replace(doc, `"rank": 4,`, `"rank": 4, "rank": 40,`, 1),
+			[]string{"trends[3].rank", `field "rank" appears twice in trends[3]`}},
+		{"a list twice", strings.Replace(doc, `"format": "trendql-content-1",`, `"format": "trendql-content-1", "faqs": [],`, 1),
+			[]string{`field "faqs" appears twice at the top level`}},
+		{"more after the document", doc + "{}", []string{"not valid JSON", "more after"}},
+		{"a record over 4 MiB", marked(t, doc, func(c map[string]any) { rec(c, "trends", 1)["body"] = "MARK" }, strings.Repeat("x", 5<<20)),
+			[]string{"trends[1] is larger than 4 MiB"}},
+		{"more records of a kind than the limit", `{"format": "trendql-content-1", "companies": [` +
+			strings.TrimSuffix(strings.Repeat("{},", db.MaxImportRecords+1), ",") + `]}`,
+			[]string{"companies", fmt.Sprintf("more than %d companies", db.MaxImportRecords)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -520,5 +549,90 @@ func TestBackup_WhileTheServerWrites(t *testing.T) {
 	}
 	if r := cli(t, nil, "backup", filepath.Join(dir, "x.db"), "--db", filepath.Join(dir, "missing.db")); r.Code != 1 {
 		t.Errorf("backup of a missing database: %+v", r)
+	}
+}
+
+// backup never writes over anything at its destination: not an existing
+// file (an empty one included, which SQLite's VACUUM INTO would fill), not
+// one named by a file: URI, not the target of a symlink, dangling or not.
+// Each is refused with exit 1 in one sentence, and nothing is written.
+func TestBackup_NeverOverwritesOrFollowsSymlinks(t *testing.T) {
+	dbPath, _ := seededDB(t)
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.db")
+	writeFile(t, full, "precious")
+	empty := filepath.Join(dir, "empty.db")
+	writeFile(t, empty, "")
+	linkToFull := filepath.Join(dir, "link-to-full.db")
+	if err := os.Symlink(full, linkToFull); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling.db")
+	danglingTarget := filepath.Join(dir, "not-there-yet.db")
+	if err := os.Symlink(danglingTarget, dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, out string }{
+		{"an existing file", full},
+		{"an empty file", empty},
+		{"an empty file as a file: URI", "file:" + empty},
+		{"an empty file as a file:// URI", "file://" + empty},
+		{"a symlink to a file", linkToFull},
+		{"a dangling symlink", dangling},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := cli(t, nil, "backup", c.out, "--db", dbPath)
+			line := strings.TrimSpace(r.Stderr)
+			if r.Code != 1 || line == "" || strings.Contains(line, "\n") || !strings.HasPrefix(line, "trendql: backup: ") {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and one sentence", r.Code, r.Stderr)
+			}
+			if b, _ := os.ReadFile(full); string(b) != "precious" {
+				t.Fatalf("%s was overwritten", full)
+			}
+			if st, err := os.Stat(empty); err != nil || st.Size() != 0 {
+				t.Fatalf("%s was written: %v", empty, err)
+			}
+			if _, err := os.Lstat(danglingTarget); err == nil {
+				t.Fatalf("the dangling symlink was followed: %s exists", danglingTarget)
+			}
+		})
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 4 {
+		t.Errorf("the destination directory holds %d entries, want the 4 it had (no leftovers)", len(entries))
+	}
+	// A file: URI naming a new file is a path like any other.
+	out := filepath.Join(t.TempDir(), "new.db")
+	if r := cli(t, nil, "backup", "file:"+out, "--db", dbPath); r.Code != 0 {
+		t.Fatalf("backup to a new file given as a URI: %+v", r)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Fatalf("no backup at %s: %v", out, err)
+	}
+}
+
+// import - reads standard input when it is a pipe (which cannot seek,
+// though it is an *os.File), as in `cat content.json | trendql import -`.
+func TestImport_FromAPipe(t *testing.T) {
+	dbPath, doc := seededDB(t)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(doc, `"name": "AWS"`, `"name": "Amazon Web Services"`, 1)
+	if changed == doc {
+		t.Fatal("no company AWS in the document")
+	}
+	go func() {
+		pw.WriteString(changed)
+		pw.Close()
+	}()
+	r := cli(t, pr, "import", "-", "--db", dbPath)
+	pr.Close()
+	if r.Code != 0 {
+		t.Fatalf("import from a pipe: exit %d: %s", r.Code, r.Stderr)
+	}
+	if !strings.Contains(r.Stdout, "1 updated") || exportDoc(t, dbPath) != changed {
+		t.Fatalf("import from a pipe did not apply the file:\n%s", r.Stdout)
 	}
 }

@@ -35,6 +35,7 @@ func main() {
 	if serving(os.Args[1:]) {
 		tuneGC(os.Getenv)
 	}
+	boundMemory(os.Args[1:], os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

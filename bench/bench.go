@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -105,6 +106,7 @@ func (b *bench) load(ctx context.Context, rep *report) error {
 	if err != nil {
 		return err
 	}
+	c = benchdata.Scale(c, b.cfg.scale)
 	rep.counts = fmt.Sprintf("%d companies, %d frameworks, %d trends, %d FAQs",
 		len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs))
 	contentPath := filepath.Join(b.tmp, "content.json")
@@ -124,13 +126,15 @@ func (b *bench) load(ctx context.Context, rep *report) error {
 	help += helpErr
 	if !strings.Contains(help, "unknown command") && strings.Contains(help, "-no-seed") && strings.Contains(help, "-db") {
 		b.logf("importing with `trendql import`")
-		start := time.Now()
-		out, errOut, code, err := runCmd(ctx, 5*time.Minute, b.tmp, b.bin, "import", "--db", b.dbPath, "--no-seed", contentPath)
-		if err == nil && code == 0 {
-			rep.importTime, rep.importPath = time.Since(start), "`trendql import` (process start to exit)"
-			return nil
+		m, _, err := runMeasured(ctx, 10*time.Minute, b.tmp, io.Discard, b.bin, "import", "--db", b.dbPath, "--no-seed", contentPath)
+		if err == nil {
+			rep.importTime, rep.importRSS, rep.importPath = m.elapsed, m.maxRSS, "`trendql import` (process start to exit)"
+			if st, err := os.Stat(contentPath); err == nil {
+				rep.contentBytes = st.Size()
+			}
+			return b.export(ctx, rep)
 		}
-		b.logf("`trendql import` failed (exit %d %v): %s%s; importing in-process instead", code, err, out, errOut)
+		b.logf("`trendql import` failed (%v); importing in-process instead", err)
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			os.Remove(b.dbPath + suffix)
 		}
@@ -153,6 +157,50 @@ func (b *bench) load(ctx context.Context, rep *report) error {
 		return err
 	}
 	rep.importTime, rep.importPath = time.Since(start), "db.Open + db.Import in-process (no `trendql import` yet)"
+	return nil
+}
+
+// export times `trendql export` of the imported database into a file,
+// with its peak RSS.
+func (b *bench) export(ctx context.Context, rep *report) error {
+	f, err := os.Create(filepath.Join(b.tmp, "export.json"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b.logf("exporting with `trendql export`")
+	m, _, err := runMeasured(ctx, 10*time.Minute, b.tmp, f, b.bin, "export", "--db", b.dbPath)
+	if err != nil {
+		return err
+	}
+	rep.exportTime, rep.exportRSS = m.elapsed, m.maxRSS
+	if st, err := f.Stat(); err == nil {
+		rep.exportBytes = st.Size()
+	}
+	return nil
+}
+
+// writeContent converts (and scales) the data set and writes it as a
+// content file, for measuring import and export by hand.
+func writeContent(cfg *config, stderr io.Writer) error {
+	c, err := benchdata.ReadFile(cfg.data)
+	if err != nil {
+		return err
+	}
+	c = benchdata.Scale(c, cfg.scale)
+	f, err := os.Create(cfg.writeContent)
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(f).Encode(c); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "bench: wrote %s: %d companies, %d frameworks, %d trends, %d FAQs\n",
+		cfg.writeContent, len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs))
 	return nil
 }
 

@@ -1,7 +1,7 @@
 // Command bench is trendql's reproducible load benchmark. From the repository
 // root:
 //
-//	go run ./bench [-duration 10s] [-warmup 2s] [-conns 32] [-only q2,q2-cached]
+//	go run ./bench [-duration 10s] [-warmup 2s] [-conns 32] [-only q2,q2-cached] [-scale 10]
 //
 // It builds the server, loads the shared load-test set into a fresh database
 // (no article seed), starts the server on a free loopback port, loads each
@@ -54,6 +54,8 @@ type config struct {
 	duration, warmup time.Duration
 	conns            int
 	data             string
+	scale            int
+	writeContent     string
 	keep             bool
 	only             map[string]bool
 	pprofDir         string
@@ -74,6 +76,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured load before each row")
 	fs.IntVar(&c.conns, "conns", 32, "concurrent connections (and in-flight requests)")
 	fs.StringVar(&c.data, "data", "../shared/bench/large.json.gz", "the load-test data set (trendql-bench-1); relative paths are from the repository root")
+	fs.IntVar(&c.scale, "scale", 1, "grow the data set this many times (10 gives 20,000 companies, 100,000 frameworks, 50,000 trends) and also measure export and the peak RSS of import and export")
+	fs.StringVar(&c.writeContent, "write-content", "", "only write the (scaled) data set as a trendql-content-1 file to this path and exit")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, database, server log, profiles)")
 	only := fs.String("only", "", "comma-separated rows to run (default all): "+strings.Join(rowNames, ","))
 	fs.StringVar(&c.pprofDir, "pprof", "", "start the server with --pprof and write a CPU and an allocs profile per row into this directory")
@@ -88,6 +92,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.scale < 1 || c.scale > 100 {
+		return nil, errors.New("-scale must be between 1 and 100")
 	}
 	if c.duration <= 0 || c.warmup < 0 || c.conns <= 0 {
 		return nil, errors.New("-duration and -conns must be positive, -warmup not negative")
@@ -148,6 +155,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if _, err := os.Stat(cfg.data); err != nil {
 		return fmt.Errorf("data set: %w (give its path with -data)", err)
+	}
+	if cfg.writeContent != "" {
+		return writeContent(cfg, stderr)
 	}
 	tmp, err := os.MkdirTemp("", "trendql-bench-")
 	if err != nil {

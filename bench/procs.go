@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -96,6 +98,55 @@ func runCmd(ctx context.Context, timeout time.Duration, dir, name string, args .
 	default:
 		return o.String(), e.String(), -1, err
 	}
+}
+
+// measured is one run of a command: its wall time and peak RSS.
+type measured struct {
+	elapsed time.Duration
+	maxRSS  int64 // bytes: the child's peak resident set (VmHWM)
+}
+
+// runMeasured runs a command to its end with stdout to out, and measures
+// its wall time and peak resident set (what /usr/bin/time -v reports).
+func runMeasured(ctx context.Context, timeout time.Duration, dir string, out io.Writer, name string, args ...string) (measured, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &e
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return measured{}, "", err
+	}
+	// The child's ru_maxrss is no use here: Linux carries the parent's
+	// high-water mark across the exec of a vforked child, and this process
+	// holds the whole data set. The child's own VmHWM, read until it
+	// exits, is its peak.
+	var hwm atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n, err := procStatus(cmd.Process.Pid, "VmHWM"); err == nil && n > hwm.Load() {
+				hwm.Store(n)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	m := measured{elapsed: time.Since(start), maxRSS: hwm.Load()}
+	if err != nil {
+		return m, e.String(), fmt.Errorf("%s %s: %w: %s", filepath.Base(name), strings.Join(args, " "), err, firstLine(e.String()))
+	}
+	return m, e.String(), nil
 }
 
 // waitListening reads the child's stdout until the "listening on

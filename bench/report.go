@@ -25,12 +25,18 @@ type report struct {
 	rows       []row
 	peakRSS    int64
 	importTime time.Duration
+	importRSS  int64
 	importPath string
-	counts     string
-	firstStart time.Duration
-	goVersion  string
-	gomaxprocs int
-	date       time.Time
+	exportTime time.Duration
+	exportRSS  int64
+	// contentBytes and exportBytes are the sizes of the imported file
+	// and of the export.
+	contentBytes, exportBytes int64
+	counts                    string
+	firstStart                time.Duration
+	goVersion                 string
+	gomaxprocs                int
+	date                      time.Time
 }
 
 func (rep *report) ceilingRate() float64 {
@@ -76,7 +82,15 @@ func (rep *report) print(w io.Writer) {
 	if rep.peakRSS > 0 {
 		fmt.Fprintf(w, "- peak RSS of the trendql server over the whole run (VmHWM): %s\n", mib(rep.peakRSS))
 	}
-	fmt.Fprintf(w, "- import of the large set (%s): %s via %s\n", rep.counts, secs(rep.importTime), rep.importPath)
+	scale := ""
+	if rep.cfg.scale > 1 {
+		scale = fmt.Sprintf(", scaled %d×", rep.cfg.scale)
+	}
+	fmt.Fprintf(w, "- import of the large set%s (%s; %s of JSON): %s, peak RSS %s, via %s\n",
+		scale, rep.counts, mib(rep.contentBytes), secs(rep.importTime), mib(rep.importRSS), rep.importPath)
+	if rep.exportTime > 0 {
+		fmt.Fprintf(w, "- export (`trendql export` to a file, %s): %s, peak RSS %s\n", mib(rep.exportBytes), secs(rep.exportTime), mib(rep.exportRSS))
+	}
 	fmt.Fprintf(w, "- first start (process start → /readyz 200): %s\n", ms(rep.firstStart))
 	fmt.Fprintf(w, "- %d connections, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, %d workers)\n",
 		rep.cfg.conns, rep.cfg.duration, rep.cfg.warmup, method, rep.cfg.conns)

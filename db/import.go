@@ -2,9 +2,13 @@ package db
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
+	"slices"
 )
 
 // ImportResult says what an import did (or, dry, would do) per type.
@@ -30,43 +34,127 @@ func (r *ImportResult) changed() int {
 // index once at its end instead of updating it row by row.
 const bulkImportRecords = 1000
 
-func (c *Content) records() int {
-	return len(c.Companies) + len(c.Frameworks) + len(c.Trends) + len(c.FAQs)
-}
+// importCacheKiB is the writer's page cache during an import.
+const importCacheKiB = 16 << 10
 
 // Import upserts a content document by slug in one transaction: items whose
 // slug exists are updated (their version goes up only if something changed),
 // others are created; relations are replaced by the document's. Items the
-// document does not mention are left alone. The whole document is validated
-// first: a bad one changes nothing and fails with EINVALID naming the record
-// and field (e.g. "trends[3].rank"). With dryRun the transaction is rolled
-// back and the result says what would have happened.
+// document does not mention are left alone. A bad document changes nothing
+// and fails with EINVALID naming the record and field (e.g.
+// "trends[3].rank"). With dryRun the transaction is rolled back and the
+// result says what would have happened.
 func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult, error) {
-	if err := c.normalize(); err != nil {
+	if c == nil {
+		return nil, Invalid("format", "empty document")
+	}
+	return d.importWith(ctx, dryRun, func(sink contentSink) error { return c.feed(sink) })
+}
+
+// ImportFrom imports the content document read from r as Import does,
+// streaming: it holds one record at a time, never the document, so memory
+// stays bounded whatever the file's size (a capped cache of slugs and row
+// ids resolves the references between records). Errors are Import's, and
+// for a malformed file EINVALID naming the record and field (invalid
+// UTF-8, a field twice, a wrong type) or the line and column of broken
+// JSON; either way nothing is changed. The file is read twice: first to check its JSON and count its
+// records (broken JSON or more than MaxImportRecords of a kind is refused
+// before anything is written), then to import it. A source that cannot
+// seek (standard input) is first copied to a temporary file, so the write
+// transaction is not held open while a slow source trickles in, and a
+// syntax error can be placed at its line.
+func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportResult, error) {
+	if !seekable(r) {
+		f, err := os.CreateTemp("", "trendql-import-*.json")
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		if _, err := io.Copy(f, r); err != nil {
+			return nil, fmt.Errorf("import: read content: %w", err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		r = f
+	}
+	// A first pass over the file (fast: records are checked as JSON, not
+	// decoded) refuses broken JSON and too many records before the write
+	// transaction begins; the second pass imports.
+	rs := r.(io.ReadSeeker)
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	if err := scanContent(rs); err != nil {
 		return nil, err
 	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return d.importWith(ctx, dryRun, func(sink contentSink) error { return readContent(rs, sink) })
+}
+
+// seekable reports whether r can be read again from where it is: an
+// *os.File can be a pipe, which cannot.
+func seekable(r io.Reader) bool {
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return false
+	}
+	_, err := s.Seek(0, io.SeekCurrent)
+	return err == nil
+}
+
+// importWith runs one import: feed delivers the document to an importer
+// working inside one write transaction.
+func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink) error) (*ImportResult, error) {
+	// A bigger page cache for the writer while it imports: a large import
+	// touches every index all the time, and with SQLite's default 2 MiB
+	// it spilled and re-read pages throughout. (Statement journals stay in
+	// temporary files: in memory they cost 400 MB at the search index's
+	// rebuild, one statement that rewrites the whole index.)
+	var cacheSize int
+	if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -importCacheKiB)); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer d.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cacheSize))
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
-	bulk := c.records() >= bulkImportRecords
-	if bulk && !dryRun {
-		if err := tx.suspendSearch(); err != nil {
+	w := tx.writer()
+	defer w.close()
+	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{}, fresh: map[TypeName]bool{},
+		ranks: map[int]int{}, positions: map[int]int{}}
+	for _, t := range Types {
+		im.written[t] = &bitset{}
+		// A type with no rows yet (a new database) has no slug to look
+		// up: the writer then knows every id from what it writes.
+		var exists bool
+		if err := tx.queryRow("SELECT EXISTS (SELECT 1 FROM " + tableOf[t] + ")").Scan(&exists); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
+		if !exists {
+			w.complete[t] = true
+			im.fresh[t] = true
+		}
 	}
-	res, err := tx.importContent(c)
-	if err != nil {
+	if err := feed(im); err != nil {
 		return nil, err
 	}
 	if dryRun {
-		return res, nil
+		return im.res, nil
 	}
-	if bulk {
-		err = tx.rebuildSearch(res.changed() > 0)
+	if im.bulk {
+		err = tx.rebuildSearch(im.res.changed() > 0)
 	} else {
-		err = tx.compactSearchAfter(res.changed())
+		err = tx.compactSearchAfter(im.res.changed())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
@@ -74,303 +162,394 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	return res, nil
+	return im.res, nil
 }
 
-// normalize fills defaults (status PUBLISHED, empty lists) and validates
-// every record on its own and the document as a whole.
-func (c *Content) normalize() error {
-	if c == nil {
-		return Invalid("format", "empty document")
-	}
+// feed hands an in-memory document to a sink, as readContent does a file.
+func (c *Content) feed(sink contentSink) error {
 	if c.Format != ContentFormat {
 		return Invalid("format", "format must be %q, got %q", ContentFormat, truncate(c.Format, 40))
 	}
-	var v validator
-	if a := c.Article; a != nil {
-		v.text("article.title", a.Title, MaxNameLen, true)
-		if !isoDateRE.MatchString(a.LastUpdated) {
-			v.fail("article.lastUpdated", "lastUpdated must be an ISO date like 2024-01-29, got %q", truncate(a.LastUpdated, 40))
-		}
-		v.text("article.intro", a.Intro, MaxBodyLen, false)
-		v.text("article.conclusion", a.Conclusion, MaxBodyLen, false)
-		for i, s := range a.Sections {
-			v.text(fmt.Sprintf("article.sections[%d].heading", i), s.Heading, MaxNameLen, true)
-			v.text(fmt.Sprintf("article.sections[%d].body", i), s.Body, MaxBodyLen, false)
-		}
-		if a.Sections == nil {
-			a.Sections = []SectionDoc{}
+	if c.Article != nil {
+		a := *c.Article
+		if err := sink.article(&a); err != nil {
+			return err
 		}
 	}
-	status := func(s *Status, field string) {
-		if *s == "" {
-			*s = StatusPublished
-		}
-		v.status(field, *s)
-	}
-	// orEmpty makes absent lists empty, so documents compare and export alike.
-	orEmpty := func(lists ...*[]string) {
-		for _, l := range lists {
-			if *l == nil {
-				*l = []string{}
-			}
+	for _, l := range []struct {
+		name string
+		n    int
+	}{{"companies", len(c.Companies)}, {"frameworks", len(c.Frameworks)}, {"trends", len(c.Trends)}, {"faqs", len(c.FAQs)}} {
+		if l.n > MaxImportRecords {
+			return Invalid(l.name, "the document has more than %d %s; the limit is %d of each kind", MaxImportRecords, l.name, MaxImportRecords)
 		}
 	}
-	slugs := map[TypeName]map[string]bool{}
-	for _, t := range Types {
-		slugs[t] = map[string]bool{}
-	}
-	unique := func(t TypeName, field, slug string) {
-		v.slug(field, slug)
-		if slugs[t][slug] {
-			v.fail(field, "slug %q appears twice", slug)
+	// Records are copied: the importer fills defaults in what it gets.
+	for i, x := range c.Companies {
+		if err := sink.company(i, &x); err != nil {
+			return err
 		}
-		slugs[t][slug] = true
-	}
-	for i := range c.Companies {
-		x := &c.Companies[i]
-		p := fmt.Sprintf("companies[%d].", i)
-		unique(TypeCompany, p+"slug", x.Slug)
-		status(&x.Status, p+"status")
-		x.validate(&v, p)
-	}
-	for i := range c.Frameworks {
-		x := &c.Frameworks[i]
-		p := fmt.Sprintf("frameworks[%d].", i)
-		unique(TypeFramework, p+"slug", x.Slug)
-		orEmpty(&x.Features, &x.Companies)
-		status(&x.Status, p+"status")
-		x.validate(&v, p)
-	}
-	ranks := map[int]bool{}
-	for i := range c.Trends {
-		x := &c.Trends[i]
-		p := fmt.Sprintf("trends[%d].", i)
-		unique(TypeTrend, p+"slug", x.Slug)
-		if ranks[x.Rank] {
-			v.fail(p+"rank", "rank %d appears twice", x.Rank)
-		}
-		ranks[x.Rank] = true
-		orEmpty(&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies)
-		status(&x.Status, p+"status")
-		x.validate(&v, p)
-	}
-	positions := map[int]bool{}
-	for i := range c.FAQs {
-		x := &c.FAQs[i]
-		p := fmt.Sprintf("faqs[%d].", i)
-		unique(TypeFAQ, p+"slug", x.Slug)
-		if positions[x.Position] {
-			v.fail(p+"position", "position %d appears twice", x.Position)
-		}
-		positions[x.Position] = true
-		orEmpty(&x.Items, &x.Frameworks, &x.Trends)
-		status(&x.Status, p+"status")
-		x.validate(&v, p)
-	}
-	return v.err
-}
-
-// importContent applies a normalized document inside tx.
-func (tx *Tx) importContent(c *Content) (*ImportResult, error) {
-	res := newImportResult()
-	cur, err := exportContent(tx.query)
-	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	ids, err := tx.slugIDs()
-	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	// refs checks that every slug a record names exists, in the file or
-	// already in the database.
-	var v validator
-	refs := func(t TypeName, field string, l []string) {
-		seen := map[string]bool{}
-		for _, s := range l {
-			if _, ok := ids[t][s]; !ok {
-				v.fail(field, "no %s with slug %q in the file or the database", t, truncate(s, 64))
-			}
-			if seen[s] {
-				v.fail(field, "%q is listed twice", truncate(s, 64))
-			}
-			seen[s] = true
-		}
-	}
-	for _, x := range c.Companies {
-		ids[TypeCompany][x.Slug] = ids[TypeCompany][x.Slug] // present (0 = to be created)
-	}
-	for _, x := range c.Frameworks {
-		ids[TypeFramework][x.Slug] = ids[TypeFramework][x.Slug]
-	}
-	for _, x := range c.Trends {
-		ids[TypeTrend][x.Slug] = ids[TypeTrend][x.Slug]
 	}
 	for i, x := range c.Frameworks {
-		refs(TypeCompany, fmt.Sprintf("frameworks[%d].companies", i), x.Companies)
+		x.Features, x.Companies = slices.Clone(x.Features), slices.Clone(x.Companies)
+		if err := sink.framework(i, &x); err != nil {
+			return err
+		}
 	}
 	for i, x := range c.Trends {
-		refs(TypeFramework, fmt.Sprintf("trends[%d].frameworks", i), x.Frameworks)
-		refs(TypeCompany, fmt.Sprintf("trends[%d].companies", i), x.Companies)
+		x.Highlights, x.Examples = slices.Clone(x.Highlights), slices.Clone(x.Examples)
+		x.Frameworks, x.Companies = slices.Clone(x.Frameworks), slices.Clone(x.Companies)
+		if err := sink.trend(i, &x); err != nil {
+			return err
+		}
 	}
 	for i, x := range c.FAQs {
-		refs(TypeFramework, fmt.Sprintf("faqs[%d].frameworks", i), x.Frameworks)
-		refs(TypeTrend, fmt.Sprintf("faqs[%d].trends", i), x.Trends)
+		x.Items, x.Frameworks, x.Trends = slices.Clone(x.Items), slices.Clone(x.Frameworks), slices.Clone(x.Trends)
+		if err := sink.faq(i, &x); err != nil {
+			return err
+		}
+	}
+	return sink.end(true)
+}
+
+// importer applies a document record by record inside one transaction:
+// each record is validated on its own (fields, references to records
+// before it or in the database) and written at once; what needs the whole
+// document (a slug, rank or position given twice, a rank still held by an
+// item the file does not mention) is checked as it goes and at the end.
+// Any error rolls everything back.
+type importer struct {
+	tx  *Tx
+	w   *writer
+	res *ImportResult
+	// written marks, by row id, the items the file gave so far (created,
+	// updated or unchanged), per type: a bit per id where a set of slugs
+	// would grow with the file.
+	written map[TypeName]*bitset
+	// fresh marks the types that had no rows when the import began: no
+	// stored item can hold a number the file gives.
+	fresh map[TypeName]bool
+	// ranks and positions map the numbers the file gave to the index of
+	// the record that gave them.
+	ranks, positions map[int]int
+	records          int
+	bulk             bool // the search index is suspended until the end
+	// parked says that stored trends or FAQs were moved to a negative rank
+	// or position to free theirs for a record of the file; each must come
+	// back in the file (with another number) or the file is refused.
+	parkedTrends, parkedFAQs bool
+}
+
+// begin counts a record and switches to bulk mode (the search index
+// rebuilt once at the end, instead of row by row) once the import is big.
+func (im *importer) begin() error {
+	im.records++
+	if im.records == bulkImportRecords {
+		if err := im.tx.suspendSearch(); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		im.bulk = true
+	}
+	return nil
+}
+
+func (im *importer) format(string) error { return nil }
+
+func (im *importer) article(a *ArticleDoc) error {
+	var v validator
+	v.name("article.title", a.Title, MaxNameLen, true)
+	if !isoDateRE.MatchString(a.LastUpdated) {
+		v.fail("article.lastUpdated", "lastUpdated must be an ISO date like 2024-01-29, got %q", truncate(a.LastUpdated, 40))
+	}
+	v.text("article.intro", a.Intro, MaxBodyLen, false)
+	v.text("article.conclusion", a.Conclusion, MaxBodyLen, false)
+	for i, s := range a.Sections {
+		v.name(fmt.Sprintf("article.sections[%d].heading", i), s.Heading, MaxNameLen, true)
+		v.text(fmt.Sprintf("article.sections[%d].body", i), s.Body, MaxBodyLen, false)
 	}
 	if v.err != nil {
-		return nil, v.err
+		return v.err
 	}
-	if err := tx.checkUniqueNumbers(c, cur); err != nil {
-		return nil, err
+	if a.Sections == nil {
+		a.Sections = []SectionDoc{}
 	}
+	cur, err := exportArticle(im.tx.query)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if cur != nil && reflect.DeepEqual(*a, *cur) {
+		return nil
+	}
+	if err := im.w.putArticle(cur, a); err != nil {
+		return fmt.Errorf("import: article: %w", err)
+	}
+	im.res.ArticleChanged = true
+	return nil
+}
 
-	w := tx.writer()
-	defer w.close()
-	w.ids = ids
-
-	if c.Article != nil && (cur.Article == nil || !reflect.DeepEqual(*c.Article, *cur.Article)) {
-		if err := w.putArticle(cur.Article, c.Article); err != nil {
-			return nil, fmt.Errorf("import: article: %w", err)
+// common checks and fills what every record has: a slug given once, a
+// status (PUBLISHED when absent).
+func (im *importer) common(v *validator, t TypeName, p, slug string, status *Status) error {
+	v.slug(p+"slug", slug)
+	if v.err == nil {
+		id, err := im.w.idOf(t, slug)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
 		}
-		res.ArticleChanged = true
+		if im.written[t].has(id) {
+			v.fail(p+"slug", "slug %q appears twice", truncate(slug, 64))
+		}
 	}
+	if *status == "" {
+		*status = StatusPublished
+	}
+	return nil
+}
 
-	// apply writes one record unless it is unchanged.
-	apply := func(t TypeName, slug string, old, doc any) error {
-		id := ids[t][slug]
-		switch {
-		case old != nil && sameDoc(old, doc):
-			res.Unchanged[t]++
+// bitset is a set of row ids.
+type bitset struct{ words []uint64 }
+
+func (b *bitset) has(id int64) bool {
+	i := id >> 6
+	return id > 0 && i < int64(len(b.words)) && b.words[i]&(1<<(id&63)) != 0
+}
+
+func (b *bitset) add(id int64) {
+	i := int(id >> 6)
+	if i >= len(b.words) {
+		b.words = append(b.words, make([]uint64, i+1-len(b.words))...)
+	}
+	b.words[i] |= 1 << (id & 63)
+}
+
+// refs checks that every slug a record names exists: earlier in the file
+// (already written) or in the database.
+func (im *importer) refs(v *validator, t TypeName, field string, l []string) error {
+	for _, s := range l {
+		id, err := im.w.idOf(t, s)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if id == 0 {
+			v.fail(field, "no %s with slug %q in the file or the database", t, truncate(s, 64))
 			return nil
-		case id == 0:
-			res.Created[t]++
-			_, err := w.put(t, 0, nil, doc, ActionCreate)
-			return err
-		default:
-			res.Updated[t]++
-			_, err := w.put(t, id, old, doc, ActionUpdate)
-			return err
-		}
-	}
-	curCompanies := indexPtr(cur.Companies, func(x *CompanyDoc) string { return x.Slug })
-	for i := range c.Companies {
-		x := &c.Companies[i]
-		if err := apply(TypeCompany, x.Slug, orNil(curCompanies[x.Slug]), x); err != nil {
-			return nil, fmt.Errorf("import: company %q: %w", x.Slug, err)
-		}
-	}
-	curFrameworks := indexPtr(cur.Frameworks, func(x *FrameworkDoc) string { return x.Slug })
-	for i := range c.Frameworks {
-		x := &c.Frameworks[i]
-		if err := apply(TypeFramework, x.Slug, orNil(curFrameworks[x.Slug]), x); err != nil {
-			return nil, fmt.Errorf("import: framework %q: %w", x.Slug, err)
-		}
-	}
-	// Ranks move freely within the file: park the trends it moves on
-	// negative ranks first, so that swapping two ranks violates no UNIQUE.
-	if _, err := tx.exec("UPDATE trends SET rank = -id WHERE slug IN (SELECT value FROM json_each(?))", movedJSON(cur.Trends, c.Trends, func(t TrendDoc) (string, int) { return t.Slug, t.Rank })); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	curTrends := indexPtr(cur.Trends, func(x *TrendDoc) string { return x.Slug })
-	for i := range c.Trends {
-		x := &c.Trends[i]
-		if err := apply(TypeTrend, x.Slug, orNil(curTrends[x.Slug]), x); err != nil {
-			return nil, fmt.Errorf("import: trend %q: %w", x.Slug, err)
-		}
-	}
-	if _, err := tx.exec("UPDATE faqs SET position = -id WHERE slug IN (SELECT value FROM json_each(?))", movedJSON(cur.FAQs, c.FAQs, func(f FAQDoc) (string, int) { return f.Slug, f.Position })); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	curFAQs := indexPtr(cur.FAQs, func(x *FAQDoc) string { return x.Slug })
-	for i := range c.FAQs {
-		x := &c.FAQs[i]
-		if err := apply(TypeFAQ, x.Slug, orNil(curFAQs[x.Slug]), x); err != nil {
-			return nil, fmt.Errorf("import: faq %q: %w", x.Slug, err)
-		}
-	}
-	return res, nil
-}
-
-// movedJSON lists, as a JSON array, the slugs of stored items the file
-// gives another number (rank, position): only those need parking.
-func movedJSON[T any](stored, file []T, key func(T) (string, int)) string {
-	nums := make(map[string]int, len(stored))
-	for _, x := range stored {
-		slug, n := key(x)
-		nums[slug] = n
-	}
-	moved := []string{}
-	for _, x := range file {
-		slug, n := key(x)
-		if old, ok := nums[slug]; ok && old != n {
-			moved = append(moved, slug)
-		}
-	}
-	b, _ := json.Marshal(moved)
-	return string(b)
-}
-
-// checkUniqueNumbers refuses a file whose ranks or positions collide with
-// items the file does not mention.
-func (tx *Tx) checkUniqueNumbers(c *Content, cur *Content) error {
-	inFile := map[string]bool{}
-	for _, t := range c.Trends {
-		inFile[t.Slug] = true
-	}
-	taken := map[int]string{}
-	for _, t := range cur.Trends {
-		if !inFile[t.Slug] {
-			taken[t.Rank] = t.Slug
-		}
-	}
-	for i, t := range c.Trends {
-		if other, ok := taken[t.Rank]; ok {
-			return Invalid(fmt.Sprintf("trends[%d].rank", i), "rank %d is taken by trend %q, which the file does not change", t.Rank, other)
-		}
-	}
-	inFile = map[string]bool{}
-	for _, f := range c.FAQs {
-		inFile[f.Slug] = true
-	}
-	taken = map[int]string{}
-	for _, f := range cur.FAQs {
-		if !inFile[f.Slug] {
-			taken[f.Position] = f.Slug
-		}
-	}
-	for i, f := range c.FAQs {
-		if other, ok := taken[f.Position]; ok {
-			return Invalid(fmt.Sprintf("faqs[%d].position", i), "position %d is taken by FAQ %q, which the file does not change", f.Position, other)
 		}
 	}
 	return nil
 }
 
-// slugIDs maps every existing slug to its row id, per type.
-func (tx *Tx) slugIDs() (map[TypeName]map[string]int64, error) {
-	out := map[TypeName]map[string]int64{}
-	for t, table := range map[TypeName]string{TypeCompany: "companies", TypeFramework: "frameworks", TypeTrend: "trends", TypeFAQ: "faqs"} {
-		m := map[string]int64{}
-		rows, err := tx.query("SELECT slug, id FROM " + table)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var s string
-			var id int64
-			if err := rows.Scan(&s, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			m[s] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		out[t] = m
+// apply writes one validated record unless it is unchanged.
+func (im *importer) apply(t TypeName, slug string, doc any, fix func(old any)) error {
+	id, err := im.w.idOf(t, slug)
+	if err != nil {
+		return err
 	}
-	return out, nil
+	if id == 0 {
+		im.res.Created[t]++
+		id, err := im.w.put(t, 0, nil, doc, ActionCreate)
+		im.written[t].add(id)
+		return err
+	}
+	im.written[t].add(id)
+	old, _, err := im.w.loadDoc(t, id)
+	if err != nil {
+		return err
+	}
+	if fix != nil {
+		fix(old)
+	}
+	if sameDoc(old, doc) {
+		im.res.Unchanged[t]++
+		return nil
+	}
+	im.res.Updated[t]++
+	_, err = im.w.put(t, id, old, doc, ActionUpdate)
+	return err
+}
+
+func orEmpty(lists ...*[]string) {
+	for _, l := range lists {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+}
+
+func (im *importer) company(i int, x *CompanyDoc) error {
+	if err := im.begin(); err != nil {
+		return err
+	}
+	var v validator
+	p := fmt.Sprintf("companies[%d].", i)
+	if err := im.common(&v, TypeCompany, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
+	x.validate(&v, p)
+	if v.err != nil {
+		return v.err
+	}
+	if err := im.apply(TypeCompany, x.Slug, x, nil); err != nil {
+		return fmt.Errorf("import: company %q: %w", x.Slug, err)
+	}
+	return nil
+}
+
+func (im *importer) framework(i int, x *FrameworkDoc) error {
+	if err := im.begin(); err != nil {
+		return err
+	}
+	var v validator
+	p := fmt.Sprintf("frameworks[%d].", i)
+	if err := im.common(&v, TypeFramework, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
+	orEmpty(&x.Features, &x.Companies)
+	x.validate(&v, p)
+	if v.err == nil {
+		if err := im.refs(&v, TypeCompany, p+"companies", x.Companies); err != nil {
+			return err
+		}
+	}
+	if v.err != nil {
+		return v.err
+	}
+	if err := im.apply(TypeFramework, x.Slug, x, nil); err != nil {
+		return fmt.Errorf("import: framework %q: %w", x.Slug, err)
+	}
+	return nil
+}
+
+func (im *importer) trend(i int, x *TrendDoc) error {
+	if err := im.begin(); err != nil {
+		return err
+	}
+	var v validator
+	p := fmt.Sprintf("trends[%d].", i)
+	if err := im.common(&v, TypeTrend, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
+	if _, ok := im.ranks[x.Rank]; ok {
+		v.fail(p+"rank", "rank %d appears twice", x.Rank)
+	}
+	im.ranks[x.Rank] = i
+	orEmpty(&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies)
+	x.validate(&v, p)
+	if v.err == nil {
+		if err := im.refs(&v, TypeFramework, p+"frameworks", x.Frameworks); err != nil {
+			return err
+		}
+	}
+	if v.err == nil {
+		if err := im.refs(&v, TypeCompany, p+"companies", x.Companies); err != nil {
+			return err
+		}
+	}
+	if v.err != nil {
+		return v.err
+	}
+	parked, err := im.park(TypeTrend, "rank", x.Slug, x.Rank)
+	if err != nil {
+		return fmt.Errorf("import: trend %q: %w", x.Slug, err)
+	}
+	im.parkedTrends = im.parkedTrends || parked
+	unpark := func(old any) {
+		if o := old.(*TrendDoc); o.Rank < 0 {
+			o.Rank = -o.Rank
+		}
+	}
+	if err := im.apply(TypeTrend, x.Slug, x, unpark); err != nil {
+		return fmt.Errorf("import: trend %q: %w", x.Slug, err)
+	}
+	return nil
+}
+
+func (im *importer) faq(i int, x *FAQDoc) error {
+	if err := im.begin(); err != nil {
+		return err
+	}
+	var v validator
+	p := fmt.Sprintf("faqs[%d].", i)
+	if err := im.common(&v, TypeFAQ, p, x.Slug, &x.Status); err != nil {
+		return err
+	}
+	if _, ok := im.positions[x.Position]; ok {
+		v.fail(p+"position", "position %d appears twice", x.Position)
+	}
+	im.positions[x.Position] = i
+	orEmpty(&x.Items, &x.Frameworks, &x.Trends)
+	x.validate(&v, p)
+	if v.err == nil {
+		if err := im.refs(&v, TypeFramework, p+"frameworks", x.Frameworks); err != nil {
+			return err
+		}
+	}
+	if v.err == nil {
+		if err := im.refs(&v, TypeTrend, p+"trends", x.Trends); err != nil {
+			return err
+		}
+	}
+	if v.err != nil {
+		return v.err
+	}
+	parked, err := im.park(TypeFAQ, "position", x.Slug, x.Position)
+	if err != nil {
+		return fmt.Errorf("import: faq %q: %w", x.Slug, err)
+	}
+	im.parkedFAQs = im.parkedFAQs || parked
+	unpark := func(old any) {
+		if o := old.(*FAQDoc); o.Position < 0 {
+			o.Position = -o.Position
+		}
+	}
+	if err := im.apply(TypeFAQ, x.Slug, x, unpark); err != nil {
+		return fmt.Errorf("import: faq %q: %w", x.Slug, err)
+	}
+	return nil
+}
+
+// park frees number n (a rank or position, col) of type t for the record
+// slug: a stored item of another slug holding it moves to -n, which no
+// item holds (numbers are positive). Ranks move freely within a file
+// (two trends may swap theirs) because of this; a parked item the file
+// never gives a new number is refused at the end. A type that had no rows
+// when the import began has nothing to park.
+func (im *importer) park(t TypeName, col, slug string, n int) (bool, error) {
+	if im.fresh[t] {
+		return false, nil
+	}
+	r, err := im.w.exec("UPDATE "+tableOf[t]+" SET "+col+" = -"+col+" WHERE "+col+" = ? AND slug <> ?", n, slug)
+	if err != nil {
+		return false, err
+	}
+	moved, err := r.RowsAffected()
+	return moved > 0, err
+}
+
+// end checks what only the whole document shows: the format was given,
+// and no stored item the file does not mention lost its number to the
+// file.
+func (im *importer) end(formatSeen bool) error {
+	if !formatSeen {
+		return Invalid("format", "format must be %q, got %q", ContentFormat, "")
+	}
+	check := func(table, col, list, what string, parked bool, byNumber map[int]int) error {
+		if !parked {
+			return nil
+		}
+		var slug string
+		var n int
+		err := im.tx.queryRow("SELECT slug, -"+col+" FROM "+table+" WHERE "+col+" < 0 ORDER BY "+col+" DESC LIMIT 1").Scan(&slug, &n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		return Invalid(fmt.Sprintf("%s[%d].%s", list, byNumber[n], col), "%s %d is taken by %s %q, which the file does not change", col, n, what, slug)
+	}
+	if err := check("trends", "rank", "trends", "trend", im.parkedTrends, im.ranks); err != nil {
+		return err
+	}
+	return check("faqs", "position", "faqs", "FAQ", im.parkedFAQs, im.positions)
 }
 
 // putArticle writes the article and its sections, with an event.
@@ -411,15 +590,6 @@ func joinCols(cols []string) string {
 		out += c
 	}
 	return out
-}
-
-// indexPtr maps each element's key to a pointer to it.
-func indexPtr[T any](l []T, key func(*T) string) map[string]*T {
-	m := make(map[string]*T, len(l))
-	for i := range l {
-		m[key(&l[i])] = &l[i]
-	}
-	return m
 }
 
 // orNil turns a typed nil pointer into a nil interface.

@@ -31,7 +31,7 @@ type Token struct {
 // ttl means it never expires. EINVALID for an empty name or unknown role.
 func (d *DB) CreateToken(ctx context.Context, name string, role Role, ttl time.Duration) (*Token, string, error) {
 	var v validator
-	v.text("name", name, MaxNameLen, true)
+	v.name("name", name, MaxNameLen, true)
 	if !role.Valid() {
 		v.fail("role", "role must be viewer, editor or admin, not %q", role)
 	}

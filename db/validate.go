@@ -2,6 +2,7 @@ package db
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -76,19 +77,73 @@ func (v *validator) fail(field, format string, args ...any) {
 	}
 }
 
-// text checks a text field: valid UTF-8, no NUL bytes, at most max
-// characters, and (when required) not blank.
+// text checks a text field that may span lines (a summary, a Markdown
+// body): valid UTF-8, no control characters but tab, line feed and a
+// carriage return before a line feed, at most max characters, and (when
+// required) not blank.
 func (v *validator) text(field, s string, max int, required bool) {
+	v.check(field, s, max, required, false)
+}
+
+// name checks a one-line field that is shown as a label (a name, a
+// question, a heading, a list item, a token's name): text's rules, and no
+// control character at all (no tab, no line break: a name printed in a
+// table or a log cannot forge a column or a row), no Unicode line
+// separators and no bidirectional overrides or isolates (which make a
+// name display as another).
+func (v *validator) name(field, s string, max int, required bool) {
+	v.check(field, s, max, required, true)
+}
+
+func (v *validator) check(field, s string, max int, required, oneLine bool) {
 	switch {
 	case !utf8.ValidString(s):
 		v.fail(field, "%s is not valid UTF-8", field)
 	case strings.ContainsRune(s, 0):
 		v.fail(field, "%s contains a NUL character", field)
+	case badRune(s, oneLine) >= 0:
+		r := badRune(s, oneLine)
+		v.fail(field, "%s contains the control character %U, which is not allowed here", field, r)
 	case required && strings.TrimSpace(s) == "":
 		v.fail(field, "%s must not be empty", field)
 	case utf8.RuneCountInString(s) > max:
 		v.fail(field, "%s is longer than %d characters", field, max)
 	}
+}
+
+// badRune returns the first character s may not hold, or -1: C0 controls
+// (but tab, line feed, and carriage return before a line feed, unless
+// oneLine), DEL and C1 controls; with oneLine also the line and paragraph
+// separators and the bidirectional embeddings, overrides and isolates.
+func badRune(s string, oneLine bool) rune {
+	for i, r := range s {
+		switch {
+		case r == '\t' || r == '\n':
+			if oneLine {
+				return r
+			}
+		case r == '\r':
+			if oneLine || !strings.HasPrefix(s[i+1:], "\n") {
+				return r
+			}
+		case r < 0x20, r >= 0x7f && r <= 0x9f:
+			return r
+		case oneLine && (r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)):
+			return r
+		}
+	}
+	return -1
+}
+
+// SafeText returns s as it may be printed on a terminal or in a table:
+// unchanged when it holds only printable characters, else Go-quoted with
+// every control character, line separator, bidirectional control and
+// invalid byte escaped. For names stored before these were refused.
+func SafeText(s string) string {
+	if utf8.ValidString(s) && badRune(s, true) < 0 && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) < 0 {
+		return s
+	}
+	return strconv.QuoteToGraphic(s)
 }
 
 func (v *validator) slug(field, s string) {
@@ -106,7 +161,7 @@ func (v *validator) list(field string, l []string) {
 		return
 	}
 	for _, s := range l {
-		v.text(field, s, MaxItemLen, true)
+		v.name(field, s, MaxItemLen, true)
 	}
 }
 
@@ -152,20 +207,20 @@ var isoDateRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])
 // validate checks one company document's fields; prefix names the record
 // in errors ("input." or "companies[3].").
 func (x *CompanyDoc) validate(v *validator, prefix string) {
-	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.name(prefix+"name", x.Name, MaxNameLen, true)
 	v.slug(prefix+"slug", x.Slug)
 	v.status(prefix+"status", x.Status)
 }
 
 // validate checks one framework document's fields.
 func (x *FrameworkDoc) validate(v *validator, prefix string) {
-	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.name(prefix+"name", x.Name, MaxNameLen, true)
 	v.slug(prefix+"slug", x.Slug)
 	v.kind(prefix+"kind", x.Kind)
-	v.text(prefix+"language", x.Language, MaxShortLen, false)
-	v.text(prefix+"creator", x.Creator, MaxShortLen, false)
+	v.name(prefix+"language", x.Language, MaxShortLen, false)
+	v.name(prefix+"creator", x.Creator, MaxShortLen, false)
 	v.year(prefix+"firstReleased", x.FirstReleased)
-	v.text(prefix+"architecture", x.Architecture, MaxShortLen, false)
+	v.name(prefix+"architecture", x.Architecture, MaxShortLen, false)
 	v.text(prefix+"summary", x.Summary, MaxSummaryLen, false)
 	v.list(prefix+"features", x.Features)
 	v.refs(prefix+"companies", x.Companies)
@@ -174,7 +229,7 @@ func (x *FrameworkDoc) validate(v *validator, prefix string) {
 
 // validate checks one trend document's fields.
 func (x *TrendDoc) validate(v *validator, prefix string) {
-	v.text(prefix+"name", x.Name, MaxNameLen, true)
+	v.name(prefix+"name", x.Name, MaxNameLen, true)
 	v.slug(prefix+"slug", x.Slug)
 	v.positive(prefix+"rank", x.Rank)
 	v.category(prefix+"category", x.Category)
@@ -189,7 +244,7 @@ func (x *TrendDoc) validate(v *validator, prefix string) {
 
 // validate checks one FAQ document's fields.
 func (x *FAQDoc) validate(v *validator, prefix string) {
-	v.text(prefix+"question", x.Question, MaxSummaryLen, true)
+	v.name(prefix+"question", x.Question, MaxSummaryLen, true)
 	v.slug(prefix+"slug", x.Slug)
 	v.positive(prefix+"position", x.Position)
 	v.text(prefix+"answer", x.Answer, MaxBodyLen, false)

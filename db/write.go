@@ -30,10 +30,14 @@ type writer struct {
 	tx    *Tx
 	stmts map[string]*sql.Stmt
 	ids   map[TypeName]map[string]int64 // slug → row id, filled lazily
+	// complete marks the types whose every row is in ids (the type had
+	// none when the transaction began): a slug not there has no row.
+	complete map[TypeName]bool
+	nextID   map[TypeName]int64 // the id the next new item of a type gets
 }
 
 func (tx *Tx) writer() *writer {
-	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}}
+	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}, nextID: map[TypeName]int64{}}
 }
 
 func (w *writer) close() {
@@ -70,7 +74,7 @@ func (w *writer) idOf(t TypeName, slug string) (int64, error) {
 		m = map[string]int64{}
 		w.ids[t] = m
 	}
-	if id, ok := m[slug]; ok {
+	if id, ok := m[slug]; ok || w.complete[t] {
 		return id, nil
 	}
 	var id int64
@@ -79,7 +83,7 @@ func (w *writer) idOf(t TypeName, slug string) (int64, error) {
 		return 0, err
 	}
 	if id != 0 {
-		m[slug] = id
+		w.remember(t, slug, id)
 	}
 	return id, nil
 }
@@ -244,11 +248,17 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		// back and goes on from the version its deletion recorded.
 		version = 1
 		if id == 0 {
-			err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
-				"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
-			if err != nil {
-				return 0, err
+			// The transaction holds the write lock: once the next id is
+			// known, the ones after it are too (an import creates
+			// thousands).
+			if id = w.nextID[t]; id == 0 {
+				err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
+					"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
+				if err != nil {
+					return 0, err
+				}
 			}
+			w.nextID[t] = id + 1
 		} else {
 			err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
 			if err != nil {
@@ -315,11 +325,22 @@ func (w *writer) queryRow(q string, args ...any) scanner {
 }
 
 func (w *writer) remember(t TypeName, slug string, id int64) {
-	if w.ids[t] == nil {
-		w.ids[t] = map[string]int64{}
+	m := w.ids[t]
+	if m == nil || len(m) >= maxCachedIDs {
+		// Past the cap the cache starts over (and no longer knows every
+		// row), so that a huge import's memory stays bounded; misses are
+		// one indexed look-up each.
+		if m != nil {
+			w.complete[t] = false
+		}
+		m = map[string]int64{}
+		w.ids[t] = m
 	}
-	w.ids[t][slug] = id
+	m[slug] = id
 }
+
+// maxCachedIDs bounds the slug → id cache of one type (about 25 MiB).
+const maxCachedIDs = 250_000
 
 // setLinks replaces the links of one item on l's "from" side.
 // A new item (fresh) has no links to delete. The links go in as multi-row

@@ -244,3 +244,71 @@ func dedupe(l []string) []string {
 	}
 	return out
 }
+
+// Scale returns a content set n times the size of c: copy 1 is c itself,
+// copy k (2..n) repeats every record with "-xK" appended to its slug and
+// " (K)" to its name, its relations pointing into the same copy, and trend
+// ranks and FAQ positions shifted past the copies before it. So the shape
+// (links per item, body sizes, the share of drafts) stays that of c while
+// every count grows n times. The first copy keeps c's slugs, so the
+// reference queries (framework "django") still find what they look for.
+func Scale(c *db.Content, n int) *db.Content {
+	if n <= 1 {
+		return c
+	}
+	out := &db.Content{
+		Format:     c.Format,
+		Article:    c.Article,
+		Companies:  make([]db.CompanyDoc, 0, n*len(c.Companies)),
+		Frameworks: make([]db.FrameworkDoc, 0, n*len(c.Frameworks)),
+		Trends:     make([]db.TrendDoc, 0, n*len(c.Trends)),
+		FAQs:       make([]db.FAQDoc, 0, n*len(c.FAQs)),
+	}
+	maxRank, maxPos := 0, 0
+	for _, t := range c.Trends {
+		maxRank = max(maxRank, t.Rank)
+	}
+	for _, f := range c.FAQs {
+		maxPos = max(maxPos, f.Position)
+	}
+	for k := 1; k <= n; k++ {
+		slug := func(s string) string {
+			if k == 1 {
+				return s
+			}
+			return fmt.Sprintf("%s-x%d", s, k)
+		}
+		name := func(s string) string {
+			if k == 1 {
+				return s
+			}
+			return fmt.Sprintf("%s (%d)", s, k)
+		}
+		slugs := func(l []string) []string {
+			out := make([]string, len(l))
+			for i, s := range l {
+				out[i] = slug(s)
+			}
+			return out
+		}
+		for _, x := range c.Companies {
+			x.Slug, x.Name = slug(x.Slug), name(x.Name)
+			out.Companies = append(out.Companies, x)
+		}
+		for _, x := range c.Frameworks {
+			x.Slug, x.Name, x.Companies = slug(x.Slug), name(x.Name), slugs(x.Companies)
+			out.Frameworks = append(out.Frameworks, x)
+		}
+		for _, x := range c.Trends {
+			x.Slug, x.Name, x.Rank = slug(x.Slug), name(x.Name), x.Rank+(k-1)*maxRank
+			x.Frameworks, x.Companies = slugs(x.Frameworks), slugs(x.Companies)
+			out.Trends = append(out.Trends, x)
+		}
+		for _, x := range c.FAQs {
+			x.Slug, x.Question, x.Position = slug(x.Slug), name(x.Question), x.Position+(k-1)*maxPos
+			x.Frameworks, x.Trends = slugs(x.Frameworks), slugs(x.Trends)
+			out.FAQs = append(out.FAQs, x)
+		}
+	}
+	return out
+}
