@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -241,6 +242,14 @@ func checkEnvelope(maxTokens int, next http.Handler) http.Handler {
 				writeError(w, http.StatusBadRequest, CodeBadUserInput, "the query string could not be parsed")
 				return
 			}
+			for p, vs := range q {
+				for _, v := range vs {
+					if !utf8.ValidString(v) {
+						writeError(w, http.StatusBadRequest, CodeBadUserInput, "the "+p+" parameter is not valid UTF-8")
+						return
+					}
+				}
+			}
 			for _, p := range []string{"variables", "extensions"} {
 				if v := q.Get(p); v != "" && !json.Valid([]byte(v)) {
 					writeError(w, http.StatusBadRequest, CodeBadUserInput, "the "+p+" parameter is not valid JSON")
@@ -385,6 +394,13 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		}
 		if int64(len(body)) > max {
 			tooLarge(w, max)
+			return
+		}
+		// JSON decoders would quietly turn invalid UTF-8 into U+FFFD and
+		// store it: refuse it, as import does, on every transport that
+		// takes a body (JSON, SSE, multipart).
+		if !utf8.Valid(body) {
+			writeError(w, http.StatusBadRequest, CodeBadUserInput, "the request body is not valid UTF-8")
 			return
 		}
 		r.Body = &bufferedBody{Reader: bytes.NewReader(body), data: body}

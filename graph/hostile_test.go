@@ -110,7 +110,7 @@ func TestHostileInputs(t *testing.T) {
 		{"SQL in a slug", gql(`{ trend(slug: "go' OR '1'='1") { name } }`, nil), 200, ""},
 		{"null byte in a string", gql(`query($s: String!) { trend(slug: $s) { name } }`, map[string]any{"s": "go\x00x"}), 200, ""},
 		{"huge string", gql(`query($s: String!) { companies(filter: { name: { contains: $s } }) { totalCount } }`, map[string]any{"s": strings.Repeat("x", 50000)}), 200, ""},
-		{"invalid UTF-8", post("{\"query\":\"{ trend(slug: \\\"\xff\xfe\\\") { name } }\"}"), 200, ""},
+		{"invalid UTF-8", post("{\"query\":\"{ trend(slug: \\\"\xff\xfe\\\") { name } }\"}"), 400, "BAD_USER_INPUT"},
 		{"mutation over GET", get("query=" + url.QueryEscape(`mutation { createCompany(input: { name: "X" }) { id } }`)), 405, "BAD_USER_INPUT"},
 		{"mutation over GET by operation name", get("query=" + url.QueryEscape(`query A { article { title } } mutation B { createCompany(input: { name: "X" }) { id } }`) + "&operationName=B"), 405, "BAD_USER_INPUT"},
 		{"GET with broken variables", get("query=" + url.QueryEscape(`{ article { title } }`) + "&variables=%7B"), 400, "BAD_USER_INPUT"},
@@ -137,6 +137,10 @@ func TestHostileInputs(t *testing.T) {
 		{"root fields in an inline fragment", gql("{ ... on Query { "+numbered("a%[1]d: trends { totalCount } ", 30)+"} }", nil), 200, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"root fields in a fragment spread", gql("{ ...Q } fragment Q on Query { "+numbered("a%[1]d: trends { totalCount } ", 25)+"}", nil), 200, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"a thousand repeated directives", gql("{ trends { nodes { id "+strings.Repeat("@skip(if: false) ", 1400)+"} } }", nil), 200, "GRAPHQL_VALIDATION_FAILED"},
+		// Invalid UTF-8 would be stored as U+FFFD: refused like import refuses it.
+		{"invalid UTF-8 in a variable", post(`{"query":"mutation($n: String!) { createCompany(input: { name: $n }) { id } }","variables":{"n":"a`+"\xff"+`b"}}`, auth(editor)...), 400, "BAD_USER_INPUT"},
+		{"invalid UTF-8 in a query", post(`{"query":"{ company(slug: \"a` + "\xfe" + `\") { id } }"}`), 400, "BAD_USER_INPUT"},
+		{"invalid UTF-8 in a GET parameter", get("query=%7B+article+%7B+title+%7D+%7D&operationName=%FF"), 400, "BAD_USER_INPUT"},
 		{"FTS-like syntax in a filter", gql(`{ trends(filter: { name: { contains: "NEAR(\"a\" \"b\") * -x ^y" } }) { totalCount } }`, nil), 200, ""},
 	}
 	if len(cases) < 40 {
