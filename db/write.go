@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // itemMeta is the lifecycle state of one stored item.
@@ -30,6 +33,9 @@ type writer struct {
 	tx    *Tx
 	stmts map[string]*sql.Stmt
 	ids   map[TypeName]map[string]int64 // slug → row id, filled lazily
+	// restoring is the revision a restore writes back, so a unique value
+	// it cannot have is reported as that revision's fault.
+	restoring int64
 }
 
 func (tx *Tx) writer() *writer {
@@ -134,52 +140,68 @@ func (w *writer) loadDoc(t TypeName, id int64) (any, itemMeta, error) {
 	if err != nil {
 		return nil, m, err
 	}
+	doc, err := w.loadParkedDoc(t, id, m)
+	if err != nil {
+		return nil, m, err
+	}
+	// A parked row's document holds its real values (see park).
+	slug, _, num, numField := docFields(doc)
+	*slug = w.tx.realValue(t, "slug", id, *slug).(string)
+	if num != nil {
+		*num = w.tx.realValue(t, numField, id, *num).(int)
+	}
+	return doc, m, nil
+}
+
+// loadParkedDoc reads one item's document as stored.
+func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
+	var err error
 	q := func(tb string, cols string) string { return "SELECT " + cols + " FROM " + tb + " WHERE id = ?" }
 	switch t {
 	case TypeCompany:
 		d := &CompanyDoc{Slug: m.slug, Status: m.status}
 		err = w.queryRow(q("companies", "name"), id).Scan(&d.Name)
-		return d, m, err
+		return d, err
 	case TypeFramework:
 		d := &FrameworkDoc{Slug: m.slug, Status: m.status}
 		var features string
 		err = w.queryRow(q("frameworks", "name, kind, language, creator, first_released, architecture, summary, features"), id).
 			Scan(&d.Name, &d.Kind, &d.Language, &d.Creator, &d.FirstReleased, &d.Architecture, &d.Summary, &features)
 		if err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Features = decodeList(features)
 		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, "companies", id)
-		return d, m, err
+		return d, err
 	case TypeTrend:
 		d := &TrendDoc{Slug: m.slug, Status: m.status}
 		var highlights, examples string
 		err = w.queryRow(q("trends", "rank, name, category, summary, body, highlights, examples"), id).
 			Scan(&d.Rank, &d.Name, &d.Category, &d.Summary, &d.Body, &highlights, &examples)
 		if err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Highlights, d.Examples = decodeList(highlights), decodeList(examples)
 		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, "frameworks", id); err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Companies, err = w.linkSlugs(linkTrendCompanies, "companies", id)
-		return d, m, err
+		return d, err
 	case TypeFAQ:
 		d := &FAQDoc{Slug: m.slug, Status: m.status}
 		var items string
 		err = w.queryRow(q("faqs", "position, question, answer, items"), id).Scan(&d.Position, &d.Question, &d.Answer, &items)
 		if err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Items = decodeList(items)
 		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, "frameworks", id); err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Trends, err = w.linkSlugs(linkFAQTrends, "trends", id)
-		return d, m, err
+		return d, err
 	}
-	return nil, m, fmt.Errorf("unknown type %s", t)
+	return nil, fmt.Errorf("unknown type %s", t)
 }
 
 // put writes a document: a new row when old is nil (with a fresh id when
@@ -235,37 +257,38 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 	table := tableOf[t]
 	now := w.tx.now()
 	var version int
-	if old == nil {
+	comesBack := old == nil && id != 0
+	if old == nil && id == 0 {
 		// Row ids are never reused: an id names one item for good, so an
 		// old global id never finds a newer item and revisions (keyed by
 		// type and id) never mix two items' histories. A new item gets an
 		// id above every id its type has ever had (the event log remembers
 		// deleted ones); an item restored after deletion gets its own id
 		// back and goes on from the version its deletion recorded.
-		version = 1
-		if id == 0 {
-			err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
-				"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
-			if err != nil {
-				return 0, err
-			}
-		} else {
-			err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
-			if err != nil {
-				return 0, err
-			}
-		}
-		var published any
-		if status == StatusPublished {
-			published = now
-		}
-		q := "INSERT INTO " + table + " (id, " + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
-			placeholders(len(cols)+6) + ")"
-		args := append([]any{id}, vals...)
-		if _, err := w.exec(q, append(args, string(status), version, now, now, published)...); err != nil {
+		err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
+			"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
+		if err != nil {
 			return 0, err
 		}
-	} else {
+	}
+	if comesBack {
+		err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
+		if err != nil {
+			return 0, err
+		}
+	}
+	write := func() error {
+		if old == nil {
+			var published any
+			if status == StatusPublished {
+				published = now
+			}
+			q := "INSERT INTO " + table + " (id, " + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
+				placeholders(len(cols)+6) + ")"
+			args := append([]any{id}, vals...)
+			_, err := w.exec(q, append(args, string(status), max(version, 1), now, now, published)...)
+			return err
+		}
 		set := ""
 		for _, c := range cols {
 			set += c + " = ?, "
@@ -274,10 +297,22 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		// published, and is cleared when it goes back to draft.
 		q := "UPDATE " + table + " SET " + set + "status = ?, version = version + 1, updated_at = ?, " +
 			"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ? RETURNING version"
-		if err := w.queryRow(q, append(vals, string(status), now, string(status), now, id)...).Scan(&version); err != nil {
+		return w.queryRow(q, append(vals, string(status), now, string(status), now, id)...).Scan(&version)
+	}
+	err := write()
+	if isUniqueViolation(err) {
+		// Unique values are checked at commit, not here (see park): the
+		// rows holding ours give them up for now, and we write again.
+		if err := w.freeUnique(t, id, cols, vals); err != nil {
 			return 0, err
 		}
+		err = write()
 	}
+	if err != nil {
+		return 0, err
+	}
+	version = max(version, 1)
+	w.tx.unpark(t, id)
 	w.remember(t, slug, id)
 	for _, l := range links {
 		if old != nil && slices.Equal(l.old, l.slugs) {
@@ -295,6 +330,35 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		return 0, err
 	}
 	return id, nil
+}
+
+// freeUnique makes the document's unique values (slug, rank, position)
+// free for row id before it is written: another row holding one is parked
+// (see park), and the commit fails if it is still parked then.
+func (w *writer) freeUnique(t TypeName, id int64, cols []string, vals []any) error {
+	for _, c := range uniqueCols[t] {
+		v := vals[slices.Index(cols, c)]
+		err := w.park(t, c, id, v, func(holder string) error { return w.uniqueErr(t, c, v, holder) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uniqueErr is the error of a write whose unique value another item still
+// holds at commit.
+func (w *writer) uniqueErr(t TypeName, col string, v any, holder string) error {
+	var err error
+	if col == "slug" {
+		err = Invalid("input.slug", "slug %q is taken by another %s", v, t)
+	} else {
+		err = Invalid("input."+col, "%s %d is taken by %s %q", col, v, t, holder)
+	}
+	if w.restoring != 0 {
+		err = restoreConflict(w.restoring, err)
+	}
+	return err
 }
 
 func oldList[D any](o *D, get func(*D) []string) []string {
@@ -365,4 +429,11 @@ func (d *DB) writeTx(ctx context.Context, fn func(w *writer) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate
+// value of a UNIQUE column.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
