@@ -83,6 +83,10 @@ func (e *Event) Projected() bool { return e.redacted && e.publicDoc != nil }
 // Changed returns the names of the fields the change touched.
 func (e *Event) Changed() []string { return decodeList(e.changed) }
 
+// TransactionID returns the global id of the transaction that wrote the
+// event: the revision id of its first event.
+func (e *Event) TransactionID() string { return EncodeID(TypeRevision, e.TxID) }
+
 // ItemGlobalID returns the global id of the changed item.
 func (e *Event) ItemGlobalID() string {
 	if e.Type == TypeArticle {
