@@ -81,7 +81,9 @@ func TestAtomic_SubscribersSeeOneGroupPerRequest(t *testing.T) {
 	var ws []txChange
 	for len(ws) < 3 {
 		m := sub.next(t)
-		var r struct{ Data struct{ ContentChanged txChange } }
+		var r struct {
+			Data struct{ ContentChanged txChange }
+		}
 		if err := json.Unmarshal(m.Payload, &r); err != nil || m.Type != "next" {
 			t.Fatalf("subscription: %s %s", m.Type, m.Payload)
 		}
@@ -91,7 +93,9 @@ func TestAtomic_SubscribersSeeOneGroupPerRequest(t *testing.T) {
 	sub.quiet(t)
 	var ss []txChange
 	for len(ss) < 3 {
-		var r struct{ Data struct{ ContentChanged txChange } }
+		var r struct {
+			Data struct{ ContentChanged txChange }
+		}
 		if err := json.Unmarshal([]byte(sse.next(t)), &r); err != nil {
 			t.Fatal(err)
 		}
