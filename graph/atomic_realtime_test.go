@@ -1,9 +1,16 @@
 package graph_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/trendql/trendql/db"
 )
 
 // txChange is a change with its transaction id.
@@ -102,4 +109,45 @@ func TestAtomic_SubscribersSeeOneGroupPerRequest(t *testing.T) {
 		ss = append(ss, r.Data.ContentChanged)
 	}
 	check("SSE", ss)
+}
+
+// A mutation sent as an SSE request follows the same rule: whatever the
+// transport answers, a request whose second field fails writes nothing,
+// and one that succeeds writes all of it in one transaction.
+func TestAtomic_SSEMutationIsAtomicToo(t *testing.T) {
+	l := newLive(t)
+	send := func(query string) string {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": query})
+		req, _ := http.NewRequest(http.MethodPost, l.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+l.editor)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return fmt.Sprintf("%d %s", res.StatusCode, b)
+	}
+	before := dumpDB(t, l.env)
+	got := send(`mutation { a: createCompany(input: {name: "SSE A"}) { id } b: createCompany(input: {name: ""}) { id } }`)
+	if after := dumpDB(t, l.env); after != before {
+		t.Fatalf("a failed SSE mutation (%s) changed the database:\n%s", got, diff(before, after))
+	}
+	got = send(`mutation { a: createCompany(input: {name: "SSE A"}) { id } b: createCompany(input: {name: "SSE B"}) { id } }`)
+	var n int
+	for _, slug := range []string{"sse-a", "sse-b"} {
+		if _, err := l.DB.CompanyBySlug(db.WithPrincipal(context.Background(), &db.Principal{Role: db.RoleViewer}), slug); err == nil {
+			n++
+		}
+	}
+	want := 0
+	if strings.Contains(got, `"data":{"a"`) {
+		want = 2 // the transport ran it and said so
+	}
+	if n != want {
+		t.Errorf("an SSE mutation (%s) wrote %d of its 2 companies, want %d", got, n, want)
+	}
 }
