@@ -137,8 +137,9 @@ type DeletePayload struct {
 // Changes to content. One request is one transaction: all the mutation fields
 // of an operation apply together or not at all. When any field fails, nothing
 // is written (no content, revision, token, webhook or delivery) and the
-// response is `data: null` with the failing field's error (its `path` and
-// `extensions.code`). Unique values — slugs, trend ranks, FAQ positions — are
+// response is `data: null` with the error of each field that failed (its
+// `path` and `extensions.code`); the fields after a failed one still run, so
+// one answer lists every bad field, but nothing they do is kept. Unique values — slugs, trend ranks, FAQ positions — are
 // checked when the request commits, so two items can swap them in one request;
 // one still held twice then fails the field that took it. The changes of one
 // request share a `transactionId`. Each change bumps the item's `version` and
