@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/trendql/trendql/db"
@@ -129,5 +131,38 @@ func TestRequest_UniqueValuesCheckedAtCommit(t *testing.T) {
 	m1, _ := d.Trend(asEditor(), t1.RowID)
 	if m1.Rank != n1.Rank || m1.Version != n1.Version {
 		t.Errorf("the failed request changed trend 1: %+v", m1)
+	}
+}
+
+// A new item can take the rank of one deleted later in the same request.
+func TestRequest_TakeTheRankOfAnItemDeletedLater(t *testing.T) {
+	d := MustOpenDB(t)
+	trs, err := d.Trends(asEditor(), nil, nil, db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := trs.Items[0]
+	ctx, req := d.BeginRequest(asEditor())
+	cat := db.CategoryTooling
+	nt, err := d.CreateTrend(ctx, db.TrendPatch{Name: ptr("New First"), Rank: ptr(old.Rank), Category: &cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Delete(ctx, db.TypeTrend, old.RowID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	got, err := d.Trend(asEditor(), nt.RowID)
+	if err != nil || got.Rank != old.Rank {
+		t.Fatalf("the new trend: %+v %v", got, err)
+	}
+	del, err := d.Revisions(asEditor(), db.TypeTrend, old.RowID, db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := del.Items[0]; e.Action != db.ActionDelete || e.Slug != old.Slug || !strings.Contains(string(e.Document), `"rank":`+strconv.Itoa(old.Rank)) {
+		t.Errorf("the deletion records %s %s %s, want the item's real slug and rank", e.Action, e.Slug, e.Document)
 	}
 }

@@ -247,3 +247,23 @@ func TestAtomic_OneTransactionID(t *testing.T) {
 		t.Errorf("the next request's transaction is %s, want its own first revision %s", ch[3].TransactionID, ch[3].Revision.ID)
 	}
 }
+
+// When several fields fail, the one answer lists each of them, and still
+// nothing is written.
+func TestAtomic_EveryFailingFieldIsListed(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	before := dumpDB(t, e)
+	res := e.post(t, `mutation { a: createCompany(input: {name: ""}) { id } b: createCompany(input: {name: "Fine"}) { id }
+		c: createCompany(input: {name: "Bad", slug: "Not A Slug"}) { id } }`, nil, bearer(tk.editor)...)
+	var paths []string
+	for _, er := range res.Errors {
+		paths = append(paths, fmt.Sprint(er.Path))
+	}
+	if string(res.Data) != "null" || strings.Join(paths, " ") != "[a] [c]" {
+		t.Errorf("data %s, error paths %v; want null and [a] [c]: %s", res.Data, paths, res.Body)
+	}
+	if after := dumpDB(t, e); after != before {
+		t.Errorf("the failed request changed the database:\n%s", diff(before, after))
+	}
+}
