@@ -153,7 +153,10 @@ type BlamedError struct {
 	Blame any
 }
 
+// Error returns the underlying error's message.
 func (e *BlamedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error (a *Error for a unique value).
 func (e *BlamedError) Unwrap() error { return e.Err }
 
 // Blamed returns the Blame an error carries (see WithBlame), or nil.
