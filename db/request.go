@@ -1,11 +1,12 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -174,8 +175,10 @@ func Blamed(err error) any {
 // column to a value no real item can have (a slug with a character slugs
 // never contain, a negative rank or position) and records it here. When
 // the parked row is written again (given a value of its own) or deleted,
-// it is unparked. At commit, a row still parked means the value is held
-// twice: the commit fails with the error of the write that took it. The
+// it is unparked. At commit, a row still parked gets its value back when
+// it is free again (its taker moved on); when another row holds it, the
+// value is held twice and the commit fails with the error of the write
+// that took it. The
 // writer connection is single and the transaction immediate, so no other
 // writer sees or changes a parked row, and readers never see one: they
 // read the last commit.
@@ -267,19 +270,29 @@ func (tx *Tx) isParked(t TypeName, col string, id int64) bool {
 	return tx.root().parked[parkKey{t, col, id}] != nil
 }
 
-// checkParked fails when a row is still parked: its value is held twice.
-// The first such error in a stable order (type, column, row) is returned.
+// checkParked gives every parked row its value back, in a stable order
+// (type, column, row). A value that is free again (its taker moved on or
+// was deleted) simply returns: the row never changed as far as anyone can
+// see. A value still held by another row fails with the error of the
+// write that took it.
 func (tx *Tx) checkParked() error {
-	var first *parkKey
+	keys := make([]parkKey, 0, len(tx.parked))
 	for k := range tx.parked {
-		if first == nil || fmt.Sprint(k.t, k.col) < fmt.Sprint(first.t, first.col) ||
-			(k.t == first.t && k.col == first.col && k.id < first.id) {
-			k := k
-			first = &k
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b parkKey) int {
+		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.col, b.col), cmp.Compare(a.id, b.id))
+	})
+	for _, k := range keys {
+		p := tx.parked[k]
+		_, err := tx.exec("UPDATE "+tableOf[k.t]+" SET "+k.col+" = ? WHERE id = ?", p.value, k.id)
+		if isUniqueViolation(err) {
+			return p.err
 		}
+		if err != nil {
+			return err
+		}
+		delete(tx.parked, k)
 	}
-	if first == nil {
-		return nil
-	}
-	return tx.parked[*first].err
+	return nil
 }

@@ -166,3 +166,31 @@ func TestRequest_TakeTheRankOfAnItemDeletedLater(t *testing.T) {
 		t.Errorf("the deletion records %s %s %s, want the item's real slug and rank", e.Action, e.Slug, e.Document)
 	}
 }
+
+// A slug taken and then given up again in the same request goes back to
+// the item that had it: the request changes nothing for that item.
+func TestRequest_AValueTakenAndGivenUpReturns(t *testing.T) {
+	d := MustOpenDB(t)
+	g, err := d.CompanyBySlug(asEditor(), "google")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.CompanyBySlug(asEditor(), "microsoft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, req := d.BeginRequest(asEditor())
+	if _, err := d.UpdateCompany(ctx, m.RowID, db.CompanyPatch{Slug: ptr("google")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UpdateCompany(ctx, m.RowID, db.CompanyPatch{Slug: ptr("microsoft-corp")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	g2, err := d.Company(asEditor(), g.RowID)
+	if err != nil || g2.Slug != "google" || g2.Version != g.Version {
+		t.Errorf("google after the request: %+v %v, want slug google at version %d", g2, err, g.Version)
+	}
+}

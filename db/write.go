@@ -106,18 +106,26 @@ func (w *writer) idsOf(t TypeName, slugs []string) ([]int64, error) {
 }
 
 // meta reads an item's lifecycle state; ENOTFOUND when it does not exist.
+// The slug is the item's real one even while it is parked (see park), and
+// the writer remembers that this slug names this item.
 func (w *writer) meta(t TypeName, id int64) (itemMeta, error) {
 	m := itemMeta{id: id}
 	err := w.queryRow("SELECT slug, version, status FROM "+tableOf[t]+" WHERE id = ?", id).Scan(&m.slug, &m.version, &m.status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, Errorf(ENOTFOUND, "%s %s not found", t, EncodeID(t, id))
 	}
+	if err == nil {
+		m.slug = w.tx.realValue(t, "slug", id, m.slug).(string)
+		w.remember(t, m.slug, id)
+	}
 	return m, err
 }
 
-// linkSlugs reads the slugs an item links to through l, in order.
-func (w *writer) linkSlugs(l link, target string, id int64) ([]string, error) {
-	rows, err := w.tx.query("SELECT x.slug FROM "+l.table+" l JOIN "+target+" x ON x.id = l."+l.to+
+// linkSlugs reads the slugs an item links to through l, in order: the
+// real slugs of parked items (see park), which the writer remembers as
+// naming those items, so writing the list back links the same items.
+func (w *writer) linkSlugs(l link, target TypeName, id int64) ([]string, error) {
+	rows, err := w.tx.query("SELECT x.id, x.slug FROM "+l.table+" l JOIN "+tableOf[target]+" x ON x.id = l."+l.to+
 		" WHERE l."+l.from+" = ? ORDER BY l.position", id)
 	if err != nil {
 		return nil, err
@@ -125,10 +133,13 @@ func (w *writer) linkSlugs(l link, target string, id int64) ([]string, error) {
 	defer rows.Close()
 	out := []string{}
 	for rows.Next() {
+		var to int64
 		var s string
-		if err := rows.Scan(&s); err != nil {
+		if err := rows.Scan(&to, &s); err != nil {
 			return nil, err
 		}
+		s = w.tx.realValue(target, "slug", to, s).(string)
+		w.remember(target, s, to)
 		out = append(out, s)
 	}
 	return out, rows.Err()
@@ -171,7 +182,7 @@ func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 			return nil, err
 		}
 		d.Features = decodeList(features)
-		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, "companies", id)
+		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, TypeCompany, id)
 		return d, err
 	case TypeTrend:
 		d := &TrendDoc{Slug: m.slug, Status: m.status}
@@ -182,10 +193,10 @@ func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 			return nil, err
 		}
 		d.Highlights, d.Examples = decodeList(highlights), decodeList(examples)
-		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, "frameworks", id); err != nil {
+		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, TypeFramework, id); err != nil {
 			return nil, err
 		}
-		d.Companies, err = w.linkSlugs(linkTrendCompanies, "companies", id)
+		d.Companies, err = w.linkSlugs(linkTrendCompanies, TypeCompany, id)
 		return d, err
 	case TypeFAQ:
 		d := &FAQDoc{Slug: m.slug, Status: m.status}
@@ -195,10 +206,10 @@ func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 			return nil, err
 		}
 		d.Items = decodeList(items)
-		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, "frameworks", id); err != nil {
+		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, TypeFramework, id); err != nil {
 			return nil, err
 		}
-		d.Trends, err = w.linkSlugs(linkFAQTrends, "trends", id)
+		d.Trends, err = w.linkSlugs(linkFAQTrends, TypeTrend, id)
 		return d, err
 	}
 	return nil, fmt.Errorf("unknown type %s", t)

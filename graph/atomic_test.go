@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -265,5 +266,51 @@ func TestAtomic_EveryFailingFieldIsListed(t *testing.T) {
 	}
 	if after := dumpDB(t, e); after != before {
 		t.Errorf("the failed request changed the database:\n%s", diff(before, after))
+	}
+}
+
+// An item edited between the two halves of a slug swap keeps its links,
+// and its revision names the linked items by their real slugs (never the
+// placeholder a swap parks a slug on).
+func TestAtomic_EditingALinkedItemMidSwap(t *testing.T) {
+	e := newEnv(t)
+	tk := newTokens(t, e)
+	f := newFixture(t, e)
+	e.mutate(t, tk.editor, `mutation($fw: ID!, $co: ID!) { linkFrameworkCompany(frameworkId: $fw, companyId: $co) { id } }`,
+		map[string]any{"fw": f.fwB, "co": f.coB}, nil)
+	var slugs struct {
+		A, B struct{ Slug string }
+	}
+	e.mustQuery(t, `query($a: ID!, $b: ID!) { a: company(id: $a) { slug } b: company(id: $b) { slug } }`, &slugs,
+		as(tk.viewer), client.Var("a", f.coA), client.Var("b", f.coB))
+	var out struct {
+		Mid struct {
+			Companies []struct{ ID string }
+		}
+	}
+	e.mutate(t, tk.editor, `mutation($a: ID!, $b: ID!, $fw: ID!, $sa: String!, $sb: String!) {
+		first: updateCompany(id: $a, input: {slug: $sb}) { slug }
+		mid: updateFramework(id: $fw, input: {summary: "Edited mid-swap"}) { companies { id } }
+		second: updateCompany(id: $b, input: {slug: $sa}) { slug }
+	}`, map[string]any{"a": f.coA, "b": f.coB, "fw": f.fwB, "sa": slugs.A.Slug, "sb": slugs.B.Slug}, &out)
+	if len(out.Mid.Companies) != 1 || out.Mid.Companies[0].ID != f.coB {
+		t.Errorf("the framework edited mid-swap lists %+v, want only %s", out.Mid.Companies, f.coB)
+	}
+	fw := mustRowID(t, f.fwB)
+	revs, err := e.DB.Revisions(context.Background(), db.TypeFramework, fw, db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Companies []string }
+	json.Unmarshal(revs.Items[0].Document, &doc)
+	if len(doc.Companies) != 1 || doc.Companies[0] != slugs.B.Slug {
+		t.Errorf("the mid-swap revision lists companies %q, want [%s] (the slug it had then)", doc.Companies, slugs.B.Slug)
+	}
+	var after struct {
+		Framework struct{ Companies []struct{ ID, Slug string } }
+	}
+	e.mustQuery(t, `query($fw: ID!) { framework(id: $fw) { companies { id slug } } }`, &after, as(tk.viewer), client.Var("fw", f.fwB))
+	if len(after.Framework.Companies) != 1 || after.Framework.Companies[0].ID != f.coB || after.Framework.Companies[0].Slug != slugs.A.Slug {
+		t.Errorf("after the swap the framework lists %+v, want %s with slug %s", after.Framework.Companies, f.coB, slugs.A.Slug)
 	}
 }
