@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,6 +227,9 @@ func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // query runs a read statement on the reader pool.
 func (d *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	d.queries.Add(1)
+	if tx := d.requestTx(ctx); tx != nil {
+		return tx.QueryContext(ctx, q, args...)
+	}
 	s, err := d.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -248,6 +252,9 @@ func (r row) Scan(dest ...any) error {
 
 func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	d.queries.Add(1)
+	if tx := d.requestTx(ctx); tx != nil {
+		return row{r: tx.QueryRowContext(ctx, q, args...)}
+	}
 	s, err := d.stmt(ctx, q)
 	if err != nil {
 		return row{err: err}
@@ -258,6 +265,11 @@ func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 // Tx is a write transaction on the writer connection. All writes happen in
 // one: exported method → BeginTx → defer Rollback → helpers taking *Tx →
 // Commit. Now is the one timestamp of the transaction.
+//
+// Inside a request (see BeginRequest) BeginTx does not take the writer
+// again: it returns a Tx joined to the request's one transaction, as a
+// SAVEPOINT, whose Commit releases the savepoint and whose Rollback undoes
+// only its own writes; the request commits or rolls back the whole.
 type Tx struct {
 	tx     *sql.Tx
 	db     *DB
@@ -265,6 +277,41 @@ type Tx struct {
 	Now    time.Time
 	events []TypeName // types of the events appended, so Commit knows whom to wake
 	stmts  map[string]*sql.Stmt
+
+	// The root transaction's state: the id of its first event (the
+	// transaction id its events carry), and the rows holding a parked
+	// unique value (see park).
+	txID   int64
+	parked map[parkKey]*parking
+
+	// A joined Tx: its root, its savepoint, and the root's state when it
+	// began, restored by its Rollback.
+	parent    *Tx
+	savepoint string
+	done      bool
+	mark      txMark
+}
+
+// txMark is what a savepoint's rollback restores of the root's state.
+type txMark struct {
+	events int
+	txID   int64
+	parked map[parkKey]*parking
+}
+
+// root returns the transaction that commits: tx itself, or its root.
+func (tx *Tx) root() *Tx {
+	if tx.parent != nil {
+		return tx.parent
+	}
+	return tx
+}
+
+// eventTypes records that the transaction appended an event of type t.
+func (tx *Tx) eventTypes(t TypeName) {
+	if !slices.Contains(tx.events, t) {
+		tx.events = append(tx.events, t)
+	}
 }
 
 // execPrepared runs a statement the transaction runs many times (an
@@ -286,8 +333,17 @@ func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
 	return st.ExecContext(tx.ctx, args...)
 }
 
-// BeginTx starts an immediate write transaction.
+// BeginTx starts an immediate write transaction; with a context from
+// BeginRequest, it joins the request's transaction instead (beginning it
+// at the first write).
 func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	if r := requestFrom(ctx, d); r != nil {
+		return r.join(ctx)
+	}
+	return d.beginTx(ctx)
+}
+
+func (d *DB) beginTx(ctx context.Context) (*Tx, error) {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -297,8 +353,22 @@ func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
 }
 
 // Commit commits the transaction and, when it appended events, wakes
-// the event log's listeners.
+// the event log's listeners. The unique values checked at commit (see
+// park) are checked first: EINVALID when one is still held twice, and
+// then nothing is committed. A joined Tx releases its savepoint: its
+// writes commit with the request.
 func (tx *Tx) Commit() error {
+	if tx.parent != nil {
+		if tx.done {
+			return sql.ErrTxDone
+		}
+		tx.done = true
+		_, err := tx.exec("RELEASE " + tx.savepoint)
+		return err
+	}
+	if err := tx.checkParked(); err != nil {
+		return err
+	}
 	tx.db.queries.Add(1)
 	if err := tx.tx.Commit(); err != nil {
 		return err
@@ -309,8 +379,22 @@ func (tx *Tx) Commit() error {
 	return nil
 }
 
-// Rollback aborts the transaction; after Commit it is a no-op.
-func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
+// Rollback aborts the transaction; after Commit it is a no-op. A joined
+// Tx rolls back to its savepoint: the request goes on without its writes.
+func (tx *Tx) Rollback() error {
+	if tx.parent != nil {
+		if tx.done {
+			return nil
+		}
+		tx.done = true
+		root := tx.parent
+		root.events = root.events[:tx.mark.events]
+		root.txID, root.parked = tx.mark.txID, tx.mark.parked
+		_, err := tx.exec("ROLLBACK TO " + tx.savepoint + "; RELEASE " + tx.savepoint)
+		return err
+	}
+	return tx.tx.Rollback()
+}
 
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 	tx.db.queries.Add(1)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 )
@@ -41,6 +40,9 @@ type Event struct {
 	Actor    string
 	changed  string
 	Document json.RawMessage // the item's document after the change (before it, for DELETE)
+	// TxID names the transaction that wrote the event: the id of its first
+	// event. The events of one request (or one import) share it.
+	TxID int64
 
 	// What anonymous callers see of it (see publicView): whether it is
 	// public at all; publicForm, for events written since schema version 5,
@@ -83,6 +85,10 @@ func (e *Event) Projected() bool { return e.redacted && e.publicForm }
 
 // Changed returns the names of the fields the change touched.
 func (e *Event) Changed() []string { return decodeList(e.changed) }
+
+// TransactionID returns the global id of the transaction that wrote the
+// event: the revision id of its first event.
+func (e *Event) TransactionID() string { return EncodeID(TypeRevision, e.TxID) }
 
 // ItemGlobalID returns the global id of the changed item.
 func (e *Event) ItemGlobalID() string {
@@ -150,17 +156,21 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 			return 0, fmt.Errorf("event: %w", err)
 		}
 	}
+	root := tx.root()
+	if root.txID == 0 {
+		if root.txID, err = tx.nextEventID(); err != nil {
+			return 0, fmt.Errorf("event: %w", err)
+		}
+	}
 	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document,
-		public, public_form, public_changed, public_document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		public, public_form, public_changed, public_document, tx_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), document,
-		public, pubChanged, pubDoc)
+		public, pubChanged, pubDoc, root.txID)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
-	if !slices.Contains(tx.events, t) {
-		tx.events = append(tx.events, t)
-	}
+	root.eventTypes(t)
 	return r.LastInsertId()
 }
 
@@ -344,7 +354,17 @@ func jsonFieldOrder(v any) []string {
 	return out
 }
 
-const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document, public, public_form, public_changed, public_document"
+const eventCols = "id, at, type, item_id, slug, action, version, status, token_id, actor, changed, document, public, public_form, public_changed, public_document, coalesce(tx_id, id)"
+
+// nextEventID returns the id the next event appended in this transaction
+// gets: the events table is AUTOINCREMENT, so it is one above the highest
+// id ever handed out (sqlite_sequence), and nobody else can append while
+// the writer is ours.
+func (tx *Tx) nextEventID() (int64, error) {
+	var id int64
+	err := tx.queryRow("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").Scan(&id)
+	return id, err
+}
 
 // scanEvent reads an event; one stored without a document (an item's
 // newest) has a nil Document until fillDocuments gives it one.
@@ -352,7 +372,7 @@ func scanEvent(s scanner) (*Event, error) {
 	e := &Event{}
 	var doc sql.NullString
 	err := s.Scan(&e.ID, &e.At, &e.Type, &e.ItemID, &e.Slug, &e.Action, &e.Version, &e.Status, &e.TokenID, &e.Actor, &e.changed, &doc,
-		&e.public, &e.publicForm, &e.publicChanged, &e.publicDoc)
+		&e.public, &e.publicForm, &e.publicChanged, &e.publicDoc, &e.TxID)
 	if doc.Valid {
 		e.Document = json.RawMessage(doc.String)
 	}
@@ -475,7 +495,7 @@ func (d *DB) Event(ctx context.Context, id int64) (*Event, error) {
 
 var eventTable = &table[*Event]{
 	typ: "Event", name: "events", alias: "e",
-	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document, e.public, e.public_form, e.public_changed, e.public_document",
+	cols:         "e.id, e.at, e.type, e.item_id, e.slug, e.action, e.version, e.status, e.token_id, e.actor, e.changed, e.document, e.public, e.public_form, e.public_changed, e.public_document, coalesce(e.tx_id, e.id)",
 	scan:         scanEvent,
 	rowID:        func(e *Event) int64 { return e.ID },
 	defaultOrder: "NEWEST",

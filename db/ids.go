@@ -42,7 +42,7 @@ var Types = []TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
 
 func (t TypeName) valid() bool {
 	switch t {
-	case TypeRevision, TypeToken, TypeWebhook, TypeWebhookDelivery:
+	case TypeRevision, TypeToken, TypeWebhook, TypeWebhookDelivery, TypeArticle:
 		return true
 	}
 	return t.Content()

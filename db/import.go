@@ -115,14 +115,19 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	// it spilled and re-read pages throughout. (Statement journals stay in
 	// temporary files: in memory they cost 400 MB at the search index's
 	// rebuild, one statement that rewrites the whole index.)
-	var cacheSize int
-	if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+	// Inside a request's transaction (see BeginRequest) the one writer
+	// connection is the request's: taking it here would wait for ever, so
+	// the import joins the transaction with the cache it has.
+	if requestFrom(ctx, d) == nil {
+		var cacheSize int
+		if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -importCacheKiB)); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		defer d.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cacheSize))
 	}
-	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -importCacheKiB)); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	defer d.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cacheSize))
 	tx, err := d.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)

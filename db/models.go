@@ -98,6 +98,12 @@ type Article struct {
 	UpdatedAt   string
 }
 
+// ArticleID is the article's global id. There is one article, its row 1.
+var ArticleID = EncodeID(TypeArticle, 1)
+
+// ID returns the article's global id: it is a Node too.
+func (a *Article) ID() string { return ArticleID }
+
 // Section is one explanatory section of the article.
 type Section struct {
 	Heading string

@@ -202,30 +202,6 @@ func validateDoc(doc any, prefix string) error {
 	return v.err
 }
 
-// checkUnique fails with EINVALID when another item of type t holds the
-// document's slug, or (trends, FAQs) its rank or position.
-func (w *writer) checkUnique(t TypeName, id int64, doc any) error {
-	slug, _, num, numField := docFields(doc)
-	var other string
-	err := w.queryRow("SELECT coalesce((SELECT slug FROM "+tableOf[t]+" WHERE slug = ? AND id <> ?), '')", *slug, id).Scan(&other)
-	if err != nil {
-		return err
-	}
-	if other != "" {
-		return Invalid("input.slug", "slug %q is taken by another %s", *slug, t)
-	}
-	if num != nil {
-		err := w.queryRow("SELECT coalesce((SELECT slug FROM "+tableOf[t]+" WHERE "+numField+" = ? AND id <> ?), '')", *num, id).Scan(&other)
-		if err != nil {
-			return err
-		}
-		if other != "" {
-			return Invalid("input."+numField, "%s %d is taken by %s %q", numField, *num, t, other)
-		}
-	}
-	return nil
-}
-
 // freeSlug derives a slug from name that no other item of type t holds:
 // the slugified name, or it with -2, -3… appended.
 func (w *writer) freeSlug(t TypeName, name string) (string, error) {
@@ -269,9 +245,6 @@ func (d *DB) create(ctx context.Context, t TypeName, patch any) (int64, error) {
 		if err := validateDoc(doc, "input."); err != nil {
 			return err
 		}
-		if err := w.checkUnique(t, 0, doc); err != nil {
-			return err
-		}
 		var err error
 		id, err = w.put(t, 0, nil, doc, ActionCreate)
 		return err
@@ -307,9 +280,6 @@ func (d *DB) change(ctx context.Context, t TypeName, id int64, ifVersion *int, a
 			return nil
 		}
 		if err := validateDoc(doc, "input."); err != nil {
-			return err
-		}
-		if err := w.checkUnique(t, id, doc); err != nil {
 			return err
 		}
 		_, err = w.put(t, id, old, doc, action)
@@ -435,7 +405,10 @@ func (d *DB) Delete(ctx context.Context, t TypeName, id int64, ifVersion *int) (
 		if _, err := w.exec("DELETE FROM "+tableOf[t]+" WHERE id = ?", id); err != nil {
 			return err
 		}
-		eventID, err = w.tx.event(t, id, m.slug, ActionDelete, m.version+1, m.status, []string{}, old)
+		// A deleted item holds no value: one it had parked is free.
+		w.tx.unpark(t, id)
+		slug, _, _, _ := docFields(old)
+		eventID, err = w.tx.event(t, id, *slug, ActionDelete, m.version+1, m.status, []string{}, old)
 		return err
 	})
 	return eventID, err
@@ -604,6 +577,7 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 	}
 	id := e.ItemID
 	err = d.writeTx(ctx, func(w *writer) error {
+		w.restoring = eventID
 		if err := w.dropMissingRefs(restored); err != nil {
 			return err
 		}
@@ -621,9 +595,6 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 				}
 			}
 			setStatus(restored, StatusDraft)
-			if err := w.checkUnique(e.Type, id, restored); err != nil {
-				return restoreConflict(eventID, err)
-			}
 			_, err = w.put(e.Type, id, nil, restored, ActionRestore)
 			return err
 		}
@@ -636,9 +607,6 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 		setStatus(restored, m.status)
 		if sameDoc(old, restored) {
 			return nil
-		}
-		if err := w.checkUnique(e.Type, id, restored); err != nil {
-			return restoreConflict(eventID, err)
 		}
 		_, err = w.put(e.Type, id, old, restored, ActionRestore)
 		return err

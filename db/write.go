@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // itemMeta is the lifecycle state of one stored item.
@@ -34,6 +37,9 @@ type writer struct {
 	// none when the transaction began): a slug not there has no row.
 	complete map[TypeName]bool
 	nextID   map[TypeName]int64 // the id the next new item of a type gets
+	// restoring is the revision a restore writes back, so a unique value
+	// it cannot have is reported as that revision's fault.
+	restoring int64
 }
 
 func (tx *Tx) writer() *writer {
@@ -104,18 +110,26 @@ func (w *writer) idsOf(t TypeName, slugs []string) ([]int64, error) {
 }
 
 // meta reads an item's lifecycle state; ENOTFOUND when it does not exist.
+// The slug is the item's real one even while it is parked (see park), and
+// the writer remembers that this slug names this item.
 func (w *writer) meta(t TypeName, id int64) (itemMeta, error) {
 	m := itemMeta{id: id}
 	err := w.queryRow("SELECT slug, version, status FROM "+tableOf[t]+" WHERE id = ?", id).Scan(&m.slug, &m.version, &m.status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, Errorf(ENOTFOUND, "%s %s not found", t, EncodeID(t, id))
 	}
+	if err == nil {
+		m.slug = w.tx.realValue(t, "slug", id, m.slug).(string)
+		w.remember(t, m.slug, id)
+	}
 	return m, err
 }
 
-// linkSlugs reads the slugs an item links to through l, in order.
-func (w *writer) linkSlugs(l link, target string, id int64) ([]string, error) {
-	rows, err := w.tx.query("SELECT x.slug FROM "+l.table+" l JOIN "+target+" x ON x.id = l."+l.to+
+// linkSlugs reads the slugs an item links to through l, in order: the
+// real slugs of parked items (see park), which the writer remembers as
+// naming those items, so writing the list back links the same items.
+func (w *writer) linkSlugs(l link, target TypeName, id int64) ([]string, error) {
+	rows, err := w.tx.query("SELECT x.id, x.slug FROM "+l.table+" l JOIN "+tableOf[target]+" x ON x.id = l."+l.to+
 		" WHERE l."+l.from+" = ? ORDER BY l.position", id)
 	if err != nil {
 		return nil, err
@@ -123,10 +137,13 @@ func (w *writer) linkSlugs(l link, target string, id int64) ([]string, error) {
 	defer rows.Close()
 	out := []string{}
 	for rows.Next() {
+		var to int64
 		var s string
-		if err := rows.Scan(&s); err != nil {
+		if err := rows.Scan(&to, &s); err != nil {
 			return nil, err
 		}
+		s = w.tx.realValue(target, "slug", to, s).(string)
+		w.remember(target, s, to)
 		out = append(out, s)
 	}
 	return out, rows.Err()
@@ -138,52 +155,68 @@ func (w *writer) loadDoc(t TypeName, id int64) (any, itemMeta, error) {
 	if err != nil {
 		return nil, m, err
 	}
+	doc, err := w.loadParkedDoc(t, id, m)
+	if err != nil {
+		return nil, m, err
+	}
+	// A parked row's document holds its real values (see park).
+	slug, _, num, numField := docFields(doc)
+	*slug = w.tx.realValue(t, "slug", id, *slug).(string)
+	if num != nil {
+		*num = w.tx.realValue(t, numField, id, *num).(int)
+	}
+	return doc, m, nil
+}
+
+// loadParkedDoc reads one item's document as stored.
+func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
+	var err error
 	q := func(tb string, cols string) string { return "SELECT " + cols + " FROM " + tb + " WHERE id = ?" }
 	switch t {
 	case TypeCompany:
 		d := &CompanyDoc{Slug: m.slug, Status: m.status}
 		err = w.queryRow(q("companies", "name"), id).Scan(&d.Name)
-		return d, m, err
+		return d, err
 	case TypeFramework:
 		d := &FrameworkDoc{Slug: m.slug, Status: m.status}
 		var features string
 		err = w.queryRow(q("frameworks", "name, kind, language, creator, first_released, architecture, summary, features"), id).
 			Scan(&d.Name, &d.Kind, &d.Language, &d.Creator, &d.FirstReleased, &d.Architecture, &d.Summary, &features)
 		if err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Features = decodeList(features)
-		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, "companies", id)
-		return d, m, err
+		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, TypeCompany, id)
+		return d, err
 	case TypeTrend:
 		d := &TrendDoc{Slug: m.slug, Status: m.status}
 		var highlights, examples string
 		err = w.queryRow(q("trends", "rank, name, category, summary, body, highlights, examples"), id).
 			Scan(&d.Rank, &d.Name, &d.Category, &d.Summary, &d.Body, &highlights, &examples)
 		if err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Highlights, d.Examples = decodeList(highlights), decodeList(examples)
-		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, "frameworks", id); err != nil {
-			return nil, m, err
+		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, TypeFramework, id); err != nil {
+			return nil, err
 		}
-		d.Companies, err = w.linkSlugs(linkTrendCompanies, "companies", id)
-		return d, m, err
+		d.Companies, err = w.linkSlugs(linkTrendCompanies, TypeCompany, id)
+		return d, err
 	case TypeFAQ:
 		d := &FAQDoc{Slug: m.slug, Status: m.status}
 		var items string
 		err = w.queryRow(q("faqs", "position, question, answer, items"), id).Scan(&d.Position, &d.Question, &d.Answer, &items)
 		if err != nil {
-			return nil, m, err
+			return nil, err
 		}
 		d.Items = decodeList(items)
-		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, "frameworks", id); err != nil {
-			return nil, m, err
+		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, TypeFramework, id); err != nil {
+			return nil, err
 		}
-		d.Trends, err = w.linkSlugs(linkFAQTrends, "trends", id)
-		return d, m, err
+		d.Trends, err = w.linkSlugs(linkFAQTrends, TypeTrend, id)
+		return d, err
 	}
-	return nil, m, fmt.Errorf("unknown type %s", t)
+	return nil, fmt.Errorf("unknown type %s", t)
 }
 
 // put writes a document: a new row when old is nil (with a fresh id when
@@ -239,43 +272,45 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 	table := tableOf[t]
 	now := w.tx.now()
 	var version int
-	if old == nil {
+	comesBack := old == nil && id != 0
+	if old == nil && id == 0 {
 		// Row ids are never reused: an id names one item for good, so an
 		// old global id never finds a newer item and revisions (keyed by
 		// type and id) never mix two items' histories. A new item gets an
 		// id above every id its type has ever had (the event log remembers
 		// deleted ones); an item restored after deletion gets its own id
 		// back and goes on from the version its deletion recorded.
-		version = 1
-		if id == 0 {
-			// The transaction holds the write lock: once the next id is
-			// known, the ones after it are too (an import creates
-			// thousands).
-			if id = w.nextID[t]; id == 0 {
-				err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
-					"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
-				if err != nil {
-					return 0, err
-				}
-			}
-			w.nextID[t] = id + 1
-		} else {
-			err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
+		// The transaction holds the write lock: once the next id is known,
+		// the ones after it are too (an import creates thousands). A
+		// savepoint rolled back after taking one leaves a gap, never a
+		// reuse.
+		if id = w.nextID[t]; id == 0 {
+			err := w.queryRow("SELECT max(coalesce((SELECT max(id) FROM "+table+"), 0), "+
+				"coalesce((SELECT max(item_id) FROM events WHERE type = ?), 0)) + 1", string(t)).Scan(&id)
 			if err != nil {
 				return 0, err
 			}
 		}
-		var published any
-		if status == StatusPublished {
-			published = now
-		}
-		q := "INSERT INTO " + table + " (id, " + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
-			placeholders(len(cols)+6) + ")"
-		args := append([]any{id}, vals...)
-		if _, err := w.exec(q, append(args, string(status), version, now, now, published)...); err != nil {
+		w.nextID[t] = id + 1
+	}
+	if comesBack {
+		err := w.queryRow("SELECT coalesce(max(version), 0) + 1 FROM events WHERE type = ? AND item_id = ?", string(t), id).Scan(&version)
+		if err != nil {
 			return 0, err
 		}
-	} else {
+	}
+	write := func() error {
+		if old == nil {
+			var published any
+			if status == StatusPublished {
+				published = now
+			}
+			q := "INSERT INTO " + table + " (id, " + joinCols(cols) + ", status, version, created_at, updated_at, published_at) VALUES (" +
+				placeholders(len(cols)+6) + ")"
+			args := append([]any{id}, vals...)
+			_, err := w.exec(q, append(args, string(status), max(version, 1), now, now, published)...)
+			return err
+		}
 		set := ""
 		for _, c := range cols {
 			set += c + " = ?, "
@@ -284,10 +319,22 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		// published, and is cleared when it goes back to draft.
 		q := "UPDATE " + table + " SET " + set + "status = ?, version = version + 1, updated_at = ?, " +
 			"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ? RETURNING version"
-		if err := w.queryRow(q, append(vals, string(status), now, string(status), now, id)...).Scan(&version); err != nil {
+		return w.queryRow(q, append(vals, string(status), now, string(status), now, id)...).Scan(&version)
+	}
+	err := write()
+	if isUniqueViolation(err) {
+		// Unique values are checked at commit, not here (see park): the
+		// rows holding ours give them up for now, and we write again.
+		if err := w.freeUnique(t, id, cols, vals); err != nil {
 			return 0, err
 		}
+		err = write()
 	}
+	if err != nil {
+		return 0, err
+	}
+	version = max(version, 1)
+	w.tx.unpark(t, id)
 	w.remember(t, slug, id)
 	for _, l := range links {
 		if old != nil && slices.Equal(l.old, l.slugs) {
@@ -305,6 +352,35 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		return 0, err
 	}
 	return id, nil
+}
+
+// freeUnique makes the document's unique values (slug, rank, position)
+// free for row id before it is written: another row holding one is parked
+// (see park), and the commit fails if it is still parked then.
+func (w *writer) freeUnique(t TypeName, id int64, cols []string, vals []any) error {
+	for _, c := range uniqueCols[t] {
+		v := vals[slices.Index(cols, c)]
+		err := w.park(t, c, id, v, func(holder string) error { return w.uniqueErr(t, c, v, holder) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uniqueErr is the error of a write whose unique value another item still
+// holds at commit.
+func (w *writer) uniqueErr(t TypeName, col string, v any, holder string) error {
+	var err error
+	if col == "slug" {
+		err = Invalid("input.slug", "slug %q is taken by another %s", v, t)
+	} else {
+		err = Invalid("input."+col, "%s %d is taken by %s %q", col, v, t, holder)
+	}
+	if w.restoring != 0 {
+		err = restoreConflict(w.restoring, err)
+	}
+	return err
 }
 
 func oldList[D any](o *D, get func(*D) []string) []string {
@@ -386,4 +462,11 @@ func (d *DB) writeTx(ctx context.Context, fn func(w *writer) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate
+// value of a UNIQUE column.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }

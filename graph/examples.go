@@ -99,9 +99,22 @@ mutation CreateCompany($name: String!) {
 		Headers:   `{"Authorization": "Bearer <paste an editor token here>"}`,
 	},
 	{
+		Name: "Swap two trends' ranks (one transaction)",
+		Query: `# All the mutations of one request commit together or not at all, and
+# unique ranks are checked at the end: so two trends can swap ranks.
+# Needs an editor token in the Headers pane. The ids below are the trends
+# the article ranks 1 and 2; list yours with { trends { nodes { id rank } } }
+mutation SwapRanks($first: ID!, $second: ID!) {
+  a: updateTrend(id: $first, input: { rank: 2 }) { name rank }
+  b: updateTrend(id: $second, input: { rank: 1 }) { name rank }
+}`,
+		Variables: `{"first": "VHJlbmQ6MQ", "second": "VHJlbmQ6Mg"}`,
+		Headers:   `{"Authorization": "Bearer <paste an editor token here>"}`,
+	},
+	{
 		Name: "The whole article page",
 		Query: `query ArticlePage {
-  article { title lastUpdated intro sections { heading body } conclusion }
+  article { id title lastUpdated intro sections { heading body } conclusion }
   faqs { nodes { position question answer items } }
 }`,
 	},
@@ -115,6 +128,7 @@ query Changes($since: String) {
     changes {
       action
       itemType
+      transactionId
       revision { version status at changedFields }
       node { ... on Trend { slug name } ... on Company { slug name } }
     }

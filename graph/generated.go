@@ -50,6 +50,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Article struct {
 		Conclusion  func(childComplexity int) int
+		ID          func(childComplexity int) int
 		Intro       func(childComplexity int) int
 		LastUpdated func(childComplexity int) int
 		Sections    func(childComplexity int) int
@@ -90,12 +91,13 @@ type ComplexityRoot struct {
 	}
 
 	ContentChange struct {
-		Action   func(childComplexity int) int
-		Cursor   func(childComplexity int) int
-		ItemID   func(childComplexity int) int
-		ItemType func(childComplexity int) int
-		Node     func(childComplexity int) int
-		Revision func(childComplexity int) int
+		Action        func(childComplexity int) int
+		Cursor        func(childComplexity int) int
+		ItemID        func(childComplexity int) int
+		ItemType      func(childComplexity int) int
+		Node          func(childComplexity int) int
+		Revision      func(childComplexity int) int
+		TransactionID func(childComplexity int) int
 	}
 
 	CreatedToken struct {
@@ -104,6 +106,7 @@ type ComplexityRoot struct {
 	}
 
 	DeletePayload struct {
+		DeletedID  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		RevisionID func(childComplexity int) int
 	}
@@ -247,6 +250,7 @@ type ComplexityRoot struct {
 		ItemType      func(childComplexity int) int
 		Slug          func(childComplexity int) int
 		Status        func(childComplexity int) int
+		TransactionID func(childComplexity int) int
 		Version       func(childComplexity int) int
 	}
 
@@ -483,6 +487,7 @@ type RevisionResolver interface {
 
 	Actor(ctx context.Context, obj *db.Event) (string, error)
 	ChangedFields(ctx context.Context, obj *db.Event) ([]string, error)
+
 	Document(ctx context.Context, obj *db.Event) (model.JSON, error)
 }
 type SubscriptionResolver interface {
@@ -541,6 +546,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Conclusion(childComplexity), true
+	case "Article.id":
+		if e.ComplexityRoot.Article.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Article.ID(childComplexity), true
 	case "Article.intro":
 		if e.ComplexityRoot.Article.Intro == nil {
 			break
@@ -737,6 +748,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContentChange.Revision(childComplexity), true
+	case "ContentChange.transactionId":
+		if e.ComplexityRoot.ContentChange.TransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentChange.TransactionID(childComplexity), true
 
 	case "CreatedToken.secret":
 		if e.ComplexityRoot.CreatedToken.Secret == nil {
@@ -751,6 +768,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedToken.Token(childComplexity), true
 
+	case "DeletePayload.deletedId":
+		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletePayload.DeletedID(childComplexity), true
 	case "DeletePayload.id":
 		if e.ComplexityRoot.DeletePayload.ID == nil {
 			break
@@ -1685,6 +1708,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Revision.Status(childComplexity), true
+	case "Revision.transactionId":
+		if e.ComplexityRoot.Revision.TransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Revision.TransactionID(childComplexity), true
 	case "Revision.version":
 		if e.ComplexityRoot.Revision.Version == nil {
 			break
@@ -2391,11 +2420,11 @@ schema {
   subscription: Subscription
 }
 
-"An RFC 3339 timestamp in UTC, e.g. ` + "`" + `2024-01-29T10:00:00.000Z` + "`" + `."
-scalar DateTime
+"An RFC 3339 timestamp in UTC, e.g. ` + "`" + `2024-01-29T10:00:00.000Z` + "`" + `. In a client, map it to a string or a date-time type (see the README: codegen)."
+scalar DateTime @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")
 
-"An ISO 8601 calendar date, e.g. ` + "`" + `2024-01-29` + "`" + `."
-scalar Date
+"An ISO 8601 calendar date (RFC 3339 ` + "`" + `full-date` + "`" + `), e.g. ` + "`" + `2024-01-29` + "`" + `."
+scalar Date @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")
 
 "Anything with a global id. Fetch any node with ` + "`" + `node(id:)` + "`" + ` or ` + "`" + `nodes(ids:)` + "`" + `."
 interface Node {
@@ -2565,8 +2594,10 @@ type Query {
   ): SearchConnection!
 }
 
-"The article's page: everything around the list of trends."
-type Article {
+"The article's page: everything around the list of trends. A ` + "`" + `Node` + "`" + `: its id is stable, so client caches (Apollo, Relay) merge every query's article fields into one object, and ` + "`" + `node(id:)` + "`" + ` finds it."
+type Article implements Node {
+  "The article's global id (there is one article; the id never changes)."
+  id: ID!
   "The article's title."
   title: String!
   "When the article was last updated (the date the article states)."
@@ -3135,8 +3166,8 @@ enum Role {
   ADMIN
 }
 
-"Any JSON value."
-scalar JSON
+"Any JSON value (RFC 8259), sent as itself, not as a string."
+scalar JSON @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc8259")
 
 extend type Query {
   "Who is asking: the token's name and role, or null when anonymous."
@@ -3219,6 +3250,13 @@ type Revision {
   "The fields the change touched."
   changedFields: [String!]!
   """
+  The transaction that made the change: the id of its first revision. Every
+  change one request made (all the mutation fields of one operation commit
+  together), or one import, shares it; a transaction's changes are
+  consecutive in the log, in the order they were made.
+  """
+  transactionId: ID!
+  """
   The item's whole document after the change (before it, for DELETE), in the
   export format. For anonymous callers, links to items that are not published
   now are left out.
@@ -3273,7 +3311,9 @@ type CreatedToken {
 "What a delete removed."
 type DeletePayload {
   "The global id of the deleted item."
-  id: ID!
+  deletedId: ID!
+  "The global id of the deleted item."
+  id: ID! @deprecated(reason: "Use ` + "`" + `deletedId` + "`" + `: this ` + "`" + `id` + "`" + ` repeats the deleted item's global id on another type, which breaks client caches that key objects by id (Relay, Apollo).")
   "The revision that records the deletion (its document is the item as it was)."
   revisionId: ID
 }
@@ -3447,10 +3487,17 @@ input UpdateFAQInput {
 }
 
 """
-Changes to content. Each mutation is one transaction: it applies whole or not
-at all, bumps the item's ` + "`" + `version` + "`" + ` and records a revision. Pass ` + "`" + `ifVersion` + "`" + ` to
-make a change conditional: a stale one fails with CONFLICT and changes nothing.
-Editor role required unless noted.
+Changes to content. One request is one transaction: all the mutation fields
+of an operation apply together or not at all. When any field fails, nothing
+is written (no content, revision, token, webhook or delivery) and the
+response is ` + "`" + `data: null` + "`" + ` with the error of each field that failed (its
+` + "`" + `path` + "`" + ` and ` + "`" + `extensions.code` + "`" + `); the fields after a failed one still run, so
+one answer lists every bad field, but nothing they do is kept. Unique values — slugs, trend ranks, FAQ positions — are
+checked when the request commits, so two items can swap them in one request;
+one still held twice then fails the field that took it. The changes of one
+request share a ` + "`" + `transactionId` + "`" + `. Each change bumps the item's ` + "`" + `version` + "`" + ` and
+records a revision. Pass ` + "`" + `ifVersion` + "`" + ` to make a change conditional: a stale
+one fails with CONFLICT. Editor role required unless noted.
 """
 type Mutation {
   "Create a DRAFT trend."
@@ -3581,6 +3628,11 @@ type ContentChange {
   action: RevisionAction!
   "What kind of item changed: Trend, Framework, Company, FAQ, or Article (the page itself)."
   itemType: String!
+  """
+  The transaction that made the change (as ` + "`" + `revision.transactionId` + "`" + `): the
+  changes of one request arrive together, in order, one after another.
+  """
+  transactionId: ID!
   "The changed item's global id; null for the article."
   itemId: ID
   """
@@ -3801,6 +3853,8 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 func (ec *executionContext) childFields_Article(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Article_id(ctx, field)
 	case "title":
 		return ec.fieldContext_Article_title(ctx, field)
 	case "lastUpdated":
@@ -3891,6 +3945,8 @@ func (ec *executionContext) childFields_ContentChange(ctx context.Context, field
 		return ec.fieldContext_ContentChange_action(ctx, field)
 	case "itemType":
 		return ec.fieldContext_ContentChange_itemType(ctx, field)
+	case "transactionId":
+		return ec.fieldContext_ContentChange_transactionId(ctx, field)
 	case "itemId":
 		return ec.fieldContext_ContentChange_itemId(ctx, field)
 	case "node":
@@ -3911,6 +3967,8 @@ func (ec *executionContext) childFields_CreatedToken(ctx context.Context, field 
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeletePayload_deletedId(ctx, field)
 	case "id":
 		return ec.fieldContext_DeletePayload_id(ctx, field)
 	case "revisionId":
@@ -4081,6 +4139,8 @@ func (ec *executionContext) childFields_Revision(ctx context.Context, field grap
 		return ec.fieldContext_Revision_actor(ctx, field)
 	case "changedFields":
 		return ec.fieldContext_Revision_changedFields(ctx, field)
+	case "transactionId":
+		return ec.fieldContext_Revision_transactionId(ctx, field)
 	case "document":
 		return ec.fieldContext_Revision_document(ctx, field)
 	}
@@ -5869,6 +5929,29 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _Article_id(ctx context.Context, field graphql.CollectedField, obj *db.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Article", field, true, false, "ID")
+}
+
 func (ec *executionContext) _Article_title(ctx context.Context, field graphql.CollectedField, obj *db.Article) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6679,6 +6762,29 @@ func (ec *executionContext) fieldContext_ContentChange_itemType(_ context.Contex
 	return graphql.NewScalarFieldContext("ContentChange", field, true, false, "String")
 }
 
+func (ec *executionContext) _ContentChange_transactionId(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentChange_transactionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentChange_transactionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentChange", field, true, false, "ID")
+}
+
 func (ec *executionContext) _ContentChange_itemId(ctx context.Context, field graphql.CollectedField, obj *model.ContentChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6787,6 +6893,29 @@ func (ec *executionContext) _CreatedToken_secret(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CreatedToken_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreatedToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeletePayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletePayload_deletedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletePayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _DeletePayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
@@ -11346,6 +11475,29 @@ func (ec *executionContext) _Revision_changedFields(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Revision_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Revision", field, true, true, "String")
+}
+
+func (ec *executionContext) _Revision_transactionId(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Revision_transactionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Revision_transactionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Revision", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Revision_document(ctx context.Context, field graphql.CollectedField, obj *db.Event) (ret graphql.Marshaler) {
@@ -16774,6 +16926,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Company(ctx, sel, obj)
+	case *db.Article:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Article(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -16787,7 +16944,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
-var articleImplementors = []string{"Article"}
+var articleImplementors = []string{"Article", "Node"}
 
 func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, obj *db.Article) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
@@ -16798,6 +16955,11 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Article")
+		case "id":
+			out.Values[i] = ec._Article_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "title":
 			out.Values[i] = ec._Article_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17092,6 +17254,11 @@ func (ec *executionContext) _ContentChange(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "transactionId":
+			out.Values[i] = ec._ContentChange_transactionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "itemId":
 			out.Values[i] = ec._ContentChange_itemId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -17169,6 +17336,11 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeletePayload")
+		case "deletedId":
+			out.Values[i] = ec._DeletePayload_deletedId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "id":
 			out.Values[i] = ec._DeletePayload_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18144,6 +18316,11 @@ func (ec *executionContext) _Revision(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Revision_changedFields(ctx, field, obj)
 				})
+		case "transactionId":
+			out.Values[i] = ec._Revision_transactionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "document":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -212,6 +212,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	}
 	srv.Use(metrics)
 	srv.Use(subscriptionExtension{db: cfg.DB})
+	srv.Use(atomicMutations{db: cfg.DB, present: errorPresenter(cfg.Logger)})
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv

@@ -48,7 +48,11 @@ type Loaders struct {
 	PublishedSlug *dataloadgen.Loader[db.SlugKey, bool]
 
 	// Event and AttemptsOfDelivery serve webhook deliveries.
-	Event              *dataloadgen.Loader[int64, *db.Event]
+	Event *dataloadgen.Loader[int64, *db.Event]
+
+	// article reads the article, for node(id:) (there is one: nothing to
+	// batch).
+	article            func(context.Context) (*db.Article, error)
 	AttemptsOfDelivery *dataloadgen.Loader[int64, []*db.WebhookAttempt]
 }
 
@@ -88,6 +92,7 @@ func NewLoaders(d *db.DB) *Loaders {
 		}, opts...),
 		Event:              dataloadgen.NewMappedLoader(d.EventsByIDs, opts...),
 		AttemptsOfDelivery: dataloadgen.NewMappedLoader(d.AttemptsOfDeliveries, opts...),
+		article:            d.Article,
 	}
 }
 

@@ -179,7 +179,7 @@ func (r *mutationResolver) deleted(ctx context.Context, t db.TypeName, id string
 		return nil, err
 	}
 	rid := db.EncodeID(db.TypeRevision, rev)
-	return &model.DeletePayload{ID: id, RevisionID: &rid}, nil
+	return &model.DeletePayload{DeletedID: id, ID: id, RevisionID: &rid}, nil
 }
 
 // link runs a link or unlink and returns the owner as the caller sees it.

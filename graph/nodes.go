@@ -57,6 +57,10 @@ func loadNode(ctx context.Context, field, id string) (db.Node, error) {
 		node, err = nonNil(l.Company.Load(ctx, n))
 	case db.TypeFAQ:
 		node, err = nonNil(l.FAQ.Load(ctx, n))
+	case db.TypeArticle:
+		if n == 1 {
+			node, err = nonNil(l.article(ctx))
+		}
 	}
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, nil

@@ -476,6 +476,10 @@ type Event struct {
 	Actor         string          `json:"actor"`
 	ChangedFields []string        `json:"changedFields"`
 	Document      json.RawMessage `json:"document"`
+	// TransactionID names the transaction that made the change (the
+	// revision id of its first change): the changes of one request share
+	// it and are delivered in order.
+	TransactionID string `json:"transactionId"`
 }
 
 // NewPayload builds the body of a claimed delivery. It depends only on
@@ -507,6 +511,7 @@ func NewPayload(j *db.DeliveryJob) *Payload {
 			ID: db.EncodeID(db.TypeRevision, e.ID), Cursor: db.EncodeChangeCursor(e.ID),
 			Type: string(e.Type), Slug: e.Slug, Action: e.Action, Version: e.Version, Status: string(e.Status),
 			At: e.At, Actor: e.Actor, ChangedFields: e.Changed(), Document: e.Document,
+			TransactionID: e.TransactionID(),
 		}
 		if e.Type.Content() {
 			id := e.ItemGlobalID()

@@ -14,6 +14,9 @@ func (c *ContentChange) Cursor() string { return db.EncodeChangeCursor(c.Revisio
 // Action is what the change did.
 func (c *ContentChange) Action() RevisionAction { return RevisionAction(c.Revision.Action) }
 
+// TransactionID names the transaction that made the change.
+func (c *ContentChange) TransactionID() string { return c.Revision.TransactionID() }
+
 // ItemType names the changed item's type.
 func (c *ContentChange) ItemType() string { return string(c.Revision.Type) }
 

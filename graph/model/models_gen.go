@@ -127,15 +127,24 @@ type CreatedToken struct {
 // What a delete removed.
 type DeletePayload struct {
 	// The global id of the deleted item.
+	DeletedID string `json:"deletedId"`
+	// The global id of the deleted item.
 	ID string `json:"id"`
 	// The revision that records the deletion (its document is the item as it was).
 	RevisionID *string `json:"revisionId,omitempty"`
 }
 
-// Changes to content. Each mutation is one transaction: it applies whole or not
-// at all, bumps the item's `version` and records a revision. Pass `ifVersion` to
-// make a change conditional: a stale one fails with CONFLICT and changes nothing.
-// Editor role required unless noted.
+// Changes to content. One request is one transaction: all the mutation fields
+// of an operation apply together or not at all. When any field fails, nothing
+// is written (no content, revision, token, webhook or delivery) and the
+// response is `data: null` with the error of each field that failed (its
+// `path` and `extensions.code`); the fields after a failed one still run, so
+// one answer lists every bad field, but nothing they do is kept. Unique values — slugs, trend ranks, FAQ positions — are
+// checked when the request commits, so two items can swap them in one request;
+// one still held twice then fails the field that took it. The changes of one
+// request share a `transactionId`. Each change bumps the item's `version` and
+// records a revision. Pass `ifVersion` to make a change conditional: a stale
+// one fails with CONFLICT. Editor role required unless noted.
 type Mutation struct {
 }
 

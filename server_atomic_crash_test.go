@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The server is killed (SIGKILL) while clients send requests of 20
+// mutations each: after it, every request is in the database whole or not
+// at all — each request's 20 companies are all there or none is, with
+// their 20 events under one transaction id — and every acknowledged
+// request is whole.
+func TestCrash_SIGKILLDuringMultiMutationRequestsLeavesAllOrNone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills it: not in -short")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "crash.db")
+	out, err := exec.Command(bin, "token", "create", "--name", "loader", "--role", "editor", "--db", dbPath).Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	token := lines[len(lines)-1]
+
+	const fields = 20
+	// Variables cannot be spliced into strings: build each name in full.
+	query := func(batch string) string {
+		var b strings.Builder
+		b.WriteString("mutation {")
+		for i := range fields {
+			fmt.Fprintf(&b, ` f%d: createCompany(input: {name: "Kill %s %d %s"}) { id }`, i, batch, i, strings.Repeat("x", 150))
+		}
+		b.WriteString(" }")
+		return b.String()
+	}
+
+	srv := startProc(t, bin, dbPath)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	hc := &http.Client{Timeout: 20 * time.Second}
+	const workers, killAfter = 4, 25
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	killed := make(chan struct{})
+	var killOnce sync.Once
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 1000 && ctx.Err() == nil; k++ {
+				batch := fmt.Sprintf("b%d-%d", w, k)
+				body, _ := json.Marshal(map[string]any{"query": query(batch)})
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				res, err := hc.Do(req)
+				if err != nil {
+					select {
+					case <-killed:
+						return
+					default:
+						t.Errorf("worker %d: %v", w, err)
+						return
+					}
+				}
+				var answer struct {
+					Data   map[string]struct{ ID string }
+					Errors []any
+				}
+				decodeErr := json.NewDecoder(res.Body).Decode(&answer)
+				res.Body.Close()
+				if decodeErr != nil || len(answer.Data) != fields || len(answer.Errors) > 0 {
+					select {
+					case <-killed:
+						return
+					default:
+						t.Errorf("worker %d: request %s not acknowledged: %v %v", w, batch, decodeErr, answer.Errors)
+						return
+					}
+				}
+				mu.Lock()
+				acked[batch] = true
+				n := len(acked)
+				mu.Unlock()
+				if n >= killAfter {
+					killOnce.Do(func() {
+						close(killed)
+						srv.cmd.Process.Signal(os.Kill)
+					})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	srv.wait(t, 30*time.Second)
+	select {
+	case <-killed:
+	default:
+		t.Fatalf("the load ended before the kill (%d acknowledged)", len(acked))
+	}
+	checkIntegrity(t, dbPath)
+
+	d := openRaw(t, dbPath)
+	rows, err := d.Query(`SELECT substr(name, 6, instr(substr(name, 6), ' ') - 1), count(*) FROM companies WHERE name LIKE 'Kill %' GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := map[string]int{}
+	for rows.Next() {
+		var b string
+		var n int
+		rows.Scan(&b, &n)
+		present[b] = n
+	}
+	rows.Close()
+	for b, n := range present {
+		if n != fields {
+			t.Errorf("request %s is half there: %d of %d companies", b, n, fields)
+		}
+	}
+	for b := range acked {
+		if present[b] != fields {
+			t.Errorf("acknowledged request %s has %d of %d companies", b, present[b], fields)
+		}
+	}
+	rows, err = d.Query(`SELECT tx_id, count(*), count(DISTINCT substr(json_extract(document, '$.name'), 6, instr(substr(json_extract(document, '$.name'), 6), ' ') - 1))
+		FROM events WHERE slug LIKE 'kill-%' GROUP BY tx_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs := 0
+	for rows.Next() {
+		var tx any
+		var n, batches int
+		rows.Scan(&tx, &n, &batches)
+		txs++
+		if tx == nil || n != fields || batches != 1 {
+			t.Errorf("transaction %v holds %d events of %d requests, want %d of one", tx, n, batches, fields)
+		}
+	}
+	rows.Close()
+	if txs != len(present) {
+		t.Errorf("%d transactions for %d requests present", txs, len(present))
+	}
+	t.Logf("killed after %d acknowledged requests; %d requests in the database", len(acked), len(present))
+}
