@@ -45,6 +45,12 @@ func TestEventDocuments_SameBeforeAndAfterTheNextChange(t *testing.T) {
 	must("rename", err)
 	_, err = d.UpdateFramework(ed, dj.RowID, FrameworkPatch{Summary: ptrStr("Edited."), Features: &[]string{"ORM", "Admin"}}, nil)
 	must("update", err)
+	// A new slug changes the documents of the items that link to it
+	// without an event of theirs: their newest events keep the old one.
+	_, err = d.UpdateCompany(ed, c.RowID, CompanyPatch{Slug: ptrStr("initrode")}, nil)
+	must("company slug", err)
+	_, err = d.UpdateFramework(ed, dj.RowID, FrameworkPatch{Slug: ptrStr("django-web")}, nil)
+	must("framework slug", err)
 	_, err = d.Import(ctx, &Content{Format: ContentFormat, Article: &ArticleDoc{Title: "New title", LastUpdated: "2024-02-01",
 		Sections: []SectionDoc{{Heading: "One", Body: "Body."}}}}, false)
 	must("article", err)
@@ -54,6 +60,10 @@ func TestEventDocuments_SameBeforeAndAfterTheNextChange(t *testing.T) {
 	must("trends", err)
 	_, err = d.UpdateTrend(ed, tp.Items[0].RowID, TrendPatch{Body: ptrStr("New body.")}, nil)
 	must("trend", err)
+	for _, tr := range func() []*Trend { p, _ := d.Trends(ctx, nil, nil, PageArgs{First: ptrInt(100)}); return p.Items }() {
+		_, err = d.UpdateTrend(ed, tr.RowID, TrendPatch{Slug: ptrStr(tr.Slug + "-x")}, nil)
+		must("trend slug", err)
+	}
 
 	fp, err := d.FAQs(ctx, nil, nil, PageArgs{First: ptrInt(1)})
 	must("faqs", err)
@@ -69,7 +79,8 @@ func TestEventDocuments_SameBeforeAndAfterTheNextChange(t *testing.T) {
 	var wrong int
 	d.write.QueryRow(`SELECT count(*) FROM events e WHERE document IS NULL
 		AND id <> (SELECT max(id) FROM events x WHERE x.type = e.type AND x.item_id = e.item_id)`).Scan(&wrong)
-	if lazy != items || wrong != 0 || lazy == 0 {
+	// Items linked to a renamed one have their newest document stored.
+	if lazy > items || lazy < items/2 || wrong != 0 {
 		t.Errorf("%d events without a document, %d of them not their item's newest; %d items", lazy, wrong, items)
 	}
 	if len(seen) < 20 {

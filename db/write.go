@@ -299,6 +299,13 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 			return 0, err
 		}
 	}
+	if old != nil && !reflect.ValueOf(old).IsNil() {
+		if oldSlug, _, _, _ := docFields(old); oldSlug != nil && *oldSlug != slug {
+			if err := w.pinLinkers(t, id); err != nil {
+				return 0, err
+			}
+		}
+	}
 	write := func() error {
 		if old == nil {
 			var published any
