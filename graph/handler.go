@@ -76,6 +76,9 @@ type Options struct {
 	// TokenRecheck is how often a subscription checks that its token still
 	// works before delivering more; one revoked or expired ends it.
 	TokenRecheck time.Duration
+	// StreamInitTimeout is how long a websocket may take to send its
+	// connection_init; later, it is closed with 4408.
+	StreamInitTimeout time.Duration
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
@@ -109,6 +112,9 @@ func NewHandler(cfg Options) http.Handler {
 	}
 	if cfg.TokenRecheck <= 0 {
 		cfg.TokenRecheck = DefaultTokenRecheck
+	}
+	if cfg.StreamInitTimeout <= 0 {
+		cfg.StreamInitTimeout = DefaultStreamInitTimeout
 	}
 	metrics := newMetrics(cfg.DB)
 	gql := newGraphQLServer(cfg, metrics)

@@ -22,6 +22,9 @@ type RateLimits struct {
 	// TokenRPS and TokenBurst limit each API token.
 	TokenRPS   float64
 	TokenBurst int
+	// SubscriptionsPerConnection bounds the operations running at once on
+	// one websocket (0: no bound).
+	SubscriptionsPerConnection int
 	// TrustForwardedFor takes the client IP from X-Forwarded-For (only
 	// behind a proxy that sets it).
 	TrustForwardedFor bool
