@@ -117,7 +117,8 @@ func NewHandler(cfg Options) http.Handler {
 		cfg.StreamInitTimeout = DefaultStreamInitTimeout
 	}
 	metrics := newMetrics(cfg.DB)
-	gql := newGraphQLServer(cfg, metrics)
+	lim := newLimiter(cfg.RateLimits, metrics.Registry)
+	gql := newGraphQLServer(cfg, metrics, lim)
 	var rc *responseCache
 	switch {
 	case cfg.ResponseCacheEntries == 0:
@@ -125,7 +126,6 @@ func NewHandler(cfg Options) http.Handler {
 	case cfg.ResponseCacheEntries > 0:
 		rc = newResponseCache(cfg.DB, cfg.ResponseCacheEntries, metrics.Registry)
 	}
-	lim := newLimiter(cfg.RateLimits, metrics.Registry)
 
 	mux := http.NewServeMux()
 	var play http.Handler
@@ -134,7 +134,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(withStreams(cfg, withAuth(cfg.DB,
+	api := checkEnvelope(withStreams(cfg, withAuth(cfg.DB, lim,
 		withRateLimit(lim,
 			withHTTPCache(rc, cfg.HTTPCaching,
 				withLoaders(cfg.DB, gql))))))
@@ -177,20 +177,21 @@ func NewHandler(cfg Options) http.Handler {
 
 // newGraphQLServer builds gqlgen's server with explicit transports and
 // extensions (handler.New has none by default).
-func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
+func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck, limiter: lim},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
 	// The first transport that supports a request takes it: the websocket
 	// upgrade before GET, and SSE before POST.
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(websocketTransport(cfg))
+	srv.AddTransport(websocketTransport(cfg, lim))
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive})
 	srv.AddTransport(jsonTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](DefaultQueryCacheSize))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](DefaultQueryCacheSize)})
 	srv.Use(queryLimits{cfg.Limits.withDefaults()})
+	srv.Use(rateLimits{lim}) // after the limits: an operation over them is refused without spending
 	srv.Use(opInfo{types: newTypeCache()})
 	if cfg.DisableIntrospection {
 		srv.Use(noIntrospection{})

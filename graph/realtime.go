@@ -191,6 +191,10 @@ func revisionActor(ctx context.Context, e *db.Event) string {
 // then every new one as it is committed. With untilDeleted the stream ends
 // after the item's deletion.
 func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilter, untilDeleted bool) (<-chan *model.ContentChange, error) {
+	release, err := r.limiter.acquireSubscription(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// Listen before reading the head, so a commit in between still wakes us.
 	wake, stop := r.DB.Listen()
 	cursor, err := startCursor(ctx, r.DB, since, true)
@@ -201,11 +205,18 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 	}
 	if err != nil {
 		stop()
+		release()
+		if ctx.Err() != nil {
+			// The client ended it (or left) while it started: nothing
+			// went wrong, there is just nothing to send.
+			return endedStream(), nil
+		}
 		return nil, err
 	}
 	out := make(chan *model.ContentChange, subscriptionBuffer)
 	go func() {
 		defer close(out)
+		defer release()
 		defer stop()
 		if r.metrics != nil {
 			r.metrics.subscriptions.Inc()
@@ -252,6 +263,13 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 		}
 	}()
 	return out, nil
+}
+
+// endedStream is the feed of a subscription that ended before it started.
+func endedStream() <-chan *model.ContentChange {
+	ch := make(chan *model.ContentChange)
+	close(ch)
+	return ch
 }
 
 // itemSubscription checks that the item exists and is visible to the

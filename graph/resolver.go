@@ -18,4 +18,5 @@ type Resolver struct {
 
 	metrics      *Metrics
 	tokenRecheck time.Duration
+	limiter      *limiter // caps subscriptions per client
 }

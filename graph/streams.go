@@ -162,7 +162,7 @@ func (w *streamWriter) close() {
 // websocketTransport is the graphql-transport-ws (and legacy graphql-ws)
 // transport: origins checked like CORS, the connection authenticated by its
 // connection_init payload, pings to find dead peers, and a write watchdog.
-func websocketTransport(cfg Options) transport.Websocket {
+func websocketTransport(cfg Options, lim *limiter) transport.Websocket {
 	accept := websocket.AcceptOptions{}
 	origins := cfg.CORSOrigins
 	if len(origins) == 0 || (len(origins) == 1 && origins[0] == "*") {
@@ -181,7 +181,7 @@ func websocketTransport(cfg Options) transport.Websocket {
 			initTimeout: cfg.StreamInitTimeout,
 			maxSubs:     cfg.RateLimits.SubscriptionsPerConnection,
 		},
-		InitFunc: wsInit(cfg.DB),
+		InitFunc: wsInit(cfg.DB, lim),
 		// No InitTimeout here: watchedConn closes a late init with 4408
 		// (gqlgen's own timeout closes with 1002 and leaves a reader
 		// goroutine behind).
@@ -195,27 +195,38 @@ func websocketTransport(cfg Options) transport.Websocket {
 // cannot set headers on a websocket. Without one the connection keeps the
 // principal of its HTTP Authorization header, or stays anonymous. A bad
 // token closes the connection with 4403, which graphql-ws clients treat as
-// final.
-func wsInit(d *db.DB) transport.WebsocketInitFunc {
+// final; so does a client IP whose failed-authentication bucket is empty,
+// with 4429, before any lookup.
+func wsInit(d *db.DB, l *limiter) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		h := p.Authorization()
 		if h == "" {
 			return ctx, nil, nil
 		}
-		fail := func(msg string) (context.Context, *transport.InitPayload, error) {
-			ctx = transport.WithWebsocketCloseCode(ctx, 4403)
-			return transport.AppendCloseReason(ctx, "Forbidden: "+msg), nil, errors.New(msg)
+		fail := func(code int, msg string) (context.Context, *transport.InitPayload, error) {
+			ctx = transport.WithWebsocketCloseCode(ctx, code)
+			reason := "Forbidden: " + msg
+			if code == 4429 {
+				reason = "Too many requests: " + msg
+			}
+			return transport.AppendCloseReason(ctx, reason), nil, errors.New(msg)
+		}
+		ip := clientIPFrom(ctx)
+		if ok, retry := l.authAllowed(ip); !ok {
+			return fail(4429, fmt.Sprintf("too many failed authentications from this address; retry after %ds", retrySeconds(retry)))
 		}
 		scheme, token, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			return fail(`the Authorization must be "Bearer <token>"`)
+			l.authFailed(ip)
+			return fail(4403, `the Authorization must be "Bearer <token>"`)
 		}
 		pr, err := d.Authenticate(ctx, strings.TrimSpace(token))
 		if err != nil {
 			if db.ErrorCode(err) == db.EUNAUTHENTICATED {
-				return fail(db.ErrorMessage(err))
+				l.authFailed(ip)
+				return fail(4403, db.ErrorMessage(err))
 			}
-			return fail("the token could not be checked")
+			return fail(4403, "the token could not be checked")
 		}
 		return db.WithPrincipal(ctx, pr), nil, nil
 	}
