@@ -179,7 +179,7 @@ func NewHandler(cfg Options) http.Handler {
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck, limiter: lim},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
 	// The first transport that supports a request takes it: the websocket
@@ -200,6 +200,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Serv
 	}
 	srv.Use(metrics)
 	srv.Use(subscriptionExtension{db: cfg.DB})
+	srv.Use(newSubscriptions(lim, metrics))
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv

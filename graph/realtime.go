@@ -191,10 +191,6 @@ func revisionActor(ctx context.Context, e *db.Event) string {
 // then every new one as it is committed. With untilDeleted the stream ends
 // after the item's deletion.
 func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilter, untilDeleted bool) (<-chan *model.ContentChange, error) {
-	release, err := r.limiter.acquireSubscription(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// Listen before reading the head, so a commit in between still wakes us.
 	wake, stop := r.DB.Listen()
 	cursor, err := startCursor(ctx, r.DB, since, true)
@@ -205,7 +201,6 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 	}
 	if err != nil {
 		stop()
-		release()
 		if ctx.Err() != nil {
 			// The client ended it (or left) while it started: nothing
 			// went wrong, there is just nothing to send.
@@ -216,12 +211,7 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 	out := make(chan *model.ContentChange, subscriptionBuffer)
 	go func() {
 		defer close(out)
-		defer release()
 		defer stop()
-		if r.metrics != nil {
-			r.metrics.subscriptions.Inc()
-			defer r.metrics.subscriptions.Dec()
-		}
 		checked := time.Now()
 		for {
 			page, err := r.DB.Changes(ctx, cursor, subscriptionBatch, f)
@@ -302,8 +292,13 @@ func (r *Resolver) log() *slog.Logger {
 // carry it: the websocket protocol has an error message for one
 // operation; SSE has none, so its stream just completes.
 func endWithError(ctx context.Context, err *gqlerror.Error) {
-	if streamFrom(ctx) == streamWebsocket {
+	switch streamFrom(ctx) {
+	case streamWebsocket:
 		transport.AddSubscriptionError(ctx, err)
+	case streamShared:
+		if s, ok := ctx.Value(endSinkKey{}).(*endSink); ok {
+			s.set(err)
+		}
 	}
 }
 

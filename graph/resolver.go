@@ -18,5 +18,4 @@ type Resolver struct {
 
 	metrics      *Metrics
 	tokenRecheck time.Duration
-	limiter      *limiter // caps subscriptions per client
 }

@@ -33,6 +33,9 @@ type stream string
 const (
 	streamWebsocket stream = "websocket"
 	streamSSE       stream = "sse"
+	// streamShared is the execution that identical subscriptions share
+	// (see subscriptions); it ends through an endSink.
+	streamShared stream = "shared"
 )
 
 type streamKey struct{}

@@ -1,0 +1,77 @@
+package graph_test
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// fanOut subscribes n identical anonymous subscriptions on one websocket
+// and returns the SQL statements and goroutines one commit costs once all
+// of them are live, with the commit's own statements included.
+func fanOut(t *testing.T, n int) (sqlPerCommit float64, goroutines int) {
+	l := newLive(t) // no rate limits or caps: the point is the cost
+	id := l.createCompany(t, "Fan Out")
+	l.publish(t, id, true)
+	published := true
+	toggle := func() {
+		published = !published
+		l.publish(t, id, published)
+	}
+	before := runtime.NumGoroutine()
+	ws, _ := dialWS(t, l.URL, nil, nil)
+	q := `subscription { contentChanged { action itemId node { ... on Company { name frameworks { name } trends { name } } } revision { version document } } }`
+	for i := range n {
+		ws.subscribe(t, strconv.Itoa(i), q, nil)
+	}
+	// A subscription starts from "now" whenever it gets going: commit until
+	// every one of them has heard one, then drain the rest.
+	heard := map[string]bool{}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(heard) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d subscriptions live after 60s", len(heard), n)
+		}
+		toggle()
+		drain := time.After(300 * time.Millisecond)
+	read:
+		for {
+			select {
+			case m := <-ws.msgs:
+				if m.Type != "next" {
+					t.Fatalf("%s %s", m.Type, m.Payload)
+				}
+				heard[m.ID] = true
+			case <-drain:
+				break read
+			}
+		}
+	}
+	goroutines = runtime.NumGoroutine() - before
+
+	start := l.metric(t, "trendql_db_queries_total")
+	toggle()
+	for range n {
+		if m := ws.next(t); m.Type != "next" {
+			t.Fatalf("%s %s", m.Type, m.Payload)
+		}
+	}
+	return l.metric(t, "trendql_db_queries_total") - start, goroutines
+}
+
+// Fanning one commit out to 1,000 identical subscriptions costs the SQL
+// of fanning it out to one, and a goroutine per subscription instead of
+// two (issue 11, item 4: 1,000 subscriptions on one anonymous connection
+// made 2,000 goroutines and 3,030 statements per commit).
+func TestSubscription_FanOutCostIsIndependentOfSubscribers(t *testing.T) {
+	one, g1 := fanOut(t, 1)
+	many, gn := fanOut(t, 1000)
+	t.Logf("SQL statements per commit: %v with 1 subscription, %v with 1,000; goroutines: %d with 1, %d with 1,000", one, many, g1, gn)
+	if many > one {
+		t.Errorf("a commit costs %v statements with 1,000 identical subscriptions, %v with one", many, one)
+	}
+	if gn > 1000+g1+10 {
+		t.Errorf("1,000 subscriptions hold %d goroutines", gn)
+	}
+}
