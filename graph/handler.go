@@ -179,7 +179,7 @@ func NewHandler(cfg Options) http.Handler {
 // extensions (handler.New has none by default).
 func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck, tail: newLogTail(cfg.DB)},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	}))
 	// The first transport that supports a request takes it: the websocket
