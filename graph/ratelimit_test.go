@@ -281,6 +281,13 @@ func TestRateLimit_WebsocketOperationsSpendTheBucket(t *testing.T) {
 	if r := l.try(t, "", `query($s: String!) { trend(slug: $s) { name } }`, map[string]any{"s": "http"}); r.Status != 429 {
 		t.Errorf("HTTP after the websocket emptied the bucket: %d", r.Status)
 	}
+	// A token's operations spend the token's bucket, not the IP's: on a
+	// websocket authenticated by its init payload as over HTTP.
+	tok, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + l.editor})
+	tok.subscribe(t, "1", `{ viewer { role } }`, nil)
+	if m := tok.next(t); m.Type != "next" || !strings.Contains(string(m.Payload), "EDITOR") {
+		t.Errorf("a token's websocket while the IP's bucket is empty: %s %s", m.Type, m.Payload)
+	}
 	// The connection is still open and serves again once the bucket refills.
 	time.Sleep(500 * time.Millisecond)
 	ws.subscribe(t, "again", `{ __typename }`, nil)
