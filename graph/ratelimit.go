@@ -324,10 +324,15 @@ func tooMany(w http.ResponseWriter, retry time.Duration, what string) {
 // by the rate limit into 429 with Retry-After.
 type rateWriter struct {
 	http.ResponseWriter
-	st *rateState
+	st    *rateState
+	wrote bool
 }
 
 func (w *rateWriter) WriteHeader(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
 	if retry := w.st.refused(); retry > 0 {
 		h := w.Header()
 		h.Set("Retry-After", strconv.FormatInt(retrySeconds(retry), 10))
@@ -338,8 +343,8 @@ func (w *rateWriter) WriteHeader(code int) {
 }
 
 func (w *rateWriter) Write(p []byte) (int, error) {
-	if retry := w.st.refused(); retry > 0 {
-		// A write without WriteHeader would send 200.
+	if !w.wrote {
+		// A write without WriteHeader sends 200: decide the status first.
 		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
