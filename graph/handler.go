@@ -83,9 +83,10 @@ type Options struct {
 
 // NewHandler returns trendql's whole HTTP surface, every route and
 // middleware visible here: access log → CORS → timeout (not for streams) →
-// body limit → envelope check → streams → auth → rate limit → HTTP caching
-// and the response cache → loaders → gqlgen (query cache, APQ, limits,
-// introspection, metrics).
+// body limit → envelope check → streams → auth (and the failed-auth limit)
+// → rate limit (the admission price) → HTTP caching and the response cache
+// → loaders → gqlgen (query cache, APQ, limits, the operation's price,
+// introspection, metrics, shared subscriptions).
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
 //	websocket /graphql                    subscriptions (graphql-transport-ws)
