@@ -300,8 +300,8 @@ func (h *wsHolder) close() {
 // connection with the protocol's code:
 //
 //	4400  not JSON, not an object, no or unknown type, a server message
-//	      type, a subscribe without an id, a connection_init whose payload
-//	      is not an object
+//	      type, a subscribe without an id or whose payload is not an
+//	      object, a connection_init whose payload is not an object
 //	4401  subscribe before connection_init
 //	4403  an Authorization in the init payload that is not a string (and,
 //	      from wsInit, one that is not a valid "Bearer <token>")
@@ -382,6 +382,9 @@ func (c *watchedConn) check(data []byte) (deliver bool, code int, reason string)
 		}
 		if m.ID == nil || *m.ID == "" {
 			return false, 4400, "Invalid message: subscribe needs an id"
+		}
+		if p := bytes.TrimSpace(m.Payload); len(p) == 0 || p[0] != '{' {
+			return false, 4400, "Invalid message: the subscribe payload must be an object"
 		}
 		if c.active[*m.ID] {
 			return false, 4409, "Subscriber for " + truncate(*m.ID, 64) + " already exists"

@@ -193,6 +193,8 @@ func TestWebsocket_ProtocolCloseCodes(t *testing.T) {
 		{"message not an object", []string{`[]`}, 4400},
 		{"message without a type", []string{`{"id":"1"}`}, 4400},
 		{"subscribe without an id", []string{`{"type":"connection_init"}`, `{"type":"subscribe","payload":{"query":"{ __typename }"}}`}, 4400},
+		{"subscribe payload a string", []string{`{"type":"connection_init"}`, `{"id":"1","type":"subscribe","payload":"{ __typename }"}`}, 4400},
+		{"subscribe without a payload", []string{`{"type":"connection_init"}`, `{"id":"1","type":"subscribe"}`}, 4400},
 		{"server-to-client type from the client", []string{`{"type":"connection_init"}`, `{"type":"next","id":"1"}`}, 4400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
