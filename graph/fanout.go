@@ -190,6 +190,13 @@ func (s *subscriptions) start(ctx context.Context, key string, next graphql.Oper
 		defer cancel()
 		for {
 			resp := h(gctx)
+			if resp != nil {
+				// The executor writes each event's data into one buffer it
+				// reuses for the next: subscribers get their own copy.
+				c := *resp
+				c.Data = append([]byte(nil), resp.Data...)
+				resp = &c
+			}
 			g.mu.Lock()
 			n := g.tail
 			n.resp = resp

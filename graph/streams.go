@@ -466,9 +466,7 @@ func (c *watchedConn) fail(code int, reason string) {
 	}
 	c.failed = true
 	c.mu.Unlock()
-	if c.initTimer != nil {
-		c.initTimer.Stop()
-	}
+	// The init timer may be what calls this; Close stops it otherwise.
 	_ = c.WebsocketConn.WriteClose(code, reason)
 }
 
