@@ -91,3 +91,75 @@ func TestSubscription_OneLogReadPerCommitForAll(t *testing.T) {
 		t.Errorf("a commit costs %v statements with 1,000 distinct subscriptions, %v with one", many, one)
 	}
 }
+
+// Subscribers sharing one execution each get every change, in order, with
+// its own intact data — two websockets and an SSE stream, at full speed.
+func TestSubscription_SharedSubscribersEachGetEveryChange(t *testing.T) {
+	l := newLive(t)
+	id := l.createCompany(t, "Shared")
+	l.publish(t, id, true)
+	published := true
+	toggle := func() {
+		published = !published
+		l.publish(t, id, published)
+	}
+	q := `subscription { contentChanged { action itemId revision { version status document } } }`
+	a, _ := dialWS(t, l.URL, nil, nil)
+	b, _ := dialWS(t, l.URL, nil, nil)
+	a.subscribe(t, "1", q, nil)
+	b.subscribe(t, "1", q, nil)
+	sse := openSSE(t, l.URL, "", q, nil)
+	// Wait until all three are live: commit until each has heard one.
+	last := map[string]int{}
+	for deadline := time.Now().Add(30 * time.Second); len(last) < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("subscriptions not live: %v", last)
+		}
+		toggle()
+		time.Sleep(200 * time.Millisecond)
+		for name, next := range map[string]func() (string, bool){
+			"a": func() (string, bool) { return poll(a) }, "b": func() (string, bool) { return poll(b) }, "sse": func() (string, bool) { return pollSSE(sse) },
+		} {
+			for {
+				p, ok := next()
+				if !ok {
+					break
+				}
+				last[name] = decodeChange(t, []byte(p)).Revision.Version
+			}
+		}
+	}
+	const n = 30
+	for range n {
+		toggle()
+	}
+	check := func(name string, got []change) {
+		for i, c := range got {
+			if want := last[name] + i + 1; c.Revision.Version != want || c.ItemID != id {
+				t.Fatalf("%s: change %d is %+v, want version %d of %s", name, i, c, want, id)
+			}
+		}
+	}
+	check("a", a.changes(t, n))
+	check("b", b.changes(t, n))
+	check("sse", sse.changes(t, n))
+}
+
+// poll returns a pending "next" payload of a websocket, if any.
+func poll(w *wsClient) (string, bool) {
+	select {
+	case m := <-w.msgs:
+		return string(m.Payload), m.Type == "next"
+	default:
+		return "", false
+	}
+}
+
+func pollSSE(s *sseClient) (string, bool) {
+	select {
+	case ev := <-s.events:
+		return ev, ev != "complete"
+	default:
+		return "", false
+	}
+}
