@@ -147,15 +147,21 @@ func (s *subscriptions) join(ctx context.Context, key string, next graphql.Opera
 	node := g.tail
 	g.mu.Unlock()
 	context.AfterFunc(ctx, func() { s.leave(g) })
+	// The transport calls the handler with the context the executor gave
+	// it, which for the subscriber that started the group is the group's:
+	// watch and report to the subscriber's own.
+	sub := ctx
 	return func(ctx context.Context) *graphql.Response {
 		select {
 		case <-node.ready:
 		case <-ctx.Done():
 			return nil
+		case <-sub.Done():
+			return nil
 		}
 		if node.resp == nil {
 			if node.err != nil {
-				endWithError(ctx, node.err)
+				endWithError(sub, node.err)
 			}
 			return nil
 		}

@@ -1,11 +1,16 @@
 package graph_test
 
 import (
+	"context"
+	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph"
 )
 
 // fanOut subscribes n anonymous subscriptions on one websocket — q with
@@ -161,5 +166,115 @@ func pollSSE(s *sseClient) (string, bool) {
 		return ev, ev != "complete"
 	default:
 		return "", false
+	}
+}
+
+// A shared execution ends for every subscriber of its token once the
+// token is revoked, each with the error on its own websocket.
+func TestSubscription_SharedEndsWhenTheTokenIsRevoked(t *testing.T) {
+	l := newLive(t, func(o *graph.Options) { o.TokenRecheck = time.Nanosecond })
+	tok, secret, err := l.DB.CreateToken(context.Background(), "shared", db.RoleViewer, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `subscription { contentChanged { action } }`
+	var clients []*wsClient
+	for range 2 {
+		ws, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + secret})
+		ws.subscribe(t, "1", q, nil)
+		clients = append(clients, ws)
+	}
+	heard := map[int]bool{}
+	for deadline := time.Now().Add(30 * time.Second); len(heard) < len(clients); {
+		if time.Now().After(deadline) {
+			t.Fatal("subscriptions not live")
+		}
+		l.createCompany(t, "Seen")
+		time.Sleep(200 * time.Millisecond)
+		for i, c := range clients {
+			for {
+				if _, ok := poll(c); !ok {
+					break
+				}
+				heard[i] = true
+			}
+		}
+	}
+	if _, err := l.DB.RevokeToken(context.Background(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	l.createCompany(t, "Not Seen")
+	for i, c := range clients {
+		m := c.next(t)
+		for m.Type == "next" {
+			m = c.next(t) // changes committed before the revocation
+		}
+		if m.Type != "error" || !strings.Contains(string(m.Payload), "UNAUTHENTICATED") {
+			t.Errorf("subscriber %d after revocation: %s %s", i, m.Type, m.Payload)
+		}
+	}
+}
+
+// The subscriber that started a shared execution may leave first: its
+// goroutines end at once, while the others go on.
+func TestSubscription_SharedStarterLeavesFirst(t *testing.T) {
+	l := newLive(t)
+	id := l.createCompany(t, "Starter")
+	l.publish(t, id, true)
+	published := true
+	toggle := func() {
+		published = !published
+		l.publish(t, id, published)
+	}
+	live := func(c *wsClient) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if time.Now().After(deadline) {
+				t.Fatal("subscription not live")
+			}
+			toggle()
+			time.Sleep(200 * time.Millisecond)
+			got := false
+			for {
+				if _, ok := poll(c); !ok {
+					break
+				}
+				got = true
+			}
+			if got {
+				return
+			}
+		}
+	}
+	q := `subscription { contentChanged { action revision { version } } }`
+	a, _ := dialWS(t, l.URL, nil, nil)
+	a.subscribe(t, "1", q, nil)
+	live(a)
+	http.DefaultClient.CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond)
+	one := runtime.NumGoroutine()
+	b, _ := dialWS(t, l.URL, nil, nil)
+	b.subscribe(t, "1", q, nil)
+	live(b)
+	for { // a heard those too
+		if _, ok := poll(a); !ok {
+			break
+		}
+	}
+	a.c.CloseNow()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		http.DefaultClient.CloseIdleConnections()
+		if runtime.NumGoroutine() <= one {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines with one subscriber left, %d with one before\n%s", runtime.NumGoroutine(), one, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	toggle()
+	if m := b.next(t); m.Type != "next" {
+		t.Errorf("the other subscriber after the starter left: %s %s", m.Type, m.Payload)
 	}
 }
