@@ -8,11 +8,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // createToken runs `trendql token create` and returns the secret.
@@ -303,5 +307,74 @@ func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
 				t.Errorf("refused: %d requests, delivery %+v", n, x)
 			}
 		})
+	}
+}
+
+// Through run() with the default flags: malformed websocket inits are
+// closed with 4400 and release their sockets, and bad tokens are limited
+// per address (401 twenty times, then 429 before any lookup).
+func TestRun_HostileStreamsAndTokensWithTheDefaults(t *testing.T) {
+	s := startServer(t, nil, "--db", filepath.Join(t.TempDir(), "trendql.db"))
+	sockets := func() int {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		n := 0
+		for _, e := range ents {
+			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "socket:") {
+				n++
+			}
+		}
+		return n
+	}
+	http.DefaultClient.CloseIdleConnections()
+	before := sockets()
+	for range 30 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":"x"}`))
+		_, _, err = c.Read(ctx)
+		cancel()
+		if code := websocket.CloseStatus(err); code != 4400 {
+			t.Fatalf("malformed init: %v, want close 4400", err)
+		}
+		c.CloseNow()
+	}
+	for deadline := time.Now().Add(20 * time.Second); sockets() > before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sockets open after 30 malformed inits, %d before", sockets(), before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	statuses := map[int]int{}
+	for i := range 40 {
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer tql_"+strconv.Itoa(i+1)+"_nope")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		statuses[res.StatusCode]++
+	}
+	if statuses[401] != 20 || statuses[429] != 20 {
+		t.Errorf("40 bad tokens: %v, want 20×401 and 20×429", statuses)
+	}
+}
+
+// Negative rate limits and caps are bad usage.
+func TestRun_NegativeRateLimitsAreRefused(t *testing.T) {
+	for _, flag := range []string{"--rate-limit=-1", "--auth-failure-burst=-1", "--max-subscriptions-per-client=-5"} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"serve", "--db", filepath.Join(t.TempDir(), "x.db"), flag},
+			func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "must not be negative") {
+			t.Errorf("%s: exit %d, %s", flag, code, stderr.String())
+		}
 	}
 }

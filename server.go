@@ -324,10 +324,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&c.limits.MaxSelectionSetSize, "max-selection-set", graph.DefaultMaxSelectionSetSize, "most selections inside one pair of braces")
 	fs.IntVar(&c.limits.MaxInputDepth, "max-input-depth", graph.DefaultMaxInputDepth, "deepest nesting of list and object values written in a document")
 	fs.IntVar(&c.limits.MaxErrors, "max-errors", graph.DefaultMaxErrors, "most errors in one response (a last one says how many were left out)")
-	fs.Float64Var(&c.rates.AnonymousRPS, "rate-limit", graph.DefaultAnonymousRPS, "requests per second per client IP without a token (0: off)")
-	fs.IntVar(&c.rates.AnonymousBurst, "rate-burst", graph.DefaultAnonymousBurst, "burst per client IP")
-	fs.Float64Var(&c.rates.TokenRPS, "token-rate-limit", graph.DefaultTokenRPS, "requests per second per API token (0: off)")
-	fs.IntVar(&c.rates.TokenBurst, "token-rate-burst", graph.DefaultTokenBurst, "burst per API token")
+	fs.Float64Var(&c.rates.AnonymousRPS, "rate-limit", graph.DefaultAnonymousRPS, "rate-limit points per second per client IP without a token (0: off; an executed operation costs 1 + cost/100 points, a cached response 0.02)")
+	fs.IntVar(&c.rates.AnonymousBurst, "rate-burst", graph.DefaultAnonymousBurst, "rate-limit points a client IP may spend at once")
+	fs.Float64Var(&c.rates.TokenRPS, "token-rate-limit", graph.DefaultTokenRPS, "rate-limit points per second per API token (0: off)")
+	fs.IntVar(&c.rates.TokenBurst, "token-rate-burst", graph.DefaultTokenBurst, "rate-limit points a token may spend at once")
+	fs.Float64Var(&c.rates.AuthFailuresPerSecond, "auth-failure-rate", graph.DefaultAuthFailuresPerSecond, "failed authentications per second per client IP (0: off)")
+	fs.IntVar(&c.rates.AuthFailureBurst, "auth-failure-burst", graph.DefaultAuthFailureBurst, "failed authentications a client IP may make at once")
+	fs.IntVar(&c.rates.SubscriptionsPerConnection, "max-subscriptions-per-connection", graph.DefaultSubscriptionsPerConnection, "operations running at once on one websocket (0: no bound)")
+	fs.IntVar(&c.rates.SubscriptionsPerClient, "max-subscriptions-per-client", graph.DefaultSubscriptionsPerClient, "subscriptions running at once per token, or per IP without one, over all websockets and SSE streams (0: no bound)")
 	fs.BoolVar(&c.rates.TrustForwardedFor, "trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.IntVar(&c.cacheEntries, "response-cache", graph.DefaultResponseCacheEntries, "anonymous responses kept in memory (0: off)")
 	fs.IntVar(&c.caching.PublicMaxAge, "cache-max-age", 0, "Cache-Control max-age of public responses, seconds (browsers revalidate with ETag)")
@@ -368,6 +372,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if c.webhookAttempts <= 0 || c.webhookConcurrency <= 0 {
 		return usagef("serve: --webhook-max-attempts and --webhook-concurrency must be positive")
+	}
+	r := c.rates
+	if r.AnonymousRPS < 0 || r.TokenRPS < 0 || r.AuthFailuresPerSecond < 0 || r.AnonymousBurst < 0 || r.TokenBurst < 0 ||
+		r.AuthFailureBurst < 0 || r.SubscriptionsPerConnection < 0 || r.SubscriptionsPerClient < 0 {
+		return usagef("serve: rate limits and subscription caps must not be negative (0 turns one off)")
 	}
 	var logger *slog.Logger
 	switch c.logFormat {

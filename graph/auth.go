@@ -12,22 +12,33 @@ import (
 // withAuth resolves `Authorization: Bearer <token>` to a principal in the
 // request context. No header means anonymous; a header that does not hold
 // a valid token is refused with 401 and UNAUTHENTICATED — never silently
-// treated as anonymous.
-func withAuth(d *db.DB, next http.Handler) http.Handler {
+// treated as anonymous. Every failure spends from the client IP's
+// failed-authentication bucket; once it is empty, requests with a token
+// from that IP get 429 before any lookup (each lookup is a SQL statement).
+// It also puts the client IP in the context, for the rate limits.
+func withAuth(d *db.DB, l *limiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r, l != nil && l.cfg.TrustForwardedFor)
+		r = r.WithContext(withClientIP(r.Context(), ip))
 		h := r.Header.Get("Authorization")
 		if h == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if ok, retry := l.authAllowed(ip); !ok {
+			tooMany(w, retry, "too many failed authentications from this address")
+			return
+		}
 		scheme, token, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			l.authFailed(ip)
 			unauthenticated(w, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
 		p, err := d.Authenticate(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if db.ErrorCode(err) == db.EUNAUTHENTICATED {
+				l.authFailed(ip)
 				unauthenticated(w, db.ErrorMessage(err))
 				return
 			}

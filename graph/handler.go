@@ -79,14 +79,18 @@ type Options struct {
 	// TokenRecheck is how often a subscription checks that its token still
 	// works before delivering more; one revoked or expired ends it.
 	TokenRecheck time.Duration
+	// StreamInitTimeout is how long a websocket may take to send its
+	// connection_init; later, it is closed with 4408.
+	StreamInitTimeout time.Duration
 }
 
 // NewHandler returns trendql's whole HTTP surface, every route and
 // middleware visible here: access log → CORS → body limit → route (content
 // negotiation: stream or one response) → timeout (not for streams) →
-// envelope check → streams → auth → rate limit → HTTP caching
-// and the response cache → loaders → gqlgen (query cache, APQ, limits,
-// introspection, metrics).
+// envelope check → streams → auth (and the failed-auth limit) → rate limit
+// (the admission price) → HTTP caching and the response cache → loaders →
+// gqlgen (query cache, APQ, limits, the operation's price, introspection,
+// metrics, shared subscriptions, one transaction per mutation request).
 //
 //	POST /graphql, GET /graphql?query=…   GraphQL over HTTP
 //	websocket /graphql                    subscriptions (graphql-transport-ws)
@@ -115,8 +119,12 @@ func NewHandler(cfg Options) http.Handler {
 	if cfg.TokenRecheck <= 0 {
 		cfg.TokenRecheck = DefaultTokenRecheck
 	}
+	if cfg.StreamInitTimeout <= 0 {
+		cfg.StreamInitTimeout = DefaultStreamInitTimeout
+	}
 	metrics := newMetrics(cfg.DB)
-	gql := newGraphQLServer(cfg, metrics)
+	lim := newLimiter(cfg.RateLimits, metrics.Registry)
+	gql := newGraphQLServer(cfg, metrics, lim)
 	var rc *responseCache
 	switch {
 	case cfg.ResponseCacheEntries == 0:
@@ -124,7 +132,6 @@ func NewHandler(cfg Options) http.Handler {
 	case cfg.ResponseCacheEntries > 0:
 		rc = newResponseCache(cfg.DB, cfg.ResponseCacheEntries, metrics.Registry)
 	}
-	lim := newLimiter(cfg.RateLimits, metrics.Registry)
 
 	mux := http.NewServeMux()
 	var play http.Handler
@@ -133,7 +140,7 @@ func NewHandler(cfg Options) http.Handler {
 		mux.Handle("GET /playground/assets/", http.StripPrefix("/playground/assets/", playground.Assets()))
 		mux.Handle("GET /{$}", play)
 	}
-	api := checkEnvelope(cfg.Limits.withDefaults().MaxTokens, withStreams(cfg, withAuth(cfg.DB,
+	api := checkEnvelope(cfg.Limits.withDefaults().MaxTokens, withStreams(cfg, withAuth(cfg.DB, lim,
 		withRateLimit(lim,
 			withHTTPCache(rc, cfg.HTTPCaching,
 				withLoaders(cfg.DB, gql))))))
@@ -177,10 +184,10 @@ func NewHandler(cfg Options) http.Handler {
 
 // newGraphQLServer builds gqlgen's server with explicit transports and
 // extensions (handler.New has none by default).
-func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
+func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Server {
 	limits := cfg.Limits.withDefaults()
 	es := NewExecutableSchema(Config{
-		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck},
+		Resolvers:  &Resolver{DB: cfg.DB, Logger: cfg.Logger, metrics: metrics, tokenRecheck: cfg.TokenRecheck, tail: newLogTail(cfg.DB)},
 		Directives: DirectiveRoot{HasRole: hasRole},
 	})
 	srv := handler.New(es)
@@ -188,7 +195,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	// upgrade before GET; the streams take the subscriptions the route
 	// (negotiate.go) sent them, and everything else is one JSON response.
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(routedTransport{websocketTransport(cfg), streamWebsocket})
+	srv.AddTransport(routedTransport{websocketTransport(cfg, lim), streamWebsocket})
 	srv.AddTransport(routedTransport{transport.SSE{KeepAlivePingInterval: cfg.KeepAlive}, streamSSE})
 	srv.AddTransport(routedTransport{multipartTransport{keepAlive: cfg.KeepAlive}, streamMultipart})
 	srv.AddTransport(jsonTransport{})
@@ -204,6 +211,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 		func(_, doc string) int { return len(doc) }}})
 	srv.Use(newQueryLimits(limits, es.Schema()))
 	srv.Use(errorLimit{max: limits.MaxErrors})
+	srv.Use(rateLimits{l: lim, introspection: measureIntrospection(es.Schema())}) // after the limits: an operation over them is refused without spending
 	srv.Use(opInfo{types: newTypeCache()})
 	if cfg.DisableIntrospection {
 		srv.Use(noIntrospection{})
@@ -213,6 +221,7 @@ func newGraphQLServer(cfg Options, metrics *Metrics) *handler.Server {
 	srv.Use(metrics)
 	srv.Use(subscriptionExtension{db: cfg.DB})
 	srv.Use(atomicMutations{db: cfg.DB, present: errorPresenter(cfg.Logger)})
+	srv.Use(newSubscriptions(lim, metrics))
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv

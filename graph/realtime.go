@@ -14,20 +14,24 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Subscriptions are fed from the event log, each from its own cursor: a
-// wake-up from db.Listen says only "the log grew", and the subscription
-// reads what is new after its cursor and sends it in order. So nothing is
-// shared between subscribers: a slow one never holds up another, and a
-// subscriber's lag lives in the log, not in memory — its goroutine waits on
-// a small channel while the transport writes, and reads the next batch only
-// when there is room. A client that stops reading altogether is cut off by
-// the transports' write timeouts (see withStreams), which cancels the
-// subscription's context and ends its goroutine.
+// Subscriptions are fed from the event log, each from its own cursor. One
+// goroutine (logTail) reads what each commit appended, once for all
+// subscriptions, and each subscription keeps from it what matches its
+// filter and what its caller may see; a subscription replaying history
+// from a since cursor reads the log itself until it has caught up. A slow
+// subscriber never holds up another: its goroutine waits on a small
+// channel while the transport writes, and the batches it has not reached
+// stay in memory only as long as it is connected. A client that stops
+// reading altogether is cut off by the transports' write timeouts (see
+// withStreams), which cancels the subscription's context and ends its
+// goroutine. Identical subscriptions go further and share one execution
+// (see subscriptions in fanout.go).
 const (
 	// subscriptionBuffer is how many changes a subscription holds ready
 	// ahead of its transport.
 	subscriptionBuffer = 16
-	// subscriptionBatch is how many events one read of the log takes.
+	// subscriptionBatch is how many events one read of the log takes
+	// while a subscription catches up.
 	subscriptionBatch = 100
 )
 
@@ -196,10 +200,18 @@ func revisionActor(ctx context.Context, e *db.Event) string {
 // subscribe starts a subscription's feed: the changes after since (or
 // after the newest event now) that match f and that the caller may see,
 // then every new one as it is committed. With untilDeleted the stream ends
-// after the item's deletion.
+// after the item's deletion. New events come from the shared log tail;
+// history (a since cursor) is read from the log.
 func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilter, untilDeleted bool) (<-chan *model.ContentChange, error) {
-	// Listen before reading the head, so a commit in between still wakes us.
-	wake, stop := r.DB.Listen()
+	// Join the tail before reading the head, so that nothing committed in
+	// between is missed: the head is at least the tail's position.
+	node, leave, err := r.tail.join(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return endedStream(), nil
+		}
+		return nil, err
+	}
 	cursor, err := startCursor(ctx, r.DB, since, true)
 	if err == nil && since != nil {
 		// Validate the cursor now, so a bad one fails the subscription
@@ -207,58 +219,92 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 		_, err = r.DB.Changes(ctx, cursor, 0, f)
 	}
 	if err != nil {
-		stop()
+		leave()
+		if ctx.Err() != nil {
+			// The client ended it (or left) while it started: nothing
+			// went wrong, there is just nothing to send.
+			return endedStream(), nil
+		}
 		return nil, err
 	}
 	out := make(chan *model.ContentChange, subscriptionBuffer)
 	go func() {
 		defer close(out)
-		defer stop()
-		if r.metrics != nil {
-			r.metrics.subscriptions.Inc()
-			defer r.metrics.subscriptions.Dec()
-		}
+		defer leave()
 		checked := time.Now()
-		for {
-			page, err := r.DB.Changes(ctx, cursor, subscriptionBatch, f)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.log().ErrorContext(ctx, "subscription: reading the event log", "err", err)
-					endWithError(ctx, &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": CodeInternalServerError}})
-				}
-				return
+		fail := func(err error) {
+			if ctx.Err() == nil {
+				r.log().ErrorContext(ctx, "subscription: reading the event log", "err", err)
+				endWithError(ctx, &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": CodeInternalServerError}})
 			}
-			if len(page.Events) > 0 && time.Since(checked) >= r.tokenRecheck {
+		}
+		// deliver sends the events the subscription keeps; false ends it.
+		deliver := func(events []*db.Event) bool {
+			if len(events) > 0 && time.Since(checked) >= r.tokenRecheck {
 				ok, err := r.DB.TokenActive(ctx, db.PrincipalFrom(ctx))
 				if err == nil && !ok {
 					endWithError(ctx, &gqlerror.Error{Message: "the token of this subscription was revoked or has expired",
 						Extensions: map[string]any{"code": CodeUnauthenticated}})
-					return
+					return false
 				}
 				checked = time.Now()
 			}
-			for _, e := range page.Events {
+			for _, e := range events {
 				select {
 				case out <- &model.ContentChange{Revision: e}:
 				case <-ctx.Done():
-					return
+					return false
 				}
 				if untilDeleted && e.Action == db.ActionDelete {
-					return
+					return false
 				}
 			}
-			cursor = page.Next
-			if page.HasMore {
+			return true
+		}
+		for {
+			if cursor < node.after {
+				// Behind the tail: catch up from the log.
+				page, err := r.DB.Changes(ctx, cursor, subscriptionBatch, f)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if !deliver(page.Events) {
+					return
+				}
+				cursor = page.Next
 				continue
 			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-wake:
+			case <-node.ready:
 			}
+			if node.err != nil {
+				fail(node.err)
+				return
+			}
+			var keep []*db.Event
+			for _, e := range node.events {
+				if e.ID > cursor && matches(f, e) && db.EventVisible(ctx, e) {
+					keep = append(keep, e)
+				}
+			}
+			if !deliver(keep) {
+				return
+			}
+			cursor = max(cursor, node.upTo)
+			node = node.next
 		}
 	}()
 	return out, nil
+}
+
+// endedStream is the feed of a subscription that ended before it started.
+func endedStream() <-chan *model.ContentChange {
+	ch := make(chan *model.ContentChange)
+	close(ch)
+	return ch
 }
 
 // itemSubscription checks that the item exists and is visible to the
@@ -291,8 +337,13 @@ func (r *Resolver) log() *slog.Logger {
 // carry it: the websocket protocol has an error message for one
 // operation; SSE has none, so its stream just completes.
 func endWithError(ctx context.Context, err *gqlerror.Error) {
-	if streamFrom(ctx) == streamWebsocket {
+	switch streamFrom(ctx) {
+	case streamWebsocket:
 		transport.AddSubscriptionError(ctx, err)
+	case streamShared:
+		if s, ok := ctx.Value(endSinkKey{}).(*endSink); ok {
+			s.set(err)
+		}
 	}
 }
 

@@ -18,4 +18,5 @@ type Resolver struct {
 
 	metrics      *Metrics
 	tokenRecheck time.Duration
+	tail         *logTail // the event log, read once per commit for all subscriptions
 }

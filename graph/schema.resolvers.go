@@ -511,6 +511,9 @@ func (r *subscriptionResolver) ContentChanged(ctx context.Context, types []db.Ty
 func (r *subscriptionResolver) ItemChanged(ctx context.Context, id string, since *string) (<-chan *model.ContentChange, error) {
 	f, err := itemSubscription(ctx, r.DB, id)
 	if err != nil {
+		if ctx.Err() != nil {
+			return endedStream(), nil
+		}
 		return nil, err
 	}
 	return r.subscribe(ctx, since, f, true)
