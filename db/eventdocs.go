@@ -235,45 +235,23 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 	return out, nil
 }
 
-// linkersOf are, for each type, the links whose owners' documents name an
-// item of that type by slug: a framework's companies, a trend's frameworks
-// and companies, an FAQ's frameworks and trends.
-var linkersOf = map[TypeName][]struct {
-	owner TypeName
-	l     link
-}{
-	TypeCompany:   {{TypeFramework, linkCompanyFrameworks}, {TypeTrend, linkCompanyTrends}},
-	TypeFramework: {{TypeTrend, linkFrameworkTrends}, {TypeFAQ, linkFrameworkFAQs}},
-	TypeTrend:     {{TypeFAQ, linkTrendFAQs}},
-}
-
 // pinLinkers stores, before item (t, id) changes its slug, the documents
 // of the items that link to it in their newest events, if those have none:
 // a document left NULL means "the item as it is now", and after the rename
 // it would name the item by its new slug, which its event never saw.
 func (w *writer) pinLinkers(t TypeName, id int64) error {
-	for _, lk := range linkersOf[t] {
-		rows, err := w.tx.query("SELECT "+lk.l.to+" FROM "+lk.l.table+" WHERE "+lk.l.from+" = ?", id)
+	for _, ol := range ownerLinks {
+		if ol.rel.Other != t {
+			continue
+		}
+		owners, err := w.ownersOf(ol.link, id)
 		if err != nil {
-			return err
-		}
-		var owners []int64
-		for rows.Next() {
-			var o int64
-			if err := rows.Scan(&o); err != nil {
-				rows.Close()
-				return err
-			}
-			owners = append(owners, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, o := range owners {
 			var open bool
 			err := w.queryRow(`SELECT EXISTS (SELECT 1 FROM events WHERE id = (SELECT max(id) FROM events WHERE type = ? AND item_id = ?)
-				AND document IS NULL)`, string(lk.owner), o).Scan(&open)
+				AND document IS NULL)`, string(ol.rel.Owner), o).Scan(&open)
 			if err != nil {
 				return err
 			}
@@ -281,7 +259,7 @@ func (w *writer) pinLinkers(t TypeName, id int64) error {
 				continue
 			}
 			// loadDoc gives linked slugs their real values, parked or not.
-			doc, _, err := w.loadDoc(lk.owner, o)
+			doc, _, err := w.loadDoc(ol.rel.Owner, o)
 			if err != nil {
 				return err
 			}
@@ -289,7 +267,7 @@ func (w *writer) pinLinkers(t TypeName, id int64) error {
 			if err != nil {
 				return err
 			}
-			if err := w.tx.fillPrevious(lk.owner, o, b); err != nil {
+			if err := w.tx.fillPrevious(ol.rel.Owner, o, b); err != nil {
 				return err
 			}
 		}

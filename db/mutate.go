@@ -426,6 +426,25 @@ var ownerLinks = []struct {
 	{RelFAQTrend, linkFAQTrends},
 }
 
+// ownersOf returns the items on l's owning side that list item id, in
+// id order.
+func (w *writer) ownersOf(l link, id int64) ([]int64, error) {
+	rows, err := w.tx.query("SELECT "+l.from+" FROM "+l.table+" WHERE "+l.to+" = ? ORDER BY "+l.from, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var owners []int64
+	for rows.Next() {
+		var o int64
+		if err := rows.Scan(&o); err != nil {
+			return nil, err
+		}
+		owners = append(owners, o)
+	}
+	return owners, rows.Err()
+}
+
 // unlinkFromOwners removes a soon-deleted item from the documents of the
 // items that list it (the frameworks that name a company, say), each as
 // an UNLINK change of its own: their versions go up and their events tell
@@ -436,21 +455,8 @@ func (w *writer) unlinkFromOwners(t TypeName, slug string, id int64) error {
 		if rel.Other != t {
 			continue
 		}
-		rows, err := w.tx.query("SELECT "+l.from+" FROM "+l.table+" WHERE "+l.to+" = ? ORDER BY "+l.from, id)
+		owners, err := w.ownersOf(l, id)
 		if err != nil {
-			return err
-		}
-		var owners []int64
-		for rows.Next() {
-			var o int64
-			if err := rows.Scan(&o); err != nil {
-				rows.Close()
-				return err
-			}
-			owners = append(owners, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, o := range owners {
