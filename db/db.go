@@ -265,6 +265,9 @@ type Tx struct {
 	Now    time.Time
 	events []TypeName // types of the events appended, so Commit knows whom to wake
 	stmts  map[string]*sql.Stmt
+	// statuses, when set (a bulk import), answers which linked items are
+	// published for the events' public forms (see publishedRefs).
+	statuses *statusCache
 }
 
 // execPrepared runs a statement the transaction runs many times (an

@@ -32,7 +32,7 @@ func (r *ImportResult) changed() int {
 
 // bulkImportRecords is the size from which an import rebuilds the search
 // index once at its end instead of updating it row by row.
-const bulkImportRecords = 1000
+var bulkImportRecords = 1000
 
 // importCacheKiB is the writer's page cache during an import.
 const importCacheKiB = 16 << 10
@@ -249,6 +249,7 @@ func (im *importer) begin() error {
 			return fmt.Errorf("import: %w", err)
 		}
 		im.bulk = true
+		im.tx.statuses = newStatusCache(im.w)
 	}
 	return nil
 }
@@ -312,6 +313,12 @@ type bitset struct{ words []uint64 }
 func (b *bitset) has(id int64) bool {
 	i := id >> 6
 	return id > 0 && i < int64(len(b.words)) && b.words[i]&(1<<(id&63)) != 0
+}
+
+func (b *bitset) remove(id int64) {
+	if i := id >> 6; id > 0 && i < int64(len(b.words)) {
+		b.words[i] &^= 1 << (id & 63)
+	}
 }
 
 func (b *bitset) add(id int64) {
