@@ -346,3 +346,48 @@ func TestSearchIndex_PublicIndexFollowsStatusAndLinks(t *testing.T) {
 		}
 	}
 }
+
+// A bulk import rebuilds both indexes with merging set aside, then gives
+// each the merge settings it had: an operator's own, or FTS5's defaults.
+// The rebuilt index is one segment and agrees with its view.
+func TestSearchIndex_RebuildKeepsMergeSettings(t *testing.T) {
+	ctx := context.Background()
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	write(t, d, "INSERT INTO search_public (search_public, rank) VALUES ('automerge', 7)")
+	c := &Content{Format: ContentFormat}
+	for i := range bulkImportRecords + 10 {
+		c.Companies = append(c.Companies, CompanyDoc{Slug: fmt.Sprintf("bulk-%d", i), Name: fmt.Sprintf("Bulk Widgets %d", i)})
+	}
+	if _, err := d.Import(ctx, c, false); err != nil {
+		t.Fatal(err)
+	}
+	checkIndex(t, d)
+	if n := searchCount(t, d, "widgets"); n != bulkImportRecords+10 {
+		t.Errorf("widgets finds %d, want %d", n, bulkImportRecords+10)
+	}
+	for _, tc := range []struct {
+		idx, key string
+		want     int
+	}{
+		{"search", "automerge", 4}, {"search", "crisismerge", 16},
+		{"search_public", "automerge", 7}, {"search_public", "crisismerge", 16},
+	} {
+		var got int
+		if err := d.write.QueryRowContext(ctx, "SELECT v FROM "+tc.idx+"_config WHERE k = ?", tc.key).Scan(&got); err != nil {
+			t.Fatalf("%s %s: %v", tc.idx, tc.key, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s %s = %d after the import, want %d", tc.idx, tc.key, got, tc.want)
+		}
+	}
+	for _, idx := range []string{"search", "search_public"} {
+		// One segment: every term of the index points into it.
+		var segments int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(DISTINCT segid) FROM "+idx+"_idx").Scan(&segments); err != nil {
+			t.Fatal(err)
+		}
+		if segments != 1 {
+			t.Errorf("%s has %d segments after the rebuild, want 1", idx, segments)
+		}
+	}
+}
