@@ -152,7 +152,7 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 		return im.res, nil
 	}
 	if im.bulk {
-		err = tx.rebuildSearch(im.res.changed() > 0)
+		err = tx.rebuildSearch(im.res.changed() > 0, im.triggers)
 	} else {
 		err = tx.compactSearchAfter(im.res.changed())
 	}
@@ -233,7 +233,8 @@ type importer struct {
 	// the record that gave them.
 	ranks, positions map[int]int
 	records          int
-	bulk             bool // the search index is suspended until the end
+	bulk             bool     // the search index is suspended until the end
+	triggers         []string // the search triggers suspendSearch dropped
 	// parked says that stored trends or FAQs were moved to a negative rank
 	// or position to free theirs for a record of the file; each must come
 	// back in the file (with another number) or the file is refused.
@@ -245,9 +246,11 @@ type importer struct {
 func (im *importer) begin() error {
 	im.records++
 	if im.records == bulkImportRecords {
-		if err := im.tx.suspendSearch(); err != nil {
+		triggers, err := im.tx.suspendSearch()
+		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
+		im.triggers = triggers
 		im.bulk = true
 		im.tx.statuses = newStatusCache(im.w)
 	}

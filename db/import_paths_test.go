@@ -120,6 +120,9 @@ func TestImport_BulkPathEqualsPerRecordPath(t *testing.T) {
 		t.Fatal("no event has a public form of its own: the steps link no draft")
 	}
 
+	if a, b := schemaOf(t, bulk), schemaOf(t, general); !reflect.DeepEqual(a, b) {
+		t.Fatalf("the two paths left different schemas:\nbulk:       %v\nper-record: %v", a, b)
+	}
 	if exportString(t, bulk) != exportString(t, general) {
 		t.Fatal("the two paths left different content")
 	}
@@ -188,6 +191,34 @@ func hits(l []*db.SearchHit) []string {
 	out := make([]string, len(l))
 	for i, h := range l {
 		out[i] = fmt.Sprintf("%s %v %s", h.Node.ID(), h.Score, h.Snippet)
+	}
+	return out
+}
+
+// schemaOf returns the database's schema: every table, index, view and
+// trigger with its SQL, by name.
+func schemaOf(t *testing.T, d *db.DB) []string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+d.Path()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ, name, tbl, q string
+		if err := rows.Scan(&typ, &name, &tbl, &q); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, typ+" "+name+" "+tbl+" "+q)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -354,12 +354,35 @@ func TestSearchIndex_RebuildKeepsMergeSettings(t *testing.T) {
 	ctx := context.Background()
 	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
 	write(t, d, "INSERT INTO search_public (search_public, rank) VALUES ('automerge', 7)")
+	triggers := func() int {
+		var n int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'search_*'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := triggers()
 	c := &Content{Format: ContentFormat}
 	for i := range bulkImportRecords + 10 {
 		c.Companies = append(c.Companies, CompanyDoc{Slug: fmt.Sprintf("bulk-%d", i), Name: fmt.Sprintf("Bulk Widgets %d", i)})
 	}
+	// A dry run and a failed import roll back the triggers' drop.
+	if _, err := d.Import(ctx, c, true); err != nil {
+		t.Fatal(err)
+	}
+	bad := *c
+	bad.Frameworks = []FrameworkDoc{{Slug: "f", Name: "F", Kind: KindFramework, Summary: "s", Companies: []string{"no-such-company"}}}
+	if _, err := d.Import(ctx, &bad, false); ErrorCode(err) != EINVALID {
+		t.Fatalf("import of a bad file: %v", err)
+	}
+	if n := triggers(); n != before || n < 20 {
+		t.Fatalf("%d search triggers after a dry run and a failed import, want %d", n, before)
+	}
 	if _, err := d.Import(ctx, c, false); err != nil {
 		t.Fatal(err)
+	}
+	if n := triggers(); n != before {
+		t.Fatalf("%d search triggers after a bulk import, want %d", n, before)
 	}
 	checkIndex(t, d)
 	if n := searchCount(t, d, "widgets"); n != bulkImportRecords+10 {
@@ -390,4 +413,11 @@ func TestSearchIndex_RebuildKeepsMergeSettings(t *testing.T) {
 			t.Errorf("%s has %d segments after the rebuild, want 1", idx, segments)
 		}
 	}
+	// The triggers the bulk import set aside are back: plain writes keep
+	// the index up to date again.
+	write(t, d, "UPDATE companies SET name = 'Quokka Holdings' WHERE slug = 'bulk-3'")
+	if n := searchCount(t, d, "quokka"); n != 1 {
+		t.Errorf("a company renamed after the bulk import: quokka finds %d, want 1", n)
+	}
+	checkIndex(t, d)
 }
