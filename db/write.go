@@ -34,6 +34,9 @@ type writer struct {
 	// none when the transaction began): a slug not there has no row.
 	complete map[TypeName]bool
 	nextID   map[TypeName]int64 // the id the next new item of a type gets
+	// links, when set (a bulk import), holds new links to be written in
+	// large batches (see linkBuffer).
+	links *linkBuffer
 }
 
 func (tx *Tx) writer() *writer {
@@ -351,6 +354,9 @@ func (w *writer) setLinks(l link, from int64, to []int64, fresh bool) error {
 		if _, err := w.exec("DELETE FROM "+l.table+" WHERE "+l.from+" = ?", from); err != nil {
 			return err
 		}
+	}
+	if w.links != nil {
+		return w.links.add(w, l, from, to)
 	}
 	for start := 0; start < len(to); start += linkChunk {
 		chunk := to[start:min(start+linkChunk, len(to))]
