@@ -215,7 +215,10 @@ func (tx *Tx) publicView(t TypeName, action string, status Status, changed any, 
 	case action == ActionDelete:
 		pubFields = []string{}
 	case old == nil:
-		pubFields = setFields(pubNew)
+		pubFields = fields
+		if _, computed := changed.(changedSince); !computed || pubNew != doc {
+			pubFields = setFields(pubNew) // fields came from the caller, or the form differs
+		}
 	default:
 		pubFields = changedFields(publicForm(old, published), newJSON, pubNew)
 		if action != ActionUnpublish && docStatus(old) == StatusPublished && len(pubFields) == 0 {
