@@ -290,6 +290,10 @@ type Tx struct {
 	savepoint string
 	done      bool
 	mark      txMark
+
+	// statuses, when set (a bulk import), answers which linked items are
+	// published for the events' public forms (see publishedRefs).
+	statuses *statusCache
 }
 
 // txMark is what a savepoint's rollback restores of the root's state.

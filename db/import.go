@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // ImportResult says what an import did (or, dry, would do) per type.
@@ -32,7 +33,7 @@ func (r *ImportResult) changed() int {
 
 // bulkImportRecords is the size from which an import rebuilds the search
 // index once at its end instead of updating it row by row.
-const bulkImportRecords = 1000
+var bulkImportRecords = 1000
 
 // importCacheKiB is the writer's page cache during an import.
 const importCacheKiB = 16 << 10
@@ -153,11 +154,16 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	if err := feed(im); err != nil {
 		return nil, err
 	}
+	if w.links != nil {
+		if err := w.links.flush(w); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
 	if dryRun {
 		return im.res, nil
 	}
 	if im.bulk {
-		err = tx.rebuildSearch(im.res.changed() > 0)
+		err = tx.rebuildSearch(im.res.changed() > 0, im.triggers)
 	} else {
 		err = tx.compactSearchAfter(im.res.changed())
 	}
@@ -238,7 +244,8 @@ type importer struct {
 	// the record that gave them.
 	ranks, positions map[int]int
 	records          int
-	bulk             bool // the search index is suspended until the end
+	bulk             bool     // the search index is suspended until the end
+	triggers         []string // the search triggers suspendSearch dropped
 	// parked says that stored trends or FAQs were moved to a negative rank
 	// or position to free theirs for a record of the file; each must come
 	// back in the file (with another number) or the file is refused.
@@ -250,10 +257,14 @@ type importer struct {
 func (im *importer) begin() error {
 	im.records++
 	if im.records == bulkImportRecords {
-		if err := im.tx.suspendSearch(); err != nil {
+		triggers, err := im.tx.suspendSearch()
+		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
+		im.triggers = triggers
 		im.bulk = true
+		im.tx.statuses = newStatusCache(im.w)
+		im.w.links = &linkBuffer{pending: map[string][]any{}}
 	}
 	return nil
 }
@@ -317,6 +328,12 @@ type bitset struct{ words []uint64 }
 func (b *bitset) has(id int64) bool {
 	i := id >> 6
 	return id > 0 && i < int64(len(b.words)) && b.words[i]&(1<<(id&63)) != 0
+}
+
+func (b *bitset) remove(id int64) {
+	if i := id >> 6; id > 0 && i < int64(len(b.words)) {
+		b.words[i] &^= 1 << (id & 63)
+	}
 }
 
 func (b *bitset) add(id int64) {
@@ -584,6 +601,67 @@ func (w *writer) putArticle(old, a *ArticleDoc) error {
 	}
 	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedSince{orNil(old)}, a)
 	return err
+}
+
+// linkBuffer holds a bulk import's new links and writes them linkBatch
+// rows at a time, per link table, instead of one statement per item. Every
+// statement on a table with foreign keys may have to be undone halfway, so
+// SQLite first copies each page it changes into a statement journal: once
+// per statement and page. One item's links touch a few pages of each of
+// the table's indexes (the index by the linked side is written in random
+// order), so the 10x set's 100,000 statements copied most of those pages
+// over and over; a batch copies each once. Nothing reads a link table
+// during an import before the buffer is flushed (an item appears once in a
+// file, and the search index is rebuilt after the flush).
+type linkBuffer struct {
+	pending map[string][]any // by link table: from, to, position, ...
+	tables  []link           // in the order first seen, for the final flush
+}
+
+// linkBatch is the most rows one of linkBuffer's statements writes (three
+// parameters each, within SQLite's 32,766).
+const linkBatch = 4096
+
+func (b *linkBuffer) add(w *writer, l link, from int64, to []int64) error {
+	args, ok := b.pending[l.table]
+	if !ok {
+		b.tables = append(b.tables, l)
+	}
+	for i, id := range to {
+		args = append(args, from, id, i+1)
+	}
+	b.pending[l.table] = args
+	if len(args) < 3*linkBatch {
+		return nil
+	}
+	return b.write(w, l, false)
+}
+
+// write writes l's pending links in statements of linkBatch rows, and
+// with all the rest too.
+func (b *linkBuffer) write(w *writer, l link, all bool) error {
+	args := b.pending[l.table]
+	for len(args) >= 3*linkBatch || (all && len(args) > 0) {
+		n := min(len(args)/3, linkBatch)
+		q := "INSERT INTO " + l.table + " (" + l.from + ", " + l.to + ", position) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+		if _, err := w.exec(q, args[:3*n]...); err != nil {
+			return err
+		}
+		args = args[3*n:]
+	}
+	b.pending[l.table] = append(b.pending[l.table][:0], args...)
+	return nil
+}
+
+// flush writes every pending link.
+func (b *linkBuffer) flush(w *writer) error {
+	for _, l := range b.tables {
+		if err := b.write(w, l, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func joinCols(cols []string) string {

@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"html"
@@ -477,31 +479,106 @@ func decodeSearchCursor(field, cursor, sig string) (float64, int64, error) {
 }
 
 // suspendSearch makes the search index's triggers stand aside for the rest
-// of the transaction; rebuildSearch must follow.
-func (tx *Tx) suspendSearch() error {
-	_, err := tx.exec("INSERT OR IGNORE INTO search_suspended (one) VALUES (1)")
-	return err
+// of the transaction; rebuildSearch, given what it returns, must follow.
+//
+// The triggers are dropped, not only told to do nothing: a statement on a
+// table with triggers may have to be undone halfway, so SQLite copies
+// every page it changes into a statement journal first. For a bulk
+// import's rows and links that copying (to a temporary file) was an
+// eighth of the import's time. The drop is part of the transaction: a
+// failed or dry import rolls it back with the rest, and rebuildSearch
+// creates them again, from their own SQL, before the commit.
+func (tx *Tx) suspendSearch() (triggers []string, err error) {
+	if _, err := tx.exec("INSERT OR IGNORE INTO search_suspended (one) VALUES (1)"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.query(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'search_*' ORDER BY rowid`)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, triggers = append(names, name), append(triggers, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, err := tx.exec(`DROP TRIGGER "` + name + `"`); err != nil {
+			return nil, err
+		}
+	}
+	return triggers, nil
 }
 
 // rebuildSearch re-indexes every item from the content tables in one pass
-// (when changed) and turns the triggers back on: cheaper than the
-// triggers' row-by-row work for a bulk import, and the index it leaves is
-// one compact segment.
-func (tx *Tx) rebuildSearch(changed bool) error {
+// (when changed) and turns the triggers back on (creates again the ones
+// suspendSearch dropped): cheaper than the triggers' row-by-row work for a
+// bulk import, and the index it leaves is one compact segment.
+func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
 	if changed {
 		for _, idx := range []string{searchAllIndex, searchPublicIndex} {
-			// 'rebuild' empties an external content index and reads its
-			// view again.
-			if _, err := tx.exec("INSERT INTO " + idx + " (" + idx + ") VALUES ('rebuild')"); err != nil {
-				return fmt.Errorf("rebuild search index: %w", err)
-			}
-			if _, err := tx.exec("INSERT INTO " + idx + " (" + idx + ") VALUES ('optimize')"); err != nil {
+			if err := tx.rebuildIndex(idx); err != nil {
 				return fmt.Errorf("rebuild search index: %w", err)
 			}
 		}
 	}
+	for _, q := range triggers {
+		if _, err := tx.exec(q); err != nil {
+			return fmt.Errorf("rebuild search index: %w", err)
+		}
+	}
 	_, err := tx.exec("DELETE FROM search_suspended")
 	return err
+}
+
+// rebuildMerge are the FTS5 merge settings of an index while it is rebuilt
+// and then optimized: no merging while it is written. FTS5 writes a new
+// segment each time its pending terms fill its hash (1 MiB), and by
+// default merges segments as it goes (automerge 4, crisismerge 16), work
+// that the 'optimize' after the rebuild (one merge of every segment)
+// repeats: a fifth of the rebuild's time at 10x. crisismerge still bounds
+// the segments of a level (FTS5 refuses more than 2,000 in all).
+var rebuildMerge = []struct {
+	key  string
+	val  int
+	dflt int // FTS5's default, restored when the index stores none
+}{{"automerge", 0, 4}, {"crisismerge", 64, 16}}
+
+// rebuildIndex empties idx, an external content index, and indexes its
+// view again ('rebuild'), merged into one segment ('optimize'), with its
+// merge settings set aside meanwhile.
+func (tx *Tx) rebuildIndex(idx string) error {
+	had := make([]int, len(rebuildMerge))
+	for i, m := range rebuildMerge {
+		had[i] = m.dflt
+		err := tx.queryRow("SELECT v FROM "+idx+"_config WHERE k = ?", m.key).Scan(&had[i])
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.exec("INSERT INTO "+idx+" ("+idx+", rank) VALUES (?, ?)", m.key, m.val); err != nil {
+			return err
+		}
+	}
+	for _, cmd := range []string{"rebuild", "optimize"} {
+		if _, err := tx.exec("INSERT INTO " + idx + " (" + idx + ") VALUES ('" + cmd + "')"); err != nil {
+			return err
+		}
+	}
+	// The settings are stored in the index's config table: give back the
+	// ones it had (FTS5's defaults when it stored none).
+	for i, m := range rebuildMerge {
+		if _, err := tx.exec("INSERT INTO "+idx+" ("+idx+", rank) VALUES (?, ?)", m.key, had[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // compactSearchAfter merges the search indexes into one segment each when a

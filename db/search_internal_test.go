@@ -346,3 +346,78 @@ func TestSearchIndex_PublicIndexFollowsStatusAndLinks(t *testing.T) {
 		}
 	}
 }
+
+// A bulk import rebuilds both indexes with merging set aside, then gives
+// each the merge settings it had: an operator's own, or FTS5's defaults.
+// The rebuilt index is one segment and agrees with its view.
+func TestSearchIndex_RebuildKeepsMergeSettings(t *testing.T) {
+	ctx := context.Background()
+	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	write(t, d, "INSERT INTO search_public (search_public, rank) VALUES ('automerge', 7)")
+	triggers := func() int {
+		var n int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'search_*'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := triggers()
+	c := &Content{Format: ContentFormat}
+	for i := range bulkImportRecords + 10 {
+		c.Companies = append(c.Companies, CompanyDoc{Slug: fmt.Sprintf("bulk-%d", i), Name: fmt.Sprintf("Bulk Widgets %d", i)})
+	}
+	// A dry run and a failed import roll back the triggers' drop.
+	if _, err := d.Import(ctx, c, true); err != nil {
+		t.Fatal(err)
+	}
+	bad := *c
+	bad.Frameworks = []FrameworkDoc{{Slug: "f", Name: "F", Kind: KindFramework, Summary: "s", Companies: []string{"no-such-company"}}}
+	if _, err := d.Import(ctx, &bad, false); ErrorCode(err) != EINVALID {
+		t.Fatalf("import of a bad file: %v", err)
+	}
+	if n := triggers(); n != before || n < 20 {
+		t.Fatalf("%d search triggers after a dry run and a failed import, want %d", n, before)
+	}
+	if _, err := d.Import(ctx, c, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := triggers(); n != before {
+		t.Fatalf("%d search triggers after a bulk import, want %d", n, before)
+	}
+	checkIndex(t, d)
+	if n := searchCount(t, d, "widgets"); n != bulkImportRecords+10 {
+		t.Errorf("widgets finds %d, want %d", n, bulkImportRecords+10)
+	}
+	for _, tc := range []struct {
+		idx, key string
+		want     int
+	}{
+		{"search", "automerge", 4}, {"search", "crisismerge", 16},
+		{"search_public", "automerge", 7}, {"search_public", "crisismerge", 16},
+	} {
+		var got int
+		if err := d.write.QueryRowContext(ctx, "SELECT v FROM "+tc.idx+"_config WHERE k = ?", tc.key).Scan(&got); err != nil {
+			t.Fatalf("%s %s: %v", tc.idx, tc.key, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s %s = %d after the import, want %d", tc.idx, tc.key, got, tc.want)
+		}
+	}
+	for _, idx := range []string{"search", "search_public"} {
+		// One segment: every term of the index points into it.
+		var segments int
+		if err := d.write.QueryRowContext(ctx, "SELECT count(DISTINCT segid) FROM "+idx+"_idx").Scan(&segments); err != nil {
+			t.Fatal(err)
+		}
+		if segments != 1 {
+			t.Errorf("%s has %d segments after the rebuild, want 1", idx, segments)
+		}
+	}
+	// The triggers the bulk import set aside are back: plain writes keep
+	// the index up to date again.
+	write(t, d, "UPDATE companies SET name = 'Quokka Holdings' WHERE slug = 'bulk-3'")
+	if n := searchCount(t, d, "quokka"); n != 1 {
+		t.Errorf("a company renamed after the bulk import: quokka finds %d, want 1", n)
+	}
+	checkIndex(t, d)
+}

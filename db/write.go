@@ -40,6 +40,9 @@ type writer struct {
 	// restoring is the revision a restore writes back, so a unique value
 	// it cannot have is reported as that revision's fault.
 	restoring int64
+	// links, when set (a bulk import), holds new links to be written in
+	// large batches (see linkBuffer).
+	links *linkBuffer
 }
 
 func (tx *Tx) writer() *writer {
@@ -434,6 +437,9 @@ func (w *writer) setLinks(l link, from int64, to []int64, fresh bool) error {
 		if _, err := w.exec("DELETE FROM "+l.table+" WHERE "+l.from+" = ?", from); err != nil {
 			return err
 		}
+	}
+	if w.links != nil {
+		return w.links.add(w, l, from, to)
 	}
 	for start := 0; start < len(to); start += linkChunk {
 		chunk := to[start:min(start+linkChunk, len(to))]
