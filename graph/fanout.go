@@ -136,16 +136,22 @@ func shareKey(ctx context.Context, oc *graphql.OperationContext) (string, bool) 
 func (s *subscriptions) join(ctx context.Context, key string, next graphql.OperationHandler) graphql.ResponseHandler {
 	s.mu.Lock()
 	g := s.groups[key]
+	var node *subNode
 	if g == nil || g.ended {
-		g = s.start(ctx, key, next)
+		// The starter reads from the group's first response: its execution
+		// runs already and may have published that one (an error, say).
+		g, node = s.start(ctx, key, next)
 		s.groups[key] = g
+	} else {
+		// Read the tail while the group is surely live (an execution that
+		// ends takes s.mu before it publishes its end): a joiner never
+		// starts past the end it would otherwise miss.
+		g.mu.Lock()
+		node = g.tail
+		g.mu.Unlock()
 	}
 	g.members++
 	s.mu.Unlock()
-
-	g.mu.Lock()
-	node := g.tail
-	g.mu.Unlock()
 	context.AfterFunc(ctx, func() { s.leave(g) })
 	// The transport calls the handler with the context the executor gave
 	// it, which for the subscriber that started the group is the group's:
@@ -186,16 +192,28 @@ func (s *subscriptions) leave(g *subGroup) {
 
 // start runs a group's execution, detached from the subscriber that
 // starts it (which may leave before the others). Called with s.mu held.
-func (s *subscriptions) start(ctx context.Context, key string, next graphql.OperationHandler) *subGroup {
+func (s *subscriptions) start(ctx context.Context, key string, next graphql.OperationHandler) (*subGroup, *subNode) {
 	sink := &endSink{}
 	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	gctx = context.WithValue(context.WithValue(gctx, streamKey{}, streamShared), endSinkKey{}, sink)
-	g := &subGroup{key: key, cancel: cancel, tail: &subNode{ready: make(chan struct{})}}
+	first := &subNode{ready: make(chan struct{})}
+	g := &subGroup{key: key, cancel: cancel, tail: first}
 	h := next(gctx)
 	go func() {
 		defer cancel()
 		for {
 			resp := h(gctx)
+			if resp != nil && len(resp.Errors) > 0 && (len(resp.Data) == 0 || string(resp.Data) == "null") {
+				// An execution that failed to start (NOT_FOUND, say) answers
+				// its error once and ends: no one joins it from now on, so
+				// no joiner starts after the error.
+				s.mu.Lock()
+				if s.groups[key] == g {
+					delete(s.groups, key)
+				}
+				g.ended = true
+				s.mu.Unlock()
+			}
 			if resp != nil {
 				// The executor writes each event's data into one buffer it
 				// reuses for the next: subscribers get their own copy.
@@ -228,7 +246,7 @@ func (s *subscriptions) start(ctx context.Context, key string, next graphql.Oper
 			close(n.ready)
 		}
 	}()
-	return g
+	return g, first
 }
 
 // endSink keeps the error a shared execution ended with, for its
