@@ -102,25 +102,12 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 // in this process.
 func (b *bench) load(ctx context.Context, rep *report) error {
 	b.logf("converting %s", b.cfg.data)
-	c, err := benchdata.ReadFile(b.cfg.data)
-	if err != nil {
-		return err
-	}
-	c = benchdata.Scale(c, b.cfg.scale)
-	rep.counts = fmt.Sprintf("%d companies, %d frameworks, %d trends, %d FAQs",
-		len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs))
 	contentPath := filepath.Join(b.tmp, "content.json")
-	f, err := os.Create(contentPath)
+	c, counts, err := writeScaledContent(b.cfg.data, b.cfg.scale, contentPath)
 	if err != nil {
 		return err
 	}
-	if err := json.NewEncoder(f).Encode(c); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
+	rep.counts = counts
 
 	help, helpErr, _, _ := runCmd(ctx, 30*time.Second, b.tmp, b.bin, "import", "-h")
 	help += helpErr
@@ -183,25 +170,36 @@ func (b *bench) export(ctx context.Context, rep *report) error {
 // writeContent converts (and scales) the data set and writes it as a
 // content file, for measuring import and export by hand.
 func writeContent(cfg *config, stderr io.Writer) error {
-	c, err := benchdata.ReadFile(cfg.data)
+	_, counts, err := writeScaledContent(cfg.data, cfg.scale, cfg.writeContent)
 	if err != nil {
 		return err
 	}
-	c = benchdata.Scale(c, cfg.scale)
-	f, err := os.Create(cfg.writeContent)
+	fmt.Fprintf(stderr, "bench: wrote %s: %s\n", cfg.writeContent, counts)
+	return nil
+}
+
+// writeScaledContent reads the data set, grows it scale times and writes
+// it to path as a content file; it returns the content and what it holds,
+// counted.
+func writeScaledContent(data string, scale int, path string) (*db.Content, string, error) {
+	c, err := benchdata.ReadFile(data)
 	if err != nil {
-		return err
+		return nil, "", err
+	}
+	c = benchdata.Scale(c, scale)
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, "", err
 	}
 	if err := json.NewEncoder(f).Encode(c); err != nil {
 		f.Close()
-		return err
+		return nil, "", err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return nil, "", err
 	}
-	fmt.Fprintf(stderr, "bench: wrote %s: %d companies, %d frameworks, %d trends, %d FAQs\n",
-		cfg.writeContent, len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs))
-	return nil
+	return c, fmt.Sprintf("%d companies, %d frameworks, %d trends, %d FAQs",
+		len(c.Companies), len(c.Frameworks), len(c.Trends), len(c.FAQs)), nil
 }
 
 // editorToken creates an editor token with `trendql token create`, or says
