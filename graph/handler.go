@@ -209,9 +209,10 @@ func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Serv
 	srv.Use(documentLimits{Limits: limits, validated: queryCache})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: smallDocuments[string]{lru.New[string](DefaultQueryCacheSize),
 		func(_, doc string) int { return len(doc) }}})
-	srv.Use(newQueryLimits(limits, es.Schema()))
+	// The rate limit charges an operation's points once it has passed the
+	// limits, from the cost they measured.
+	srv.Use(newQueryLimits(limits, es.Schema(), lim.chargeOperation))
 	srv.Use(errorLimit{max: limits.MaxErrors})
-	srv.Use(rateLimits{l: lim, introspection: measureIntrospection(es.Schema())}) // after the limits: an operation over them is refused without spending
 	srv.Use(opInfo{types: newTypeCache()})
 	if cfg.DisableIntrospection {
 		srv.Use(noIntrospection{})

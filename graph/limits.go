@@ -161,11 +161,15 @@ func (l Limits) withDefaults() Limits {
 type queryLimits struct {
 	Limits
 	introspection introspectionSizes
+	// charge, if set, is called with the estimated cost of an operation
+	// that passed every limit (the rate limit's price); its error refuses it.
+	charge func(ctx context.Context, cost float64) *gqlerror.Error
 }
 
-// newQueryLimits returns the operation limits for schema.
-func newQueryLimits(l Limits, schema *ast.Schema) queryLimits {
-	return queryLimits{Limits: l, introspection: measureIntrospection(schema)}
+// newQueryLimits returns the operation limits for schema; charge may be
+// nil.
+func newQueryLimits(l Limits, schema *ast.Schema, charge func(ctx context.Context, cost float64) *gqlerror.Error) queryLimits {
+	return queryLimits{Limits: l, introspection: measureIntrospection(schema), charge: charge}
 }
 
 // ExtensionName implements graphql.HandlerExtension.
@@ -196,6 +200,9 @@ func (q queryLimits) MutateOperationContext(ctx context.Context, oc *graphql.Ope
 	case s.cost > float64(q.MaxCost):
 		cost := int(math.Ceil(s.cost))
 		return limitError(fmt.Sprintf("the operation's estimated cost is %d; the limit is %d (ask for smaller pages or fewer nested lists)", cost, q.MaxCost), "cost", cost, q.MaxCost)
+	}
+	if q.charge != nil {
+		return q.charge(ctx, s.cost)
 	}
 	return nil
 }

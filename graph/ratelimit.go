@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/trendql/trendql/db"
@@ -259,7 +258,7 @@ func clientIPFrom(ctx context.Context) string {
 	return ip
 }
 
-// rateState is what withRateLimit and the rateLimits extension share
+// rateState is what withRateLimit and the operation charge (chargeOperation) share
 // about one HTTP request: a refusal inside gqlgen becomes a 429.
 type rateState struct {
 	mu    sync.Mutex
@@ -287,7 +286,7 @@ func (s *rateState) refused() time.Duration {
 // 429, Retry-After and RATE_LIMITED when the caller's bucket cannot pay:
 // before the response cache, so a refusal costs no SQL and no GraphQL
 // work. It runs after auth, so a token's requests count against the
-// token, not the IP. An operation the rateLimits extension refuses later
+// token, not the IP. An operation that chargeOperation refuses later
 // is answered with 429 as well.
 func withRateLimit(l *limiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -356,49 +355,27 @@ func (w *rateWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flus
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *rateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// rateLimits is the gqlgen extension that charges each operation its
-// points, on every transport, after validation and before any resolver.
-type rateLimits struct {
-	l *limiter
-	// introspection sizes the cost of introspection fields as Limits do.
-	introspection introspectionSizes
-}
-
-var _ graphql.OperationContextMutator = rateLimits{}
-
-// ExtensionName implements graphql.HandlerExtension.
-func (rateLimits) ExtensionName() string { return "RateLimits" }
-
-// Validate implements graphql.HandlerExtension.
-func (rateLimits) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (x rateLimits) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
-		return nil
-	}
-	key, rps, burst := x.l.clientBucket(ctx)
+// chargeOperation takes an operation's points from the client's bucket,
+// on every transport, after validation and the query limits (an operation
+// over them is refused without spending) and before any resolver. cost is
+// the operation's estimated cost as the query limits measured it (for a
+// subscription, the cost of one event: starting one is priced like one
+// execution of it).
+func (l *limiter) chargeOperation(ctx context.Context, cost float64) *gqlerror.Error {
+	key, rps, burst := l.clientBucket(ctx)
 	if rps <= 0 {
 		return nil
 	}
-	n := operationPoints(estimatedCost(oc, x.introspection))
-	ok, retry := x.l.take(key, rps, burst, n, time.Now())
+	n := operationPoints(int(math.Ceil(cost)))
+	ok, retry := l.take(key, rps, burst, n, time.Now())
 	if ok {
 		return nil
 	}
-	x.l.refused.Inc()
+	l.refused.Inc()
 	st, _ := ctx.Value(rateStateKey{}).(*rateState)
 	if streamFrom(ctx) == streamWebsocket {
 		st = nil // the upgrade's state: the connection's other operations go on
 	}
 	st.refuse(retry)
 	return rateLimitedError(retry, fmt.Sprintf("too many requests (this operation costs %.0f points)", math.Ceil(n)))
-}
-
-// estimatedCost is the operation's cost as Limits measure it (for a
-// subscription, the cost of one event: starting one is priced like one
-// execution of it).
-func estimatedCost(oc *graphql.OperationContext, introspection introspectionSizes) int {
-	w := &shapeWalker{vars: oc.Variables, memo: map[fragmentAt]shape{}, introspection: introspection}
-	return int(math.Ceil(w.walk(oc.Operation.SelectionSet).cost))
 }
