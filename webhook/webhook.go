@@ -395,7 +395,13 @@ func describe(err error) string {
 		return "TLS: the endpoint does not speak TLS"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection closed before an answer"
-	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case strings.Contains(err.Error(), "server closed idle connection"):
+		return "the connection closed before an answer"
+	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"),
+		// The endpoint spoke before it was asked (an SSH or SMTP banner
+		// arriving before the request was written): net/http drops the
+		// connection as an unsolicited response.
+		strings.Contains(err.Error(), "readLoopPeekFailLocked"):
 		return "malformed HTTP response"
 	case strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
 		return "TLS handshake failed"
