@@ -40,6 +40,7 @@ type bearer struct {
 	next  http.RoundTripper
 }
 
+// RoundTrip sends req with the Authorization header set.
 func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "Bearer "+b.token)
