@@ -177,6 +177,106 @@ check('Apollo Client: relayStylePagination over two pages', async () => {
   assert.deepEqual([...names].sort((a, b) => a.localeCompare(b)), names); // companies are ordered by name
 });
 
+// The README's relayStylePagination recipe: a list page that loads more
+// with fetchMore. keyArgs ["filter", "orderBy"] keep one merged list per
+// filter and order; first and after only say which page to fetch.
+const FRAMEWORKS = gql`query Frameworks($first: Int!, $after: String, $filter: FrameworkFilter, $orderBy: [FrameworkOrder!]) {
+  frameworks(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    edges { cursor node { id slug name firstReleased } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const paginatedCache = () => new InMemoryCache({
+  typePolicies: { Query: { fields: { frameworks: relayStylePagination(['filter', 'orderBy']) } } },
+});
+
+// Loads every page of one list through watchQuery and fetchMore, as a
+// "load more" button would, and returns the merged list's nodes and the
+// number of requests it took.
+async function loadAll(client, variables) {
+  const observable = client.watchQuery({ query: FRAMEWORKS, variables });
+  // What the watching component renders: its latest complete result, and
+  // a wait for one that satisfies a condition.
+  let latest;
+  let waiter;
+  const rendered = (ok) => new Promise((resolve, reject) => {
+    waiter = { ok, resolve, reject };
+    if (latest && ok(latest)) resolve(latest);
+  });
+  const sub = observable.subscribe({
+    next: (r) => {
+      if (r.error) waiter?.reject(r.error);
+      if (r.dataState !== 'complete') return;
+      latest = r.data.frameworks;
+      if (waiter?.ok(latest)) waiter.resolve(latest);
+    },
+    error: (err) => waiter?.reject(err),
+  });
+  try {
+    let page = await rendered(() => true);
+    let requests = 1;
+    while (page.pageInfo.hasNextPage) {
+      await observable.fetchMore({ variables: { after: page.pageInfo.endCursor } });
+      requests++;
+      assert.ok(requests <= 50, 'fetchMore never reached the last page');
+      page = client.readQuery({ query: FRAMEWORKS, variables }).frameworks;
+    }
+    // The component re-renders with the whole merged list.
+    const shown = await rendered((f) => f.edges.length === page.edges.length);
+    assert.deepEqual(shown.edges, page.edges);
+    return { nodes: page.edges.map((e) => e.node), requests, pageInfo: page.pageInfo };
+  } finally {
+    sub.unsubscribe();
+  }
+}
+
+// The same list in one request, straight from the server.
+const allFrameworks = async (filter, orderBy) =>
+  (await raw('query($filter: FrameworkFilter, $orderBy: [FrameworkOrder!]) { frameworks(first: 100, filter: $filter, orderBy: $orderBy) { nodes { id slug name firstReleased } } }', { filter, orderBy }))
+    .frameworks.nodes.map((n) => ({ __typename: 'Framework', ...n }));
+
+check('Apollo Client: relayStylePagination pages through every framework with fetchMore', async () => {
+  const client = new ApolloClient({ link: new HttpLink({ uri: url }), cache: paginatedCache() });
+  const want = await allFrameworks();
+  assert.ok(want.length >= 6, `the seeded article has 6 frameworks, got ${want.length}`);
+  const got = await loadAll(client, { first: 2 });
+  assert.equal(got.requests, Math.ceil(want.length / 2));
+  assert.deepEqual(got.nodes, want); // every framework, in order
+  assert.equal(new Set(got.nodes.map((n) => n.id)).size, got.nodes.length); // none twice
+  assert.equal(got.pageInfo.hasNextPage, false);
+});
+
+check('Apollo Client: relayStylePagination keeps one list per filter and orderBy', async () => {
+  const client = new ApolloClient({ link: new HttpLink({ uri: url }), cache: paginatedCache() });
+  const newest = [{ field: 'FIRST_RELEASED', direction: 'DESC' }];
+  const languages = { kind: { eq: 'LANGUAGE' } };
+  const byName = await loadAll(client, { first: 4 });
+  const byYear = await loadAll(client, { first: 4, orderBy: newest });
+  const langs = await loadAll(client, { first: 1, filter: languages });
+  assert.deepEqual(byName.nodes, await allFrameworks());
+  assert.deepEqual(byYear.nodes, await allFrameworks(undefined, newest));
+  assert.deepEqual(langs.nodes, await allFrameworks(languages));
+  assert.deepEqual(langs.nodes.map((n) => n.slug), ['elixir', 'go']);
+  // Loading the others did not touch the first list.
+  assert.deepEqual(client.readQuery({ query: FRAMEWORKS, variables: { first: 4 } }).frameworks.edges.map((e) => e.node), byName.nodes);
+});
+
+check('Apollo Client: relayStylePagination merges edges, not nodes', async () => {
+  const client = new ApolloClient({ link: new HttpLink({ uri: url }), cache: paginatedCache() });
+  const query = gql`query FrameworkNodes($after: String) {
+    frameworks(first: 3, after: $after) { totalCount nodes { id name } edges { cursor node { id name } } pageInfo { hasNextPage endCursor } }
+  }`;
+  const first = await client.query({ query });
+  await client.query({ query, variables: { after: first.data.frameworks.pageInfo.endCursor }, fetchPolicy: 'network-only' });
+  const second = await client.query({ query, variables: { after: first.data.frameworks.pageInfo.endCursor }, fetchPolicy: 'cache-only' });
+  const merged = client.readQuery({ query }).frameworks;
+  const want = (await allFrameworks()).slice(0, 6).map((n) => n.name);
+  assert.deepEqual(merged.edges.map((e) => e.node.name), want); // both pages
+  assert.deepEqual(merged.nodes.map((n) => n.name), second.data.frameworks.nodes.map((n) => n.name)); // the last page alone
+  assert.deepEqual(merged.nodes.map((n) => n.name), want.slice(3));
+  assert.equal(merged.totalCount, (await allFrameworks()).length); // other fields: the last page's value
+});
+
 // An unknown hash is a request error (400 under Apollo's preferred
 // application/graphql-response+json): the link must still resend the
 // query, and the hash alone must work afterwards, over GET.
