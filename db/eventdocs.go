@@ -138,9 +138,17 @@ func slugList(linkTable, from, to, target, owner string) string {
 }
 
 // currentDocuments reads the documents of items of type t as they are now,
+// drafts applied (an item's newest event may be an edit of its draft),
 // as JSON in the form the event log stores (json.Marshal of the type's
 // document), one statement per type.
 func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.RawMessage, error) {
+	return documentsFrom(query, t, ids, "_preview")
+}
+
+// documentsFrom reads documents from the content tables (sfx "") or their
+// previews (sfx "_preview"); the items they link to are named by their
+// preview slugs either way.
+func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int64]json.RawMessage, error) {
 	out := map[int64]json.RawMessage{}
 	add := func(id int64, doc any) error {
 		b, err := json.Marshal(doc)
@@ -152,7 +160,7 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 	list := func(s string, dst *[]string) error { return json.Unmarshal([]byte(s), dst) }
 	switch t {
 	case TypeCompany:
-		return out, eachDocRow(query, "SELECT id, slug, name, status FROM companies WHERE id"+inIDs, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, "SELECT id, slug, name, status FROM companies"+sfx+" WHERE id"+inIDs, in, func(r *sql.Rows) error {
 			var id int64
 			d := &CompanyDoc{}
 			if err := r.Scan(&id, &d.Slug, &d.Name, &d.Status); err != nil {
@@ -162,7 +170,7 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 		})
 	case TypeFramework:
 		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, f.status, " +
-			slugList("framework_companies", "framework_id", "company_id", "companies", "f.id") + " FROM frameworks f WHERE f.id" + inIDs
+			slugList("framework_companies"+sfx, "framework_id", "company_id", "companies_preview", "f.id") + " FROM frameworks"+sfx+" f WHERE f.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var features, companies string
@@ -178,8 +186,8 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 		})
 	case TypeTrend:
 		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, t.status, " +
-			slugList("trend_frameworks", "trend_id", "framework_id", "frameworks", "t.id") + ", " +
-			slugList("trend_companies", "trend_id", "company_id", "companies", "t.id") + " FROM trends t WHERE t.id" + inIDs
+			slugList("trend_frameworks"+sfx, "trend_id", "framework_id", "frameworks_preview", "t.id") + ", " +
+			slugList("trend_companies"+sfx, "trend_id", "company_id", "companies_preview", "t.id") + " FROM trends"+sfx+" t WHERE t.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var highlights, examples, frameworks, companies string
@@ -198,8 +206,8 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 		})
 	case TypeFAQ:
 		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, q.status, " +
-			slugList("faq_frameworks", "faq_id", "framework_id", "frameworks", "q.id") + ", " +
-			slugList("faq_trends", "faq_id", "trend_id", "trends", "q.id") + " FROM faqs q WHERE q.id" + inIDs
+			slugList("faq_frameworks"+sfx, "faq_id", "framework_id", "frameworks_preview", "q.id") + ", " +
+			slugList("faq_trends"+sfx, "faq_id", "trend_id", "trends_preview", "q.id") + " FROM faqs"+sfx+" q WHERE q.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var items, frameworks, trends string

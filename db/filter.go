@@ -260,7 +260,7 @@ func (b *filterBuilder) relation(w *where, field, alias string, l link, target s
 		sub.add("x.slug IN ("+placeholders(len(args))+")", args...)
 	}
 	visible(b.ctx, &sub, "x")
-	w.add("EXISTS (SELECT 1 FROM "+l.table+" l JOIN "+target+" x ON x.id = l."+l.to+
+	w.add("EXISTS (SELECT 1 FROM "+source(b.ctx, l.table)+" l JOIN "+source(b.ctx, target)+" x ON x.id = l."+l.to+
 		" WHERE l."+l.from+" = "+alias+".id AND "+sub.sql()+")", sub.args...)
 	return nil
 }

@@ -599,7 +599,7 @@ func (w *writer) putArticle(old, a *ArticleDoc) error {
 	if old == nil {
 		action = ActionCreate
 	}
-	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedSince{orNil(old)}, a)
+	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedSince{old: orNil(old)}, a)
 	return err
 }
 

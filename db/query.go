@@ -316,7 +316,7 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 		return page, nil
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
-		tb.cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
+		tb.cols, source(ctx, tb.name), tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
 	items, err := scanAll(ctx, d, tb, q, w.args...)
 	if err != nil {
 		return nil, err
@@ -342,7 +342,7 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 // count returns how many of tb's rows match w.
 func count[T any](ctx context.Context, d *DB, tb *table[T], w where) (int, error) {
 	var n int
-	q := fmt.Sprintf("SELECT count(*) FROM %s %s WHERE %s", tb.name, tb.alias, w.sql())
+	q := fmt.Sprintf("SELECT count(*) FROM %s %s WHERE %s", source(ctx, tb.name), tb.alias, w.sql())
 	if err := d.queryRow(ctx, q, w.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", tb.typ, err)
 	}
@@ -374,7 +374,7 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 	w := where{}
 	w.add(cond, args...)
 	visible(ctx, &w, tb.alias)
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, tb.name, tb.alias, w.sql())
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
 	v, err := tb.scan(d.queryRow(ctx, q, w.args...))
 	if err == sql.ErrNoRows {
 		var zero T
@@ -393,7 +393,7 @@ func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[in
 	w := where{}
 	w.add(tb.alias+".id IN (SELECT value FROM json_each(?))", int64sJSON(ids))
 	visible(ctx, &w, tb.alias)
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, tb.name, tb.alias, w.sql())
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
 	items, err := scanAll(ctx, d, tb, q, w.args...)
 	if err != nil {
 		return nil, err
@@ -424,7 +424,7 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 		order = "l.position"
 	}
 	q := fmt.Sprintf("SELECT l.%s, %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
-		l.from, tb.cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
+		l.from, tb.cols, source(ctx, l.table), source(ctx, tb.name), tb.alias, tb.alias, l.to, w.sql(), l.from, order)
 	rows, err := d.query(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
