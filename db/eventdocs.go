@@ -170,7 +170,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 		})
 	case TypeFramework:
 		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, f.status, " +
-			slugList("framework_companies"+sfx, "framework_id", "company_id", "companies_preview", "f.id") + " FROM frameworks"+sfx+" f WHERE f.id" + inIDs
+			slugList("framework_companies"+sfx, "framework_id", "company_id", "companies_preview", "f.id") + " FROM frameworks" + sfx + " f WHERE f.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var features, companies string
@@ -187,7 +187,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 	case TypeTrend:
 		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, t.status, " +
 			slugList("trend_frameworks"+sfx, "trend_id", "framework_id", "frameworks_preview", "t.id") + ", " +
-			slugList("trend_companies"+sfx, "trend_id", "company_id", "companies_preview", "t.id") + " FROM trends"+sfx+" t WHERE t.id" + inIDs
+			slugList("trend_companies"+sfx, "trend_id", "company_id", "companies_preview", "t.id") + " FROM trends" + sfx + " t WHERE t.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var highlights, examples, frameworks, companies string
@@ -207,7 +207,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 	case TypeFAQ:
 		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, q.status, " +
 			slugList("faq_frameworks"+sfx, "faq_id", "framework_id", "frameworks_preview", "q.id") + ", " +
-			slugList("faq_trends"+sfx, "faq_id", "trend_id", "trends_preview", "q.id") + " FROM faqs"+sfx+" q WHERE q.id" + inIDs
+			slugList("faq_trends"+sfx, "faq_id", "trend_id", "trends_preview", "q.id") + " FROM faqs" + sfx + " q WHERE q.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var items, frameworks, trends string
