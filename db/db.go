@@ -287,7 +287,7 @@ type Tx struct {
 	// checked, at commit, against the content as a preview reads it
 	// (drafts applied); and drafts whether any draft may exist (see
 	// drafts.go).
-	uniqueInPreview map[itemKey]error
+	uniqueInPreview map[itemKey]previewCheck
 	drafts          int8
 
 	// A joined Tx: its root, its savepoint, and the root's state when it
@@ -307,7 +307,7 @@ type txMark struct {
 	events int
 	txID   int64
 	parked map[parkKey]*parking
-	unique map[itemKey]error
+	unique map[itemKey]previewCheck
 }
 
 // root returns the transaction that commits: tx itself, or its root.

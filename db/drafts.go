@@ -185,17 +185,20 @@ func (w *writer) checkInPreview(t TypeName, id int64) {
 	}
 	root := w.tx.root()
 	if root.uniqueInPreview == nil {
-		root.uniqueInPreview = map[itemKey]error{}
+		root.uniqueInPreview = map[itemKey]previewCheck{}
 	}
-	var blame any
-	if b := w.tx.ctx.Value(blameKey{}); b != nil {
-		blame = b
+	prefix := w.fieldPrefix
+	if prefix == "" {
+		prefix = "input."
 	}
-	var err error
-	if blame != nil {
-		err = &BlamedError{Blame: blame}
-	}
-	root.uniqueInPreview[itemKey{t, id}] = err
+	root.uniqueInPreview[itemKey{t, id}] = previewCheck{blame: w.tx.ctx.Value(blameKey{}), prefix: prefix}
+}
+
+// previewCheck is who to blame when an item's unique value is held twice
+// in the preview: the request's field, and the prefix of the field named.
+type previewCheck struct {
+	blame  any
+	prefix string
 }
 
 // checkPreviewUnique runs the checks checkInPreview asked for, when any
@@ -225,14 +228,15 @@ func (tx *Tx) checkPreviewUnique() error {
 			if err != nil {
 				return err
 			}
+			c := tx.uniqueInPreview[k]
 			var uerr error
 			if col == "slug" {
-				uerr = Invalid("input.slug", "slug %q is taken by another %s (in the preview: a draft holds it, or the item the draft of which gave it up is live)", v, k.t)
+				uerr = Invalid(c.prefix+"slug", "slug %q is taken by another %s in the preview (drafts applied)", v, k.t)
 			} else {
-				uerr = Invalid("input."+col, "%s %v is taken by %s %q in the preview (drafts applied)", col, v, k.t, holder)
+				uerr = Invalid(c.prefix+col, "%s %v is taken by %s %q in the preview (drafts applied)", col, v, k.t, holder)
 			}
-			if b, ok := tx.uniqueInPreview[k].(*BlamedError); ok && b != nil {
-				return &BlamedError{Err: uerr, Blame: b.Blame}
+			if c.blame != nil {
+				return &BlamedError{Err: uerr, Blame: c.blame}
 			}
 			return uerr
 		}
@@ -451,7 +455,7 @@ func orNull(b json.RawMessage) []byte {
 // liveDocuments reads items' live documents (drafts not applied), naming
 // the items they link to by their preview slugs, as every document does.
 func liveDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.RawMessage, error) {
-	return documentsFrom(query, t, ids, "")
+	return documentsFrom(query, t, ids, docSource{items: contentOf, links: contentOf, targets: previewOf})
 }
 
 // docRowOf is what put and putDraft write of a document.

@@ -142,13 +142,30 @@ func slugList(linkTable, from, to, target, owner string) string {
 // as JSON in the form the event log stores (json.Marshal of the type's
 // document), one statement per type.
 func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.RawMessage, error) {
-	return documentsFrom(query, t, ids, "_preview")
+	return documentsFrom(query, t, ids, docSource{items: previewOf, links: previewOf, targets: previewOf})
 }
 
-// documentsFrom reads documents from the content tables (sfx "") or their
-// previews (sfx "_preview"); the items they link to are named by their
-// preview slugs either way.
-func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int64]json.RawMessage, error) {
+// docSource says where documentsFrom reads: the items' table (or view) of
+// each content table, the link tables', and where the slugs of the items
+// they link to come from. status, when set, is every item's status (a
+// drafts table has none).
+type docSource struct {
+	items, links, targets func(table string) string
+	status                string
+}
+
+func previewOf(table string) string { return table + "_preview" }
+func contentOf(table string) string { return table }
+
+// documentsFrom reads items' documents from where src says, one statement
+// whatever the number of items.
+func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[int64]json.RawMessage, error) {
+	status := func(alias string) string {
+		if src.status != "" {
+			return "'" + src.status + "'"
+		}
+		return alias + "status"
+	}
 	out := map[int64]json.RawMessage{}
 	add := func(id int64, doc any) error {
 		b, err := json.Marshal(doc)
@@ -160,7 +177,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 	list := func(s string, dst *[]string) error { return json.Unmarshal([]byte(s), dst) }
 	switch t {
 	case TypeCompany:
-		return out, eachDocRow(query, "SELECT id, slug, name, status FROM companies"+sfx+" WHERE id"+inIDs, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, "SELECT id, slug, name, "+status("")+" FROM "+src.items("companies")+" WHERE id"+inIDs, in, func(r *sql.Rows) error {
 			var id int64
 			d := &CompanyDoc{}
 			if err := r.Scan(&id, &d.Slug, &d.Name, &d.Status); err != nil {
@@ -169,8 +186,8 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 			return add(id, d)
 		})
 	case TypeFramework:
-		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, f.status, " +
-			slugList("framework_companies"+sfx, "framework_id", "company_id", "companies_preview", "f.id") + " FROM frameworks" + sfx + " f WHERE f.id" + inIDs
+		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, " + status("f.") + ", " +
+			slugList(src.links("framework_companies"), "framework_id", "company_id", src.targets("companies"), "f.id") + " FROM " + src.items("frameworks") + " f WHERE f.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var features, companies string
@@ -185,9 +202,9 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 			return add(id, d)
 		})
 	case TypeTrend:
-		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, t.status, " +
-			slugList("trend_frameworks"+sfx, "trend_id", "framework_id", "frameworks_preview", "t.id") + ", " +
-			slugList("trend_companies"+sfx, "trend_id", "company_id", "companies_preview", "t.id") + " FROM trends" + sfx + " t WHERE t.id" + inIDs
+		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, " + status("t.") + ", " +
+			slugList(src.links("trend_frameworks"), "trend_id", "framework_id", src.targets("frameworks"), "t.id") + ", " +
+			slugList(src.links("trend_companies"), "trend_id", "company_id", src.targets("companies"), "t.id") + " FROM " + src.items("trends") + " t WHERE t.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var highlights, examples, frameworks, companies string
@@ -205,9 +222,9 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, sfx string) (map[int
 			return add(id, d)
 		})
 	case TypeFAQ:
-		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, q.status, " +
-			slugList("faq_frameworks"+sfx, "faq_id", "framework_id", "frameworks_preview", "q.id") + ", " +
-			slugList("faq_trends"+sfx, "faq_id", "trend_id", "trends_preview", "q.id") + " FROM faqs" + sfx + " q WHERE q.id" + inIDs
+		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, " + status("q.") + ", " +
+			slugList(src.links("faq_frameworks"), "faq_id", "framework_id", src.targets("frameworks"), "q.id") + ", " +
+			slugList(src.links("faq_trends"), "faq_id", "trend_id", src.targets("trends"), "q.id") + " FROM " + src.items("faqs") + " q WHERE q.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var items, frameworks, trends string

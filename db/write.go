@@ -47,6 +47,9 @@ type writer struct {
 	// links, when set (a bulk import), holds new links to be written in
 	// large batches (see linkBuffer).
 	links *linkBuffer
+	// fieldPrefix names the record a write comes from in the errors found
+	// at commit ("input." when empty: a mutation's argument).
+	fieldPrefix string
 }
 
 func (tx *Tx) writer() *writer {
