@@ -138,6 +138,7 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	defer w.close()
 	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{}, fresh: map[TypeName]bool{},
 		ranks: map[int]int{}, positions: map[int]int{}}
+	w.liveSlugs = true // records name items by their live slugs
 	for _, t := range Types {
 		im.written[t] = &bitset{}
 		// A type with no rows yet (a new database) has no slug to look
@@ -466,7 +467,9 @@ func (im *importer) applyDrafts() error {
 		if err != nil {
 			return err
 		}
+		im.w.liveSlugs = false // the draft is written as the preview has it
 		old, err := im.w.loadDocAs(pd.t, m)
+		im.w.liveSlugs = true
 		if err != nil {
 			return err
 		}
@@ -482,9 +485,9 @@ func (im *importer) applyDrafts() error {
 		if sameDoc(old, doc) {
 			continue
 		}
-		im.w.fieldPrefix = pd.prefix
+		im.w.fieldPrefix, im.w.liveSlugs = pd.prefix, false
 		err = im.w.putDraft(pd.t, m, old, doc, ActionUpdate, putOpts{})
-		im.w.fieldPrefix = ""
+		im.w.fieldPrefix, im.w.liveSlugs = "", true
 		if err != nil {
 			return fmt.Errorf("import: %s %q: draft: %w", pd.t, pd.slug, err)
 		}
@@ -518,6 +521,9 @@ func (im *importer) validateDraft(v *validator, p string, status Status, draft a
 		v.fail(p+"draft.status", "a draft has no status of its own")
 		return nil
 	}
+	// Validated as the published item it will be; stored without a status.
+	setStatus(draft, StatusPublished)
+	defer setStatus(draft, "")
 	switch d := draft.(type) {
 	case *CompanyDoc:
 		if d.Draft != nil {

@@ -324,7 +324,7 @@ func createThen[T any](ctx context.Context, d *DB, t TypeName, patch any, get fu
 		var zero T
 		return zero, err
 	}
-	return get(seeDrafts(ctx), id)
+	return get(WithPreview(seeDrafts(ctx)), id)
 }
 
 // updateThen updates an item and reads it back as the caller sees it.
@@ -333,7 +333,8 @@ func updateThen[T any](ctx context.Context, d *DB, t TypeName, id int64, patch a
 		var zero T
 		return zero, err
 	}
-	return get(seeDrafts(ctx), id)
+	// The caller reads what it wrote: a published item's draft.
+	return get(WithPreview(seeDrafts(ctx)), id)
 }
 
 // seeDrafts lets a writer read back what it wrote, drafts included, when

@@ -50,6 +50,9 @@ type writer struct {
 	// fieldPrefix names the record a write comes from in the errors found
 	// at commit ("input." when empty: a mutation's argument).
 	fieldPrefix string
+	// liveSlugs: slugs name items by their live slug, not their preview
+	// one (a content file's records do).
+	liveSlugs bool
 }
 
 func (tx *Tx) writer() *writer {
@@ -97,6 +100,9 @@ func (w *writer) idOf(t TypeName, slug string) (int64, error) {
 	view, err := w.view(tableOf[t])
 	if err != nil {
 		return 0, err
+	}
+	if w.liveSlugs {
+		view = tableOf[t]
 	}
 	err = w.queryRow("SELECT id FROM "+view+" WHERE slug = ?", slug).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -154,7 +160,11 @@ func (w *writer) meta(t TypeName, id int64) (itemMeta, error) {
 // real slugs of parked items (see park), which the writer remembers as
 // naming those items, so writing the list back links the same items.
 func (w *writer) linkSlugs(table string, l link, target TypeName, id int64) ([]string, error) {
-	rows, err := w.tx.query("SELECT x.id, coalesce(d.slug, x.slug), d.id IS NOT NULL FROM "+table+" l JOIN "+tableOf[target]+" x ON x.id = l."+l.to+
+	slug := "coalesce(d.slug, x.slug), d.id IS NOT NULL"
+	if w.liveSlugs {
+		slug = "x.slug, 0"
+	}
+	rows, err := w.tx.query("SELECT x.id, "+slug+" FROM "+table+" l JOIN "+tableOf[target]+" x ON x.id = l."+l.to+
 		" LEFT JOIN "+draftTableOf[target]+" d ON d.id = x.id WHERE l."+l.from+" = ? ORDER BY l.position", id)
 	if err != nil {
 		return nil, err
