@@ -219,9 +219,18 @@ func (tx *Tx) checkPreviewUnique() error {
 	for _, k := range keys {
 		view := tableOf[k.t] + "_preview"
 		for _, col := range uniqueCols[k.t] {
-			var holder string
+			// Two look-ups, each on one table: a join of the view with
+			// itself would read it whole.
 			var v any
-			err := tx.queryRow("SELECT b.slug, a."+col+" FROM "+view+" a JOIN "+view+" b ON b."+col+" = a."+col+" AND b.id <> a.id WHERE a.id = ? LIMIT 1", k.id).Scan(&holder, &v)
+			err := tx.queryRow("SELECT "+col+" FROM "+view+" WHERE id = ?", k.id).Scan(&v)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // deleted since
+			}
+			if err != nil {
+				return err
+			}
+			var holder string
+			err = tx.queryRow("SELECT slug FROM "+view+" WHERE "+col+" = ? AND id <> ? LIMIT 1", v, k.id).Scan(&holder)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
@@ -455,7 +464,7 @@ func orNull(b json.RawMessage) []byte {
 // liveDocuments reads items' live documents (drafts not applied), naming
 // the items they link to by their preview slugs, as every document does.
 func liveDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.RawMessage, error) {
-	return documentsFrom(query, t, ids, docSource{items: contentOf, links: contentOf, targets: previewOf})
+	return documentsFrom(query, t, ids, docSource{items: contentOf, links: contentOf, targets: overlayOf})
 }
 
 // docRowOf is what put and putDraft write of a document.

@@ -137,12 +137,24 @@ func slugList(linkTable, from, to, target, owner string) string {
 		WHERE l.%s = %s ORDER BY l.position))`, linkTable, target, to, from, owner)
 }
 
+// previewSlugList is slugList with drafts applied: a drafted owner's links
+// from the drafts link table, the others' from the link table, the items
+// they name by their preview slugs (see related: a view of both link
+// tables would be read whole).
+func previewSlugList(linkTable, from, to, target, owner string) string {
+	return fmt.Sprintf(`(SELECT json_group_array(slug) FROM (
+		SELECT x.slug, l.position FROM %s_drafts l JOIN %s_overlay x ON x.id = l.%s WHERE l.%s = %s
+		UNION ALL
+		SELECT x.slug, l.position FROM %s l JOIN %s_overlay x ON x.id = l.%s WHERE l.%s = %s AND %s
+		ORDER BY 2))`, linkTable, target, to, from, owner, linkTable, target, to, from, owner, linkNotDrafted(linkTable))
+}
+
 // currentDocuments reads the documents of items of type t as they are now,
 // drafts applied (an item's newest event may be an edit of its draft),
 // as JSON in the form the event log stores (json.Marshal of the type's
 // document), one statement per type.
 func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.RawMessage, error) {
-	return documentsFrom(query, t, ids, docSource{items: previewOf, links: previewOf, targets: previewOf})
+	return documentsFrom(query, t, ids, docSource{items: previewOf, preview: true})
 }
 
 // docSource says where documentsFrom reads: the items' table (or view) of
@@ -152,9 +164,21 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 type docSource struct {
 	items, links, targets func(table string) string
 	status                string
+	// preview: the links and the items they name as a preview reads them
+	// (links and targets are then unused).
+	preview bool
+}
+
+// slugs is the SQL of an item's ordered link slugs, from src.
+func (src docSource) slugs(linkTable, from, to, target, owner string) string {
+	if src.preview {
+		return previewSlugList(linkTable, from, to, target, owner)
+	}
+	return slugList(src.links(linkTable), from, to, src.targets(target), owner)
 }
 
 func previewOf(table string) string { return table + "_preview" }
+func overlayOf(table string) string { return table + "_overlay" }
 func contentOf(table string) string { return table }
 
 // documentsFrom reads items' documents from where src says, one statement
@@ -187,7 +211,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		})
 	case TypeFramework:
 		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, " + status("f.") + ", " +
-			slugList(src.links("framework_companies"), "framework_id", "company_id", src.targets("companies"), "f.id") + " FROM " + src.items("frameworks") + " f WHERE f.id" + inIDs
+			src.slugs("framework_companies", "framework_id", "company_id", "companies", "f.id") + " FROM " + src.items("frameworks") + " f WHERE f.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var features, companies string
@@ -203,8 +227,8 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		})
 	case TypeTrend:
 		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, " + status("t.") + ", " +
-			slugList(src.links("trend_frameworks"), "trend_id", "framework_id", src.targets("frameworks"), "t.id") + ", " +
-			slugList(src.links("trend_companies"), "trend_id", "company_id", src.targets("companies"), "t.id") + " FROM " + src.items("trends") + " t WHERE t.id" + inIDs
+			src.slugs("trend_frameworks", "trend_id", "framework_id", "frameworks", "t.id") + ", " +
+			src.slugs("trend_companies", "trend_id", "company_id", "companies", "t.id") + " FROM " + src.items("trends") + " t WHERE t.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var highlights, examples, frameworks, companies string
@@ -223,8 +247,8 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		})
 	case TypeFAQ:
 		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, " + status("q.") + ", " +
-			slugList(src.links("faq_frameworks"), "faq_id", "framework_id", src.targets("frameworks"), "q.id") + ", " +
-			slugList(src.links("faq_trends"), "faq_id", "trend_id", src.targets("trends"), "q.id") + " FROM " + src.items("faqs") + " q WHERE q.id" + inIDs
+			src.slugs("faq_frameworks", "faq_id", "framework_id", "frameworks", "q.id") + ", " +
+			src.slugs("faq_trends", "faq_id", "trend_id", "trends", "q.id") + " FROM " + src.items("faqs") + " q WHERE q.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var items, frameworks, trends string

@@ -171,6 +171,45 @@ SELECT faq_id, trend_id, position FROM faq_trends_drafts
 UNION ALL
 SELECT l.faq_id, l.trend_id, l.position FROM faq_trends l WHERE NOT EXISTS (SELECT 1 FROM faq_drafts d WHERE d.id = l.faq_id);
 
+-- The same, for the two ways queries use it best (SQLite flattens a UNION
+-- view into a query on one table, using each arm's indexes, but not into a
+-- join or an ordered list): the *_overlay views are each item with its
+-- draft's values (a LEFT JOIN: joined to by id, through the primary key),
+-- and the *_drafted views the drafted items alone (a list reads the
+-- content table in its index order and the few drafted items beside it).
+
+CREATE VIEW trends_overlay (id, slug, rank, name, category, summary, body, highlights, examples, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, CASE WHEN d.id IS NULL THEN m.slug ELSE d.slug END, CASE WHEN d.id IS NULL THEN m.rank ELSE d.rank END, CASE WHEN d.id IS NULL THEN m.name ELSE d.name END, CASE WHEN d.id IS NULL THEN m.category ELSE d.category END, CASE WHEN d.id IS NULL THEN m.summary ELSE d.summary END, CASE WHEN d.id IS NULL THEN m.body ELSE d.body END, CASE WHEN d.id IS NULL THEN m.highlights ELSE d.highlights END, CASE WHEN d.id IS NULL THEN m.examples ELSE d.examples END, m.status, CASE WHEN d.id IS NULL THEN m.version ELSE d.version END, m.created_at, CASE WHEN d.id IS NULL THEN m.updated_at ELSE d.updated_at END, m.published_at
+FROM trends m LEFT JOIN trend_drafts d ON d.id = m.id;
+
+CREATE VIEW trends_drafted (id, slug, rank, name, category, summary, body, highlights, examples, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, d.slug, d.rank, d.name, d.category, d.summary, d.body, d.highlights, d.examples, m.status, d.version, m.created_at, d.updated_at, m.published_at
+FROM trend_drafts d CROSS JOIN trends m ON m.id = d.id; -- the few drafts drive the join
+
+CREATE VIEW frameworks_overlay (id, slug, name, kind, language, creator, first_released, architecture, summary, features, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, CASE WHEN d.id IS NULL THEN m.slug ELSE d.slug END, CASE WHEN d.id IS NULL THEN m.name ELSE d.name END, CASE WHEN d.id IS NULL THEN m.kind ELSE d.kind END, CASE WHEN d.id IS NULL THEN m.language ELSE d.language END, CASE WHEN d.id IS NULL THEN m.creator ELSE d.creator END, CASE WHEN d.id IS NULL THEN m.first_released ELSE d.first_released END, CASE WHEN d.id IS NULL THEN m.architecture ELSE d.architecture END, CASE WHEN d.id IS NULL THEN m.summary ELSE d.summary END, CASE WHEN d.id IS NULL THEN m.features ELSE d.features END, m.status, CASE WHEN d.id IS NULL THEN m.version ELSE d.version END, m.created_at, CASE WHEN d.id IS NULL THEN m.updated_at ELSE d.updated_at END, m.published_at
+FROM frameworks m LEFT JOIN framework_drafts d ON d.id = m.id;
+
+CREATE VIEW frameworks_drafted (id, slug, name, kind, language, creator, first_released, architecture, summary, features, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, d.slug, d.name, d.kind, d.language, d.creator, d.first_released, d.architecture, d.summary, d.features, m.status, d.version, m.created_at, d.updated_at, m.published_at
+FROM framework_drafts d CROSS JOIN frameworks m ON m.id = d.id; -- the few drafts drive the join
+
+CREATE VIEW companies_overlay (id, slug, name, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, CASE WHEN d.id IS NULL THEN m.slug ELSE d.slug END, CASE WHEN d.id IS NULL THEN m.name ELSE d.name END, m.status, CASE WHEN d.id IS NULL THEN m.version ELSE d.version END, m.created_at, CASE WHEN d.id IS NULL THEN m.updated_at ELSE d.updated_at END, m.published_at
+FROM companies m LEFT JOIN company_drafts d ON d.id = m.id;
+
+CREATE VIEW companies_drafted (id, slug, name, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, d.slug, d.name, m.status, d.version, m.created_at, d.updated_at, m.published_at
+FROM company_drafts d CROSS JOIN companies m ON m.id = d.id; -- the few drafts drive the join
+
+CREATE VIEW faqs_overlay (id, slug, position, question, answer, items, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, CASE WHEN d.id IS NULL THEN m.slug ELSE d.slug END, CASE WHEN d.id IS NULL THEN m.position ELSE d.position END, CASE WHEN d.id IS NULL THEN m.question ELSE d.question END, CASE WHEN d.id IS NULL THEN m.answer ELSE d.answer END, CASE WHEN d.id IS NULL THEN m.items ELSE d.items END, m.status, CASE WHEN d.id IS NULL THEN m.version ELSE d.version END, m.created_at, CASE WHEN d.id IS NULL THEN m.updated_at ELSE d.updated_at END, m.published_at
+FROM faqs m LEFT JOIN faq_drafts d ON d.id = m.id;
+
+CREATE VIEW faqs_drafted (id, slug, position, question, answer, items, status, version, created_at, updated_at, published_at) AS
+SELECT m.id, d.slug, d.position, d.question, d.answer, d.items, m.status, d.version, m.created_at, d.updated_at, m.published_at
+FROM faq_drafts d CROSS JOIN faqs m ON m.id = d.id; -- the few drafts drive the join
+
 -- What each draft puts in the search index (as version 6 for the items).
 
 CREATE VIEW search_trend_draft_docs (id, name, keywords, summary, body) AS
