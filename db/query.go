@@ -461,7 +461,9 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 		q = fmt.Sprintf("SELECT * FROM (%s UNION ALL %s) %s ORDER BY %s._from, %s",
 			arm(l.table+"_drafts", ""), arm(l.table, " AND "+linkNotDrafted(l.table)), tb.alias, tb.alias, order)
 		args = append(append([]any{}, w.args...), w.args...)
-		scan = func(s scanner, from *int64) (T, error) { return tb.scan(prefixScanner{s: s, first: from, discardLast: true}) }
+		scan = func(s scanner, from *int64) (T, error) {
+			return tb.scan(prefixScanner{s: s, first: from, discardLast: true})
+		}
 	} else {
 		scan = func(s scanner, from *int64) (T, error) { return tb.scan(prefixScanner{s: s, first: from}) }
 	}

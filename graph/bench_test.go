@@ -163,7 +163,11 @@ func previewOfDrafts(b *testing.B, preview bool) func(*db.DB) map[string]string 
 func ptrInt(n int) *int { return &n }
 
 // BenchmarkQ2Token is q2 for a viewer token, 100 frameworks having drafts.
-func BenchmarkQ2Token(b *testing.B) { benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, false), uncached) }
+func BenchmarkQ2Token(b *testing.B) {
+	benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, false), uncached)
+}
 
 // BenchmarkQ2Preview is q2 in a viewer's preview, 100 frameworks having drafts.
-func BenchmarkQ2Preview(b *testing.B) { benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, true), uncached) }
+func BenchmarkQ2Preview(b *testing.B) {
+	benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, true), uncached)
+}
