@@ -37,9 +37,10 @@ type SectionDoc struct {
 
 // CompanyDoc is a company as it appears in a content document.
 type CompanyDoc struct {
-	Slug   string `json:"slug"`
-	Name   string `json:"name"`
-	Status Status `json:"status,omitempty"` // empty means PUBLISHED on import
+	Slug   string      `json:"slug"`
+	Name   string      `json:"name"`
+	Status Status      `json:"status,omitempty"` // empty means PUBLISHED on import
+	Draft  *CompanyDoc `json:"draft,omitempty"`  // a published item's pending draft (no status, no draft); links by live slug
 }
 
 // FrameworkDoc is a framework or language as it appears in a content
@@ -56,23 +57,25 @@ type FrameworkDoc struct {
 	Features      []string      `json:"features"`
 	Companies     []string      `json:"companies"`
 	Status        Status        `json:"status,omitempty"`
+	Draft         *FrameworkDoc `json:"draft,omitempty"` // a published item's pending draft (no status, no draft); links by live slug
 }
 
 // TrendDoc is a trend as it appears in a content document. Frameworks and
 // Companies are slugs, in order; the first framework is the trend's
 // Framework.
 type TrendDoc struct {
-	Slug       string   `json:"slug"`
-	Rank       int      `json:"rank"`
-	Name       string   `json:"name"`
-	Category   Category `json:"category"`
-	Summary    string   `json:"summary"`
-	Body       string   `json:"body"` // Markdown
-	Highlights []string `json:"highlights"`
-	Examples   []string `json:"examples"`
-	Frameworks []string `json:"frameworks"`
-	Companies  []string `json:"companies"`
-	Status     Status   `json:"status,omitempty"`
+	Slug       string    `json:"slug"`
+	Rank       int       `json:"rank"`
+	Name       string    `json:"name"`
+	Category   Category  `json:"category"`
+	Summary    string    `json:"summary"`
+	Body       string    `json:"body"` // Markdown
+	Highlights []string  `json:"highlights"`
+	Examples   []string  `json:"examples"`
+	Frameworks []string  `json:"frameworks"`
+	Companies  []string  `json:"companies"`
+	Status     Status    `json:"status,omitempty"`
+	Draft      *TrendDoc `json:"draft,omitempty"` // a published item's pending draft (no status, no draft); links by live slug
 }
 
 // FAQDoc is a frequently asked question as it appears in a content
@@ -87,4 +90,5 @@ type FAQDoc struct {
 	Frameworks []string `json:"frameworks"`
 	Trends     []string `json:"trends"`
 	Status     Status   `json:"status,omitempty"`
+	Draft      *FAQDoc  `json:"draft,omitempty"` // a published item's pending draft (no status, no draft); links by live slug
 }

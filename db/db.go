@@ -283,6 +283,12 @@ type Tx struct {
 	// unique value (see park).
 	txID   int64
 	parked map[parkKey]*parking
+	// uniqueInPreview are the items written whose unique values must be
+	// checked, at commit, against the content as a preview reads it
+	// (drafts applied); and drafts whether any draft may exist (see
+	// drafts.go).
+	uniqueInPreview map[itemKey]previewCheck
+	drafts          int8
 
 	// A joined Tx: its root, its savepoint, and the root's state when it
 	// began, restored by its Rollback.
@@ -301,6 +307,7 @@ type txMark struct {
 	events int
 	txID   int64
 	parked map[parkKey]*parking
+	unique map[itemKey]previewCheck
 }
 
 // root returns the transaction that commits: tx itself, or its root.
@@ -373,6 +380,9 @@ func (tx *Tx) Commit() error {
 	if err := tx.checkParked(); err != nil {
 		return err
 	}
+	if err := tx.checkPreviewUnique(); err != nil {
+		return err
+	}
 	tx.db.queries.Add(1)
 	if err := tx.tx.Commit(); err != nil {
 		return err
@@ -393,7 +403,7 @@ func (tx *Tx) Rollback() error {
 		tx.done = true
 		root := tx.parent
 		root.events = root.events[:tx.mark.events]
-		root.txID, root.parked = tx.mark.txID, tx.mark.parked
+		root.txID, root.parked, root.uniqueInPreview = tx.mark.txID, tx.mark.parked, tx.mark.unique
 		_, err := tx.exec("ROLLBACK TO " + tx.savepoint + "; RELEASE " + tx.savepoint)
 		return err
 	}

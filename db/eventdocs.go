@@ -137,10 +137,59 @@ func slugList(linkTable, from, to, target, owner string) string {
 		WHERE l.%s = %s ORDER BY l.position))`, linkTable, target, to, from, owner)
 }
 
+// previewSlugList is slugList with drafts applied: a drafted owner's links
+// from the drafts link table, the others' from the link table, the items
+// they name by their preview slugs (see related: a view of both link
+// tables would be read whole).
+func previewSlugList(linkTable, from, to, target, owner string) string {
+	return fmt.Sprintf(`(SELECT json_group_array(slug) FROM (
+		SELECT x.slug, l.position FROM %s_drafts l JOIN %s_overlay x ON x.id = l.%s WHERE l.%s = %s
+		UNION ALL
+		SELECT x.slug, l.position FROM %s l JOIN %s_overlay x ON x.id = l.%s WHERE l.%s = %s AND %s
+		ORDER BY 2))`, linkTable, target, to, from, owner, linkTable, target, to, from, owner, linkNotDrafted(linkTable))
+}
+
 // currentDocuments reads the documents of items of type t as they are now,
+// drafts applied (an item's newest event may be an edit of its draft),
 // as JSON in the form the event log stores (json.Marshal of the type's
 // document), one statement per type.
 func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.RawMessage, error) {
+	return documentsFrom(query, t, ids, docSource{items: previewOf, preview: true})
+}
+
+// docSource says where documentsFrom reads: the items' table (or view) of
+// each content table, the link tables', and where the slugs of the items
+// they link to come from. status, when set, is every item's status (a
+// drafts table has none).
+type docSource struct {
+	items, links, targets func(table string) string
+	status                string
+	// preview: the links and the items they name as a preview reads them
+	// (links and targets are then unused).
+	preview bool
+}
+
+// slugs is the SQL of an item's ordered link slugs, from src.
+func (src docSource) slugs(linkTable, from, to, target, owner string) string {
+	if src.preview {
+		return previewSlugList(linkTable, from, to, target, owner)
+	}
+	return slugList(src.links(linkTable), from, to, src.targets(target), owner)
+}
+
+func previewOf(table string) string { return table + "_preview" }
+func overlayOf(table string) string { return table + "_overlay" }
+func contentOf(table string) string { return table }
+
+// documentsFrom reads items' documents from where src says, one statement
+// whatever the number of items.
+func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[int64]json.RawMessage, error) {
+	status := func(alias string) string {
+		if src.status != "" {
+			return "'" + src.status + "'"
+		}
+		return alias + "status"
+	}
 	out := map[int64]json.RawMessage{}
 	add := func(id int64, doc any) error {
 		b, err := json.Marshal(doc)
@@ -152,7 +201,7 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 	list := func(s string, dst *[]string) error { return json.Unmarshal([]byte(s), dst) }
 	switch t {
 	case TypeCompany:
-		return out, eachDocRow(query, "SELECT id, slug, name, status FROM companies WHERE id"+inIDs, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, "SELECT id, slug, name, "+status("")+" FROM "+src.items("companies")+" WHERE id"+inIDs, in, func(r *sql.Rows) error {
 			var id int64
 			d := &CompanyDoc{}
 			if err := r.Scan(&id, &d.Slug, &d.Name, &d.Status); err != nil {
@@ -161,8 +210,8 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 			return add(id, d)
 		})
 	case TypeFramework:
-		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, f.status, " +
-			slugList("framework_companies", "framework_id", "company_id", "companies", "f.id") + " FROM frameworks f WHERE f.id" + inIDs
+		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, " + status("f.") + ", " +
+			src.slugs("framework_companies", "framework_id", "company_id", "companies", "f.id") + " FROM " + src.items("frameworks") + " f WHERE f.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var features, companies string
@@ -177,9 +226,9 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 			return add(id, d)
 		})
 	case TypeTrend:
-		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, t.status, " +
-			slugList("trend_frameworks", "trend_id", "framework_id", "frameworks", "t.id") + ", " +
-			slugList("trend_companies", "trend_id", "company_id", "companies", "t.id") + " FROM trends t WHERE t.id" + inIDs
+		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, " + status("t.") + ", " +
+			src.slugs("trend_frameworks", "trend_id", "framework_id", "frameworks", "t.id") + ", " +
+			src.slugs("trend_companies", "trend_id", "company_id", "companies", "t.id") + " FROM " + src.items("trends") + " t WHERE t.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var highlights, examples, frameworks, companies string
@@ -197,9 +246,9 @@ func currentDocuments(query rowsFunc, t TypeName, ids []int64) (map[int64]json.R
 			return add(id, d)
 		})
 	case TypeFAQ:
-		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, q.status, " +
-			slugList("faq_frameworks", "faq_id", "framework_id", "frameworks", "q.id") + ", " +
-			slugList("faq_trends", "faq_id", "trend_id", "trends", "q.id") + " FROM faqs q WHERE q.id" + inIDs
+		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, " + status("q.") + ", " +
+			src.slugs("faq_frameworks", "faq_id", "framework_id", "frameworks", "q.id") + ", " +
+			src.slugs("faq_trends", "faq_id", "trend_id", "trends", "q.id") + " FROM " + src.items("faqs") + " q WHERE q.id" + inIDs
 		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
 			var id int64
 			var items, frameworks, trends string

@@ -21,6 +21,7 @@ const (
 	ActionLink      = "LINK"
 	ActionUnlink    = "UNLINK"
 	ActionRestore   = "RESTORE"
+	ActionDiscard   = "DISCARD"
 )
 
 // TypeArticle names the article in the event log (it is not a Node).
@@ -100,7 +101,18 @@ func (e *Event) ItemGlobalID() string {
 
 // changedSince marks an event whose changed fields event computes itself,
 // by comparing the document with old (nil: a new item).
-type changedSince struct{ old any }
+type changedSince struct {
+	old any
+	// prev, when set, is the document the item's previous event gets
+	// (else old): publishing a draft compares with the live version (old)
+	// but follows the draft (prev) in the item's history.
+	prev any
+	// draft: the change wrote a published item's draft, not its live
+	// version; publicOld and publicNew, when set, say how its live version
+	// changed too.
+	draft                bool
+	publicOld, publicNew any
+}
 
 // event appends one event in the transaction: the same commit makes the
 // change and its record. changed is the list of changed fields, or a
@@ -143,6 +155,9 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	var prev any
 	if c, ok := changed.(changedSince); ok {
 		prev = c.old
+		if c.prev != nil {
+			prev = c.prev
+		}
 	}
 	var document any
 	if action == ActionDelete {
@@ -200,6 +215,20 @@ func (tx *Tx) publicView(t TypeName, action string, status Status, changed any, 
 	var old any
 	if c, ok := changed.(changedSince); ok && c.old != nil && !reflect.ValueOf(c.old).IsNil() {
 		old = c.old
+	}
+	if c, ok := changed.(changedSince); ok && c.draft {
+		// A draft is never public; only what the change did to the live
+		// version can be.
+		if c.publicNew == nil {
+			return false, nil, nil, nil
+		}
+		old, doc = c.publicOld, c.publicNew
+		var err error
+		if docJSON, err = json.Marshal(doc); err != nil {
+			return false, nil, nil, err
+		}
+		fields = changedFields(old, docJSON, doc)
+		changed = changedSince{old: old}
 	}
 	switch {
 	case action == ActionUnpublish, action == ActionDelete && status == StatusPublished:

@@ -172,8 +172,12 @@ func exportContent(query rowsFunc, article func(*ArticleDoc) error, record func(
 	}
 	err = pages(query, "SELECT "+companyTable.cols+" FROM companies c WHERE c.slug > ? ORDER BY c.slug LIMIT ?", "",
 		companyTable.scan, func(x *Company) any { return x.Slug }, func(batch []*Company) error {
+			drafts, err := exportDrafts[CompanyDoc](query, TypeCompany, rowIDs(batch, func(x *Company) int64 { return x.RowID }))
+			if err != nil {
+				return err
+			}
 			for _, x := range batch {
-				if err := record(&CompanyDoc{Slug: x.Slug, Name: x.Name, Status: x.Status}); err != nil {
+				if err := record(&CompanyDoc{Slug: x.Slug, Name: x.Name, Status: x.Status, Draft: drafts[x.RowID]}); err != nil {
 					return err
 				}
 			}
@@ -188,7 +192,12 @@ func exportContent(query rowsFunc, article func(*ArticleDoc) error, record func(
 	}
 	err = pages(query, "SELECT "+frameworkTable.cols+" FROM frameworks f WHERE f.slug > ? ORDER BY f.slug LIMIT ?", "",
 		frameworkTable.scan, func(x *Framework) any { return x.Slug }, func(batch []*Framework) error {
-			companies, err := links(linkQuery(linkFrameworkCompanies, "companies"), rowIDs(batch, func(x *Framework) int64 { return x.RowID }))
+			ids := rowIDs(batch, func(x *Framework) int64 { return x.RowID })
+			companies, err := links(linkQuery(linkFrameworkCompanies, "companies"), ids)
+			if err != nil {
+				return err
+			}
+			drafts, err := exportDrafts[FrameworkDoc](query, TypeFramework, ids)
 			if err != nil {
 				return err
 			}
@@ -196,7 +205,7 @@ func exportContent(query rowsFunc, article func(*ArticleDoc) error, record func(
 				err := record(&FrameworkDoc{
 					Slug: x.Slug, Name: x.Name, Kind: x.Kind, Language: x.language, Creator: x.creator,
 					FirstReleased: x.FirstReleased, Architecture: x.architecture, Summary: x.Summary,
-					Features: x.Features(), Companies: orEmpty(companies[x.RowID]), Status: x.Status,
+					Features: x.Features(), Companies: orEmpty(companies[x.RowID]), Status: x.Status, Draft: drafts[x.RowID],
 				})
 				if err != nil {
 					return err
@@ -222,11 +231,15 @@ func exportContent(query rowsFunc, article func(*ArticleDoc) error, record func(
 			if err != nil {
 				return err
 			}
+			drafts, err := exportDrafts[TrendDoc](query, TypeTrend, ids)
+			if err != nil {
+				return err
+			}
 			for _, x := range batch {
 				err := record(&TrendDoc{
 					Slug: x.Slug, Rank: x.Rank, Name: x.Name, Category: x.Category, Summary: x.Summary, Body: x.Body,
 					Highlights: x.Highlights(), Examples: x.Examples(),
-					Frameworks: orEmpty(frameworks[x.RowID]), Companies: orEmpty(companies[x.RowID]), Status: x.Status,
+					Frameworks: orEmpty(frameworks[x.RowID]), Companies: orEmpty(companies[x.RowID]), Status: x.Status, Draft: drafts[x.RowID],
 				})
 				if err != nil {
 					return err
@@ -252,10 +265,14 @@ func exportContent(query rowsFunc, article func(*ArticleDoc) error, record func(
 			if err != nil {
 				return err
 			}
+			drafts, err := exportDrafts[FAQDoc](query, TypeFAQ, ids)
+			if err != nil {
+				return err
+			}
 			for _, x := range batch {
 				err := record(&FAQDoc{
 					Slug: x.Slug, Position: x.Position, Question: x.Question, Answer: x.Answer, Items: x.Items(),
-					Frameworks: orEmpty(frameworks[x.RowID]), Trends: orEmpty(trends[x.RowID]), Status: x.Status,
+					Frameworks: orEmpty(frameworks[x.RowID]), Trends: orEmpty(trends[x.RowID]), Status: x.Status, Draft: drafts[x.RowID],
 				})
 				if err != nil {
 					return err
@@ -354,4 +371,54 @@ func exportArticle(query rowsFunc) (*ArticleDoc, error) {
 		a.Sections = append(a.Sections, s)
 	}
 	return a, rows.Err()
+}
+
+// exportDrafts reads the pending drafts of a batch of items, by row id:
+// documents without a status, naming the items they link to by their live
+// slugs (as the file's records do), so that an import resolves them
+// whatever order it writes the drafts in.
+func exportDrafts[D any](query rowsFunc, t TypeName, ids []int64) (map[int64]*D, error) {
+	docs, err := documentsFrom(query, t, ids, docSource{
+		items:   func(string) string { return draftTableOf[t] },
+		links:   func(table string) string { return table + "_drafts" },
+		targets: contentOf,
+		status:  string(StatusPublished),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*D, len(docs))
+	for id, b := range docs {
+		d := new(D)
+		if err := json.Unmarshal(b, d); err != nil {
+			return nil, err
+		}
+		setStatus(d, "")
+		out[id] = d
+	}
+	return out, nil
+}
+
+// exportDraftDoc reads one item's draft as a file's record has it (nil
+// when it has none).
+func exportDraftDoc(query rowsFunc, t TypeName, id int64) (any, error) {
+	switch t {
+	case TypeCompany:
+		return oneDraft[CompanyDoc](query, t, id)
+	case TypeFramework:
+		return oneDraft[FrameworkDoc](query, t, id)
+	case TypeTrend:
+		return oneDraft[TrendDoc](query, t, id)
+	case TypeFAQ:
+		return oneDraft[FAQDoc](query, t, id)
+	}
+	return nil, nil
+}
+
+func oneDraft[D any](query rowsFunc, t TypeName, id int64) (any, error) {
+	m, err := exportDrafts[D](query, t, []int64{id})
+	if err != nil || m[id] == nil {
+		return nil, err
+	}
+	return m[id], nil
 }

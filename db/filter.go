@@ -260,6 +260,16 @@ func (b *filterBuilder) relation(w *where, field, alias string, l link, target s
 		sub.add("x.slug IN ("+placeholders(len(args))+")", args...)
 	}
 	visible(b.ctx, &sub, "x")
+	if Previewing(b.ctx) {
+		// The drafted owners' links and the others' (see related).
+		exists := func(from, extra string) string {
+			return "EXISTS (SELECT 1 FROM " + from + " l JOIN " + target + "_overlay x ON x.id = l." + l.to +
+				" WHERE l." + l.from + " = " + alias + ".id AND " + sub.sql() + extra + ")"
+		}
+		w.add("("+exists(l.table+"_drafts", "")+" OR "+exists(l.table, " AND "+linkNotDrafted(l.table))+")",
+			append(append([]any{}, sub.args...), sub.args...)...)
+		return nil
+	}
 	w.add("EXISTS (SELECT 1 FROM "+l.table+" l JOIN "+target+" x ON x.id = l."+l.to+
 		" WHERE l."+l.from+" = "+alias+".id AND "+sub.sql()+")", sub.args...)
 	return nil

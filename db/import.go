@@ -138,6 +138,7 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	defer w.close()
 	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{}, fresh: map[TypeName]bool{},
 		ranks: map[int]int{}, positions: map[int]int{}}
+	w.liveSlugs = true // records name items by their live slugs
 	for _, t := range Types {
 		im.written[t] = &bitset{}
 		// A type with no rows yet (a new database) has no slug to look
@@ -158,6 +159,12 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 		if err := w.links.flush(w); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
+	}
+	if err := im.applyDrafts(); err != nil {
+		return nil, err
+	}
+	if err := tx.checkPreviewUnique(); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
 	}
 	if dryRun {
 		return im.res, nil
@@ -250,6 +257,17 @@ type importer struct {
 	// or position to free theirs for a record of the file; each must come
 	// back in the file (with another number) or the file is refused.
 	parkedTrends, parkedFAQs bool
+	// drafts are the records' drafts, written once every record is (they
+	// may name items that come later in the file).
+	drafts []pendingDraft
+}
+
+// pendingDraft is a record's draft, to be written at the end.
+type pendingDraft struct {
+	t      TypeName
+	slug   string // the item's (live) slug
+	prefix string // the record's path, for errors: "trends[3].draft."
+	doc    any
 }
 
 // begin counts a record and switches to bulk mode (the search index
@@ -360,11 +378,15 @@ func (im *importer) refs(v *validator, t TypeName, field string, l []string) err
 	return nil
 }
 
-// apply writes one validated record unless it is unchanged.
-func (im *importer) apply(t TypeName, slug string, doc any, fix func(old any)) error {
+// apply writes one validated record unless it is unchanged; draft is its
+// pending draft (nil for none), written at the end (see applyDrafts).
+func (im *importer) apply(t TypeName, slug string, doc, draft any, p string, fix func(old any)) error {
 	id, err := im.w.idOf(t, slug)
 	if err != nil {
 		return err
+	}
+	if !isNilDoc(draft) {
+		im.drafts = append(im.drafts, pendingDraft{t: t, slug: slug, prefix: p + "draft.", doc: draft})
 	}
 	if id == 0 {
 		im.res.Created[t]++
@@ -373,6 +395,36 @@ func (im *importer) apply(t TypeName, slug string, doc any, fix func(old any)) e
 		return err
 	}
 	im.written[t].add(id)
+	m, err := im.w.meta(t, id)
+	if err != nil {
+		return err
+	}
+	if m.drafted {
+		// The stored item has a draft: unchanged when the record has the
+		// same live version and the same draft; otherwise the stored
+		// draft goes, and the record's (if any) is written at the end.
+		live, err := im.w.loadLiveDoc(t, id, m)
+		if err != nil {
+			return err
+		}
+		if fix != nil {
+			fix(live)
+		}
+		if !isNilDoc(draft) && sameDoc(live, doc) {
+			same, err := im.sameDraft(t, m, draft)
+			if err != nil {
+				return err
+			}
+			if same {
+				im.drafts = im.drafts[:len(im.drafts)-1]
+				im.res.Unchanged[t]++
+				return nil
+			}
+		}
+		if err := im.w.discardDraft(t, id, nil); err != nil {
+			return err
+		}
+	}
 	old, _, err := im.w.loadDoc(t, id)
 	if err != nil {
 		return err
@@ -381,12 +433,142 @@ func (im *importer) apply(t TypeName, slug string, doc any, fix func(old any)) e
 		fix(old)
 	}
 	if sameDoc(old, doc) {
-		im.res.Unchanged[t]++
+		if m.drafted {
+			im.res.Updated[t]++ // its draft went
+		} else {
+			im.res.Unchanged[t]++
+		}
 		return nil
 	}
 	im.res.Updated[t]++
 	_, err = im.w.put(t, id, old, doc, ActionUpdate)
 	return err
+}
+
+// sameDraft reports whether the stored item m's draft is draft (a record's,
+// naming the items it links to by their live slugs).
+func (im *importer) sameDraft(t TypeName, m itemMeta, draft any) (bool, error) {
+	stored, err := exportDraftDoc(im.tx.query, t, m.id)
+	if err != nil {
+		return false, err
+	}
+	return sameDoc(stored, draft), nil
+}
+
+// applyDrafts writes the records' drafts, once every record is written:
+// the items they link to are named by their live slugs, resolved here.
+func (im *importer) applyDrafts() error {
+	for _, pd := range im.drafts {
+		id, err := im.w.idOf(pd.t, pd.slug)
+		if err != nil {
+			return err
+		}
+		m, err := im.w.meta(pd.t, id)
+		if err != nil {
+			return err
+		}
+		im.w.liveSlugs = false // the draft is written as the preview has it
+		old, err := im.w.loadDocAs(pd.t, m)
+		im.w.liveSlugs = true
+		if err != nil {
+			return err
+		}
+		doc := cloneDoc(pd.doc)
+		setStatus(doc, m.status)
+		for lt, l := range refLists(doc) {
+			for i, s := range *l {
+				if (*l)[i], err = im.previewSlug(lt, s); err != nil {
+					return err
+				}
+			}
+		}
+		if sameDoc(old, doc) {
+			continue
+		}
+		im.w.fieldPrefix, im.w.liveSlugs = pd.prefix, false
+		err = im.w.putDraft(pd.t, m, old, doc, ActionUpdate, putOpts{})
+		im.w.fieldPrefix, im.w.liveSlugs = "", true
+		if err != nil {
+			return fmt.Errorf("import: %s %q: draft: %w", pd.t, pd.slug, err)
+		}
+	}
+	return nil
+}
+
+// previewSlug is the preview slug of the item of type t whose live slug is
+// slug (its draft's, once written).
+func (im *importer) previewSlug(t TypeName, slug string) (string, error) {
+	var s string
+	err := im.tx.queryRow("SELECT coalesce(d.slug, m.slug) FROM "+tableOf[t]+" m LEFT JOIN "+draftTableOf[t]+" d ON d.id = m.id WHERE m.slug = ?", slug).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return slug, nil // checked when the record was read: a parked slug
+	}
+	return s, err
+}
+
+// validateDraft checks a record's draft: only a published item has one;
+// it has no status or draft of its own; its fields are valid and the
+// items it names exist.
+func (im *importer) validateDraft(v *validator, p string, status Status, draft any) error {
+	if isNilDoc(draft) {
+		return nil
+	}
+	if status != StatusPublished {
+		v.fail(p+"draft", "only a published item has a draft; this one is %s", status)
+		return nil
+	}
+	if docStatus(draft) != "" {
+		v.fail(p+"draft.status", "a draft has no status of its own")
+		return nil
+	}
+	// Validated as the published item it will be; stored without a status.
+	setStatus(draft, StatusPublished)
+	defer setStatus(draft, "")
+	switch d := draft.(type) {
+	case *CompanyDoc:
+		if d.Draft != nil {
+			v.fail(p+"draft.draft", "a draft has no draft")
+		}
+		d.validate(v, p+"draft.")
+	case *FrameworkDoc:
+		if d.Draft != nil {
+			v.fail(p+"draft.draft", "a draft has no draft")
+		}
+		orEmpty(&d.Features, &d.Companies)
+		d.validate(v, p+"draft.")
+		if v.err == nil {
+			return im.refs(v, TypeCompany, p+"draft.companies", d.Companies)
+		}
+	case *TrendDoc:
+		if d.Draft != nil {
+			v.fail(p+"draft.draft", "a draft has no draft")
+		}
+		orEmpty(&d.Highlights, &d.Examples, &d.Frameworks, &d.Companies)
+		d.validate(v, p+"draft.")
+		if v.err == nil {
+			if err := im.refs(v, TypeFramework, p+"draft.frameworks", d.Frameworks); err != nil {
+				return err
+			}
+		}
+		if v.err == nil {
+			return im.refs(v, TypeCompany, p+"draft.companies", d.Companies)
+		}
+	case *FAQDoc:
+		if d.Draft != nil {
+			v.fail(p+"draft.draft", "a draft has no draft")
+		}
+		orEmpty(&d.Items, &d.Frameworks, &d.Trends)
+		d.validate(v, p+"draft.")
+		if v.err == nil {
+			if err := im.refs(v, TypeFramework, p+"draft.frameworks", d.Frameworks); err != nil {
+				return err
+			}
+		}
+		if v.err == nil {
+			return im.refs(v, TypeTrend, p+"draft.trends", d.Trends)
+		}
+	}
+	return nil
 }
 
 func orEmpty(lists ...*[]string) {
@@ -406,11 +588,16 @@ func (im *importer) company(i int, x *CompanyDoc) error {
 	if err := im.common(&v, TypeCompany, p, x.Slug, &x.Status); err != nil {
 		return err
 	}
+	draft := x.Draft
+	x.Draft = nil
 	x.validate(&v, p)
+	if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
+		return err
+	}
 	if v.err != nil {
 		return v.err
 	}
-	if err := im.apply(TypeCompany, x.Slug, x, nil); err != nil {
+	if err := im.apply(TypeCompany, x.Slug, x, draft, p, nil); err != nil {
 		return fmt.Errorf("import: company %q: %w", x.Slug, err)
 	}
 	return nil
@@ -426,16 +613,23 @@ func (im *importer) framework(i int, x *FrameworkDoc) error {
 		return err
 	}
 	orEmpty(&x.Features, &x.Companies)
+	draft := x.Draft
+	x.Draft = nil
 	x.validate(&v, p)
 	if v.err == nil {
 		if err := im.refs(&v, TypeCompany, p+"companies", x.Companies); err != nil {
 			return err
 		}
 	}
+	if v.err == nil {
+		if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
+			return err
+		}
+	}
 	if v.err != nil {
 		return v.err
 	}
-	if err := im.apply(TypeFramework, x.Slug, x, nil); err != nil {
+	if err := im.apply(TypeFramework, x.Slug, x, draft, p, nil); err != nil {
 		return fmt.Errorf("import: framework %q: %w", x.Slug, err)
 	}
 	return nil
@@ -455,6 +649,8 @@ func (im *importer) trend(i int, x *TrendDoc) error {
 	}
 	im.ranks[x.Rank] = i
 	orEmpty(&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies)
+	draft := x.Draft
+	x.Draft = nil
 	x.validate(&v, p)
 	if v.err == nil {
 		if err := im.refs(&v, TypeFramework, p+"frameworks", x.Frameworks); err != nil {
@@ -463,6 +659,11 @@ func (im *importer) trend(i int, x *TrendDoc) error {
 	}
 	if v.err == nil {
 		if err := im.refs(&v, TypeCompany, p+"companies", x.Companies); err != nil {
+			return err
+		}
+	}
+	if v.err == nil {
+		if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
 			return err
 		}
 	}
@@ -479,7 +680,7 @@ func (im *importer) trend(i int, x *TrendDoc) error {
 			o.Rank = -o.Rank
 		}
 	}
-	if err := im.apply(TypeTrend, x.Slug, x, unpark); err != nil {
+	if err := im.apply(TypeTrend, x.Slug, x, draft, p, unpark); err != nil {
 		return fmt.Errorf("import: trend %q: %w", x.Slug, err)
 	}
 	return nil
@@ -499,6 +700,8 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 	}
 	im.positions[x.Position] = i
 	orEmpty(&x.Items, &x.Frameworks, &x.Trends)
+	draft := x.Draft
+	x.Draft = nil
 	x.validate(&v, p)
 	if v.err == nil {
 		if err := im.refs(&v, TypeFramework, p+"frameworks", x.Frameworks); err != nil {
@@ -507,6 +710,11 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 	}
 	if v.err == nil {
 		if err := im.refs(&v, TypeTrend, p+"trends", x.Trends); err != nil {
+			return err
+		}
+	}
+	if v.err == nil {
+		if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
 			return err
 		}
 	}
@@ -523,7 +731,7 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 			o.Position = -o.Position
 		}
 	}
-	if err := im.apply(TypeFAQ, x.Slug, x, unpark); err != nil {
+	if err := im.apply(TypeFAQ, x.Slug, x, draft, p, unpark); err != nil {
 		return fmt.Errorf("import: faq %q: %w", x.Slug, err)
 	}
 	return nil
@@ -599,7 +807,7 @@ func (w *writer) putArticle(old, a *ArticleDoc) error {
 	if old == nil {
 		action = ActionCreate
 	}
-	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedSince{orNil(old)}, a)
+	_, err = w.tx.event(TypeArticle, 1, "article", action, version, StatusPublished, changedSince{old: orNil(old)}, a)
 	return err
 }
 

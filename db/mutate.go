@@ -282,9 +282,18 @@ func (d *DB) change(ctx context.Context, t TypeName, id int64, ifVersion *int, a
 		if err := validateDoc(doc, "input."); err != nil {
 			return err
 		}
-		_, err = w.put(t, id, old, doc, action)
-		return err
+		return w.edit(t, m, old, doc, action)
 	})
+}
+
+// edit writes an edited document: a published item's draft, or a draft
+// item in place.
+func (w *writer) edit(t TypeName, m itemMeta, old, doc any, action string) error {
+	if m.status == StatusPublished {
+		return w.putDraft(t, m, old, doc, action, putOpts{})
+	}
+	_, err := w.put(t, m.id, old, doc, action)
+	return err
 }
 
 func cloneDoc(doc any) any {
@@ -315,7 +324,7 @@ func createThen[T any](ctx context.Context, d *DB, t TypeName, patch any, get fu
 		var zero T
 		return zero, err
 	}
-	return get(seeDrafts(ctx), id)
+	return get(WithPreview(seeDrafts(ctx)), id)
 }
 
 // updateThen updates an item and reads it back as the caller sees it.
@@ -324,7 +333,8 @@ func updateThen[T any](ctx context.Context, d *DB, t TypeName, id int64, patch a
 		var zero T
 		return zero, err
 	}
-	return get(seeDrafts(ctx), id)
+	// The caller reads what it wrote: a published item's draft.
+	return get(WithPreview(seeDrafts(ctx)), id)
 }
 
 // seeDrafts lets a writer read back what it wrote, drafts included, when
@@ -399,16 +409,33 @@ func (d *DB) Delete(ctx context.Context, t TypeName, id int64, ifVersion *int) (
 		if err := checkVersion(t, m, ifVersion); err != nil {
 			return err
 		}
-		if err := w.unlinkFromOwners(t, m.slug, id); err != nil {
+		var live any
+		if m.drafted {
+			if live, err = w.loadLiveDoc(t, id, m); err != nil {
+				return err
+			}
+		}
+		if err := w.unlinkFromOwners(t, m, id); err != nil {
 			return err
 		}
+		floor, err := w.versionFloor(t, m)
+		if err != nil {
+			return err
+		}
+		// The draft and its links go with the row (ON DELETE CASCADE).
 		if _, err := w.exec("DELETE FROM "+tableOf[t]+" WHERE id = ?", id); err != nil {
 			return err
 		}
 		// A deleted item holds no value: one it had parked is free.
 		w.tx.unpark(t, id)
 		slug, _, _, _ := docFields(old)
-		eventID, err = w.tx.event(t, id, *slug, ActionDelete, m.version+1, m.status, []string{}, old)
+		var changed any = []string{}
+		if live != nil {
+			// Anonymous callers learn of the deletion of the live version,
+			// never of the draft's content.
+			changed = changedSince{old: old, draft: true, publicOld: live, publicNew: live}
+		}
+		eventID, err = w.tx.event(t, id, *slug, ActionDelete, floor+1, m.status, changed, old)
 		return err
 	})
 	return eventID, err
@@ -429,7 +456,7 @@ var ownerLinks = []struct {
 // ownersOf returns the items on l's owning side that list item id, in
 // id order.
 func (w *writer) ownersOf(l link, id int64) ([]int64, error) {
-	rows, err := w.tx.query("SELECT "+l.from+" FROM "+l.table+" WHERE "+l.to+" = ? ORDER BY "+l.from, id)
+	rows, err := w.tx.query("SELECT "+l.from+" FROM "+l.table+" WHERE "+l.to+" = ? UNION SELECT "+l.from+" FROM "+l.table+"_drafts WHERE "+l.to+" = ? ORDER BY 1", id, id)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +476,18 @@ func (w *writer) ownersOf(l link, id int64) ([]int64, error) {
 // items that list it (the frameworks that name a company, say), each as
 // an UNLINK change of its own: their versions go up and their events tell
 // caches, subscribers and webhooks that they changed too.
-func (w *writer) unlinkFromOwners(t TypeName, slug string, id int64) error {
+//
+// A published owner with a draft may list the item in its live version,
+// its draft, or both: one UNLINK records both (the draft loses the item,
+// and the live version too, as the deletion's cascade does).
+func (w *writer) unlinkFromOwners(t TypeName, m itemMeta, id int64) error {
+	drop := func(doc any, slug string) (any, bool) {
+		out := cloneDoc(doc)
+		l := refList(out, t)
+		n := len(*l)
+		*l = slices.DeleteFunc(*l, func(s string) bool { return s == slug })
+		return out, len(*l) != n
+	}
 	for _, ol := range ownerLinks {
 		rel, l := ol.rel, ol.link
 		if rel.Other != t {
@@ -460,14 +498,31 @@ func (w *writer) unlinkFromOwners(t TypeName, slug string, id int64) error {
 			return err
 		}
 		for _, o := range owners {
-			old, _, err := w.loadDoc(rel.Owner, o)
+			old, om, err := w.loadDoc(rel.Owner, o)
 			if err != nil {
 				return err
 			}
-			doc := cloneDoc(old)
-			l := refList(doc, t)
-			*l = slices.DeleteFunc(*l, func(s string) bool { return s == slug })
-			if _, err := w.put(rel.Owner, o, old, doc, ActionUnlink); err != nil {
+			if !om.drafted {
+				doc, _ := drop(old, m.slug)
+				floor, err := w.versionFloor(rel.Owner, om)
+				if err != nil {
+					return err
+				}
+				if _, err := w.putWith(rel.Owner, o, old, doc, ActionUnlink, putOpts{floor: floor}); err != nil {
+					return err
+				}
+				continue
+			}
+			doc, _ := drop(old, m.slug)
+			live, err := w.loadLiveDoc(rel.Owner, o, om)
+			if err != nil {
+				return err
+			}
+			var opts putOpts
+			if liveNew, changed := drop(live, m.slug); changed {
+				opts.liveOld, opts.liveNew = live, liveNew
+			}
+			if err := w.putDraft(rel.Owner, om, old, doc, ActionUnlink, opts); err != nil {
 				return err
 			}
 		}
@@ -491,26 +546,13 @@ func (d *DB) NodeByID(ctx context.Context, t TypeName, id int64) (Node, error) {
 	return nil, Errorf(ENOTFOUND, "no %s items", t)
 }
 
-// SetStatus publishes or unpublishes an item. Publishing a published item
-// changes nothing. ENOTFOUND, ECONFLICT.
+// SetStatus publishes or unpublishes an item (see Publish and
+// Unpublish).
 func (d *DB) SetStatus(ctx context.Context, t TypeName, id int64, s Status, ifVersion *int) error {
-	action := ActionPublish
 	if s == StatusDraft {
-		action = ActionUnpublish
+		return d.Unpublish(ctx, t, id, ifVersion)
 	}
-	return d.change(ctx, t, id, ifVersion, action, func(_ *writer, doc any) error {
-		switch d := doc.(type) {
-		case *CompanyDoc:
-			d.Status = s
-		case *FrameworkDoc:
-			d.Status = s
-		case *TrendDoc:
-			d.Status = s
-		case *FAQDoc:
-			d.Status = s
-		}
-		return nil
-	})
+	return d.Publish(ctx, t, id, ifVersion)
 }
 
 // Relation names an editable many-to-many relation: its owner (whose
@@ -614,8 +656,7 @@ func (d *DB) Restore(ctx context.Context, eventID int64, ifVersion *int) (TypeNa
 		if sameDoc(old, restored) {
 			return nil
 		}
-		_, err = w.put(e.Type, id, old, restored, ActionRestore)
-		return err
+		return w.edit(e.Type, m, old, restored, ActionRestore)
 	})
 	return e.Type, id, err
 }

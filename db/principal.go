@@ -59,3 +59,29 @@ func PrincipalFrom(ctx context.Context) *Principal {
 func canSeeDrafts(ctx context.Context) bool {
 	return PrincipalFrom(ctx).Has(RoleViewer)
 }
+
+type previewKey struct{}
+
+// WithPreview returns ctx reading the content as it would be with every
+// pending draft published (see migrations/0009_drafts.sql). It takes
+// effect for token holders only: anonymous callers always read the live
+// content.
+func WithPreview(ctx context.Context) context.Context {
+	return context.WithValue(ctx, previewKey{}, true)
+}
+
+// Previewing reports whether reads with ctx see drafts applied: a token
+// holder's context made by WithPreview.
+func Previewing(ctx context.Context) bool {
+	on, _ := ctx.Value(previewKey{}).(bool)
+	return on && canSeeDrafts(ctx)
+}
+
+// source is the table or view a read with ctx takes its rows from: the
+// content table itself, or its *_preview view for a preview.
+func source(ctx context.Context, table string) string {
+	if Previewing(ctx) {
+		return table + "_preview"
+	}
+	return table
+}

@@ -51,14 +51,23 @@ func TestPublicEvents_Rules(t *testing.T) {
 		{"link a published trend to a draft", func() {
 			must(d.Link(ed, db.RelTrendCompany, trend.RowID, draft.RowID, true))
 		}, false, "", ""},
-		{"edit a published trend that links a draft", func() {
+		{"edit a published trend (its draft)", func() {
 			_, err := d.UpdateTrend(ed, trend.RowID, db.TrendPatch{Summary: ptr("Public summary")}, nil)
 			must(err)
+		}, false, "", ""},
+		{"publish the draft of a trend that links a draft", func() {
+			must(d.Publish(ed, db.TypeTrend, trend.RowID, nil))
 		}, true, "summary", "stealth"},
-		{"one edit that changes the summary and links a draft", func() {
+		{"discard a draft", func() {
+			_, err := d.UpdateTrend(ed, trend.RowID, db.TrendPatch{Summary: ptr("Never live")}, nil)
+			must(err)
+			must(d.DiscardDraft(ed, db.TypeTrend, trend.RowID, nil))
+		}, false, "", ""},
+		{"one edit that changes the summary and links a draft, published", func() {
 			ids := []int64{uber.RowID, draft.RowID}
 			_, err := d.UpdateTrend(ed, trend.RowID, db.TrendPatch{Summary: ptr("Another"), Companies: &ids}, nil)
 			must(err)
+			must(d.Publish(ed, db.TypeTrend, trend.RowID, nil))
 		}, true, "summary,companies", "stealth"},
 		{"publish a company", func() {
 			c, err := d.CreateCompany(ed, db.CompanyPatch{Name: ptr("Launch Co")})
@@ -66,8 +75,9 @@ func TestPublicEvents_Rules(t *testing.T) {
 			pub = c
 			must(d.SetStatus(ed, db.TypeCompany, c.RowID, db.StatusPublished, nil))
 		}, true, "status", ""},
-		{"link a published trend to a published company", func() {
+		{"link a published trend to a published company, published", func() {
 			must(d.Link(ed, db.RelTrendCompany, trend.RowID, pub.RowID, true))
+			must(d.Publish(ed, db.TypeTrend, trend.RowID, nil))
 		}, true, "companies", "stealth"},
 		{"unpublish", func() {
 			must(d.SetStatus(ed, db.TypeCompany, pub.RowID, db.StatusDraft, nil))

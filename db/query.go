@@ -317,7 +317,21 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
 		tb.cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
-	items, err := scanAll(ctx, d, tb, q, w.args...)
+	args := w.args
+	if Previewing(ctx) {
+		// The page of the content table's items without a draft (in its
+		// index order) and the page of the drafted items, merged: a view
+		// of both would be read whole and sorted.
+		arm := func(from, extra string) string {
+			return fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s %s WHERE %s%s ORDER BY %s LIMIT %d)",
+				tb.cols, from, tb.alias, w.sql(), extra, orderBySQL(keys, backward), n+1)
+		}
+		q = fmt.Sprintf("SELECT * FROM (%s UNION ALL %s) %s ORDER BY %s LIMIT %d",
+			arm(tb.name, " AND "+notDrafted(tb.typ, tb.alias+".id")), arm(tb.name+"_drafted", ""),
+			tb.alias, orderBySQL(keys, backward), n+1)
+		args = append(append([]any{}, w.args...), w.args...)
+	}
+	items, err := scanAll(ctx, d, tb, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +357,13 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 func count[T any](ctx context.Context, d *DB, tb *table[T], w where) (int, error) {
 	var n int
 	q := fmt.Sprintf("SELECT count(*) FROM %s %s WHERE %s", tb.name, tb.alias, w.sql())
-	if err := d.queryRow(ctx, q, w.args...).Scan(&n); err != nil {
+	args := w.args
+	if Previewing(ctx) {
+		q = fmt.Sprintf("SELECT (SELECT count(*) FROM %s %s WHERE %s AND %s) + (SELECT count(*) FROM %s_drafted %s WHERE %s)",
+			tb.name, tb.alias, w.sql(), notDrafted(tb.typ, tb.alias+".id"), tb.name, tb.alias, w.sql())
+		args = append(append([]any{}, w.args...), w.args...)
+	}
+	if err := d.queryRow(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", tb.typ, err)
 	}
 	return n, nil
@@ -374,7 +394,7 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 	w := where{}
 	w.add(cond, args...)
 	visible(ctx, &w, tb.alias)
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, tb.name, tb.alias, w.sql())
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
 	v, err := tb.scan(d.queryRow(ctx, q, w.args...))
 	if err == sql.ErrNoRows {
 		var zero T
@@ -393,7 +413,7 @@ func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[in
 	w := where{}
 	w.add(tb.alias+".id IN (SELECT value FROM json_each(?))", int64sJSON(ids))
 	visible(ctx, &w, tb.alias)
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, tb.name, tb.alias, w.sql())
+	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
 	items, err := scanAll(ctx, d, tb, q, w.args...)
 	if err != nil {
 		return nil, err
@@ -425,7 +445,29 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 	}
 	q := fmt.Sprintf("SELECT l.%s, %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
 		l.from, tb.cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
-	rows, err := d.query(ctx, q, w.args...)
+	args := w.args
+	var scan func(s scanner, from *int64) (T, error)
+	if Previewing(ctx) {
+		// The drafted owners' links and the others', each joined to the
+		// items with their drafts (by primary key), then ordered: a view
+		// of both link tables would be read whole.
+		arm := func(from, extra string) string {
+			return fmt.Sprintf("SELECT l.%s AS _from, %s, l.position AS _pos FROM %s l JOIN %s_overlay %s ON %s.id = l.%s WHERE %s%s",
+				l.from, tb.cols, from, tb.name, tb.alias, tb.alias, l.to, w.sql(), extra)
+		}
+		if order == "l.position" {
+			order = tb.alias + "._pos"
+		}
+		q = fmt.Sprintf("SELECT * FROM (%s UNION ALL %s) %s ORDER BY %s._from, %s",
+			arm(l.table+"_drafts", ""), arm(l.table, " AND "+linkNotDrafted(l.table)), tb.alias, tb.alias, order)
+		args = append(append([]any{}, w.args...), w.args...)
+		scan = func(s scanner, from *int64) (T, error) {
+			return tb.scan(prefixScanner{s: s, first: from, discardLast: true})
+		}
+	} else {
+		scan = func(s scanner, from *int64) (T, error) { return tb.scan(prefixScanner{s: s, first: from}) }
+	}
+	rows, err := d.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
 	}
@@ -433,7 +475,7 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 	out := make(map[int64][]T, len(ids))
 	for rows.Next() {
 		var from int64
-		v, err := tb.scan(prefixScanner{rows, &from})
+		v, err := scan(rows, &from)
 		if err != nil {
 			return nil, fmt.Errorf("scan %s: %w", tb.typ, err)
 		}
@@ -446,10 +488,39 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 type prefixScanner struct {
 	s     scanner
 	first *int64
+	// discardLast: one more column follows the rest, not wanted.
+	discardLast bool
 }
 
 func (p prefixScanner) Scan(dest ...any) error {
-	return p.s.Scan(append([]any{p.first}, dest...)...)
+	all := append([]any{p.first}, dest...)
+	if p.discardLast {
+		var skip any
+		all = append(all, &skip)
+	}
+	return p.s.Scan(all...)
+}
+
+// linkOwner is, for each link table, the column of the item whose document
+// lists the link (its owner) and the owners' drafts table.
+var linkOwner = map[string][2]string{
+	"framework_companies": {"framework_id", "framework_drafts"},
+	"trend_companies":     {"trend_id", "trend_drafts"},
+	"trend_frameworks":    {"trend_id", "trend_drafts"},
+	"faq_frameworks":      {"faq_id", "faq_drafts"},
+	"faq_trends":          {"faq_id", "faq_drafts"},
+}
+
+// linkNotDrafted is the condition "link row l's owner has no draft" (a
+// drafted owner's links are in the drafts link table).
+func linkNotDrafted(table string) string {
+	o := linkOwner[table]
+	return "NOT EXISTS (SELECT 1 FROM " + o[1] + " dd WHERE dd.id = l." + o[0] + ")"
+}
+
+// notDrafted is the condition "item id of type t has no draft".
+func notDrafted(t TypeName, id string) string {
+	return "NOT EXISTS (SELECT 1 FROM " + draftTableOf[t] + " dd WHERE dd.id = " + id + ")"
 }
 
 func int64sJSON(ids []int64) string {

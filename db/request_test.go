@@ -110,6 +110,13 @@ func TestRequest_UniqueValuesCheckedAtCommit(t *testing.T) {
 	if _, err := d.UpdateTrend(ctx, t2.RowID, db.TrendPatch{Rank: ptr(t1.Rank)}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// The trends are published: the edits are drafts, and publishing the
+	// two in the same request swaps the live ranks.
+	for _, x := range []*db.Trend{t1, t2} {
+		if err := d.Publish(ctx, db.TypeTrend, x.RowID, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := req.Commit(); err != nil {
 		t.Fatalf("swap: %v", err)
 	}
@@ -131,6 +138,9 @@ func TestRequest_UniqueValuesCheckedAtCommit(t *testing.T) {
 	m1, _ := d.Trend(asEditor(), t1.RowID)
 	if m1.Rank != n1.Rank || m1.Version != n1.Version {
 		t.Errorf("the failed request changed trend 1: %+v", m1)
+	}
+	if p, _ := d.Trend(db.WithPreview(asEditor()), t1.RowID); p.Version != n1.Version {
+		t.Errorf("the failed request left a draft of trend 1: %+v", p)
 	}
 }
 

@@ -92,7 +92,7 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 		return nil, err
 	}
 	idx := searchIndex(ctx)
-	sig := sq.signature(idx, codes)
+	sig := sq.signature(idx+searchPerspective(ctx), codes)
 	page := &Page[*SearchHit]{
 		Items:           []*SearchHit{},
 		HasPreviousPage: pa.After != nil,
@@ -105,6 +105,7 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 	w := where{}
 	w.add(idx+" MATCH ?", sq.fts5())
 	searchFilters(&w, idx, codes)
+	searchDrafts(ctx, &w, idx)
 	keys := where{} // conditions on the ranked hits, outside the FTS scan
 	if pa.After != nil {
 		score, rowID, err := decodeSearchCursor("after", *pa.After, sig)
@@ -171,6 +172,7 @@ func (d *DB) CountSearch(ctx context.Context, query string, types []TypeName) (i
 	w := where{}
 	w.add(idx+" MATCH ?", sq.fts5())
 	searchFilters(&w, idx, codes)
+	searchDrafts(ctx, &w, idx)
 	var n int
 	if err := d.queryRow(ctx, "SELECT count(*) FROM "+idx+" WHERE "+w.sql(), w.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count search: %w", err)
@@ -307,7 +309,36 @@ var searchTypes = [4]TypeName{TypeTrend, TypeFramework, TypeCompany, TypeFAQ}
 
 // searchItem returns the content type and row id of an index row.
 func searchItem(rowID int64) (TypeName, int64) {
+	if rowID >= searchDraftRowID {
+		rowID -= searchDraftRowID
+	}
 	return searchTypes[rowID%4], rowID / 4
+}
+
+// searchDraftRowID is where the rowids of drafts start in the "search"
+// index: a draft's is its item's plus 2^40 (migrations/0009_drafts.sql).
+const searchDraftRowID = 1 << 40
+
+// searchPerspective names what a search reads, for its cursors.
+func searchPerspective(ctx context.Context) string {
+	if Previewing(ctx) {
+		return ":preview"
+	}
+	return ""
+}
+
+// searchDrafts keeps the rows of the "search" index the caller reads: a
+// preview reads each item's draft where it has one and its live text
+// elsewhere; other token holders read the live texts only.
+func searchDrafts(ctx context.Context, w *where, idx string) {
+	if idx != searchAllIndex {
+		return
+	}
+	if Previewing(ctx) {
+		w.add(idx + ".rowid NOT IN (SELECT rid FROM search_drafted)")
+		return
+	}
+	w.add(idx+".rowid < ?", searchDraftRowID)
 }
 
 // searchTypeCodes returns the sorted, distinct type codes of types; nil

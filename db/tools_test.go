@@ -55,6 +55,49 @@ func toolsDatabase(t *testing.T) string {
 	if _, err := d.UpdateFramework(ed, f.RowID, db.FrameworkPatch{Summary: ptr("A Python web framework, edited.")}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Drafts of published items, in every way that re-indexes them: a
+	// draft company linked in django's draft, published (its name joins
+	// the draft's keywords), renamed in place while a draft, then deleted;
+	// a trend's draft published, another discarded.
+	hooli, err := d.CreateCompany(ed, db.CompanyPatch{Name: ptr("Hooli")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Link(ed, db.RelFrameworkCompany, f.RowID, hooli.RowID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UpdateCompany(ed, hooli.RowID, db.CompanyPatch{Name: ptr("Hooli XYZ")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Publish(ed, db.TypeCompany, hooli.RowID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UpdateCompany(ed, hooli.RowID, db.CompanyPatch{Name: ptr("Hooli Draft Name")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	trs, err := d.Trends(ctx, nil, nil, db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tr := range trs.Items[:2] {
+		if _, err := d.UpdateTrend(ed, tr.RowID, db.TrendPatch{Body: ptr("A draft body."), Highlights: &[]string{"draft highlight"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			err = d.Publish(ed, db.TypeTrend, tr.RowID, nil)
+		} else {
+			err = d.DiscardDraft(ed, db.TypeTrend, tr.RowID, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Delete(ed, db.TypeCompany, hooli.RowID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UpdateFramework(ed, f.RowID, db.FrameworkPatch{Features: &[]string{"Batteries included"}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	gone, err := d.CreateCompany(ed, db.CompanyPatch{Name: ptr("Short Lived")})
 	if err != nil {
 		t.Fatal(err)

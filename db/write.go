@@ -16,9 +16,13 @@ import (
 // itemMeta is the lifecycle state of one stored item.
 type itemMeta struct {
 	id      int64
-	slug    string
-	version int
+	slug    string // in the preview: the draft's, when it has one
+	version int    // in the preview
 	status  Status
+	// drafted: a published item with a pending draft; liveSlug is the
+	// slug of its live version (its slug when it has no draft).
+	drafted  bool
+	liveSlug string
 }
 
 // tableOf maps content types to their SQL tables.
@@ -43,6 +47,12 @@ type writer struct {
 	// links, when set (a bulk import), holds new links to be written in
 	// large batches (see linkBuffer).
 	links *linkBuffer
+	// fieldPrefix names the record a write comes from in the errors found
+	// at commit ("input." when empty: a mutation's argument).
+	fieldPrefix string
+	// liveSlugs: slugs name items by their live slug, not their preview
+	// one (a content file's records do).
+	liveSlugs bool
 }
 
 func (tx *Tx) writer() *writer {
@@ -87,7 +97,14 @@ func (w *writer) idOf(t TypeName, slug string) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	err := w.queryRow("SELECT id FROM "+tableOf[t]+" WHERE slug = ?", slug).Scan(&id)
+	view, err := w.view(tableOf[t])
+	if err != nil {
+		return 0, err
+	}
+	if w.liveSlugs {
+		view = tableOf[t]
+	}
+	err = w.queryRow("SELECT id FROM "+view+" WHERE slug = ?", slug).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
@@ -121,19 +138,34 @@ func (w *writer) meta(t TypeName, id int64) (itemMeta, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, Errorf(ENOTFOUND, "%s %s not found", t, EncodeID(t, id))
 	}
-	if err == nil {
-		m.slug = w.tx.realValue(t, "slug", id, m.slug).(string)
-		w.remember(t, m.slug, id)
+	if err != nil {
+		return m, err
 	}
-	return m, err
+	m.slug = w.tx.realValue(t, "slug", id, m.slug).(string)
+	m.liveSlug = m.slug
+	if some, err := w.tx.anyDrafts(); err != nil {
+		return m, err
+	} else if some {
+		err := w.queryRow("SELECT slug, version FROM "+draftTableOf[t]+" WHERE id = ?", id).Scan(&m.slug, &m.version)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return m, err
+		}
+		m.drafted = err == nil
+	}
+	w.remember(t, m.slug, id)
+	return m, nil
 }
 
 // linkSlugs reads the slugs an item links to through l, in order: the
 // real slugs of parked items (see park), which the writer remembers as
 // naming those items, so writing the list back links the same items.
-func (w *writer) linkSlugs(l link, target TypeName, id int64) ([]string, error) {
-	rows, err := w.tx.query("SELECT x.id, x.slug FROM "+l.table+" l JOIN "+tableOf[target]+" x ON x.id = l."+l.to+
-		" WHERE l."+l.from+" = ? ORDER BY l.position", id)
+func (w *writer) linkSlugs(table string, l link, target TypeName, id int64) ([]string, error) {
+	slug := "coalesce(d.slug, x.slug), d.id IS NOT NULL"
+	if w.liveSlugs {
+		slug = "x.slug, 0"
+	}
+	rows, err := w.tx.query("SELECT x.id, "+slug+" FROM "+table+" l JOIN "+tableOf[target]+" x ON x.id = l."+l.to+
+		" LEFT JOIN "+draftTableOf[target]+" d ON d.id = x.id WHERE l."+l.from+" = ? ORDER BY l.position", id)
 	if err != nil {
 		return nil, err
 	}
@@ -142,39 +174,64 @@ func (w *writer) linkSlugs(l link, target TypeName, id int64) ([]string, error) 
 	for rows.Next() {
 		var to int64
 		var s string
-		if err := rows.Scan(&to, &s); err != nil {
+		var drafted bool
+		if err := rows.Scan(&to, &s, &drafted); err != nil {
 			return nil, err
 		}
-		s = w.tx.realValue(target, "slug", to, s).(string)
+		if !drafted {
+			s = w.tx.realValue(target, "slug", to, s).(string)
+		}
 		w.remember(target, s, to)
 		out = append(out, s)
 	}
 	return out, rows.Err()
 }
 
-// loadDoc reads one item as its content document.
+// loadDoc reads one item as its content document, drafts applied.
 func (w *writer) loadDoc(t TypeName, id int64) (any, itemMeta, error) {
 	m, err := w.meta(t, id)
 	if err != nil {
 		return nil, m, err
 	}
-	doc, err := w.loadParkedDoc(t, id, m)
+	doc, err := w.loadDocAs(t, m)
+	return doc, m, err
+}
+
+// loadDocAs reads the document of the item m describes, drafts applied.
+func (w *writer) loadDocAs(t TypeName, m itemMeta) (any, error) {
+	doc, err := w.loadParkedDoc(t, m.id, m)
 	if err != nil {
-		return nil, m, err
+		return nil, err
+	}
+	if m.drafted {
+		return doc, nil // a draft's values are never parked
 	}
 	// A parked row's document holds its real values (see park).
 	slug, _, num, numField := docFields(doc)
-	*slug = w.tx.realValue(t, "slug", id, *slug).(string)
+	*slug = w.tx.realValue(t, "slug", m.id, *slug).(string)
 	if num != nil {
-		*num = w.tx.realValue(t, numField, id, *num).(int)
+		*num = w.tx.realValue(t, numField, m.id, *num).(int)
 	}
-	return doc, m, nil
+	return doc, nil
 }
 
-// loadParkedDoc reads one item's document as stored.
+// loadParkedDoc reads one item's document as stored: its draft's when m
+// says it has one.
 func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 	var err error
-	q := func(tb string, cols string) string { return "SELECT " + cols + " FROM " + tb + " WHERE id = ?" }
+	q := func(tb string, cols string) string {
+		if m.drafted {
+			tb = draftTableOf[t]
+		}
+		return "SELECT " + cols + " FROM " + tb + " WHERE id = ?"
+	}
+	linkSlugs := func(l link, target TypeName, id int64) ([]string, error) {
+		table := l.table
+		if m.drafted {
+			table += "_drafts"
+		}
+		return w.linkSlugs(table, l, target, id)
+	}
 	switch t {
 	case TypeCompany:
 		d := &CompanyDoc{Slug: m.slug, Status: m.status}
@@ -189,7 +246,7 @@ func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 			return nil, err
 		}
 		d.Features = decodeList(features)
-		d.Companies, err = w.linkSlugs(linkFrameworkCompanies, TypeCompany, id)
+		d.Companies, err = linkSlugs(linkFrameworkCompanies, TypeCompany, id)
 		return d, err
 	case TypeTrend:
 		d := &TrendDoc{Slug: m.slug, Status: m.status}
@@ -200,10 +257,10 @@ func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 			return nil, err
 		}
 		d.Highlights, d.Examples = decodeList(highlights), decodeList(examples)
-		if d.Frameworks, err = w.linkSlugs(linkTrendFrameworks, TypeFramework, id); err != nil {
+		if d.Frameworks, err = linkSlugs(linkTrendFrameworks, TypeFramework, id); err != nil {
 			return nil, err
 		}
-		d.Companies, err = w.linkSlugs(linkTrendCompanies, TypeCompany, id)
+		d.Companies, err = linkSlugs(linkTrendCompanies, TypeCompany, id)
 		return d, err
 	case TypeFAQ:
 		d := &FAQDoc{Slug: m.slug, Status: m.status}
@@ -213,65 +270,31 @@ func (w *writer) loadParkedDoc(t TypeName, id int64, m itemMeta) (any, error) {
 			return nil, err
 		}
 		d.Items = decodeList(items)
-		if d.Frameworks, err = w.linkSlugs(linkFAQFrameworks, TypeFramework, id); err != nil {
+		if d.Frameworks, err = linkSlugs(linkFAQFrameworks, TypeFramework, id); err != nil {
 			return nil, err
 		}
-		d.Trends, err = w.linkSlugs(linkFAQTrends, TypeTrend, id)
+		d.Trends, err = linkSlugs(linkFAQTrends, TypeTrend, id)
 		return d, err
 	}
 	return nil, fmt.Errorf("unknown type %s", t)
 }
 
-// put writes a document: a new row when old is nil (with a fresh id when
-// id is 0, else with id: a deleted item coming back), else an update of
-// row id (version + 1); then its links where they changed, then its event.
-// old is the stored document. It returns the row id.
+// put writes a document to the content table: a new row when old is nil
+// (with a fresh id when id is 0, else with id: a deleted item coming back),
+// else an update of row id (version + 1); then its links where they
+// changed, then its event. old is the stored document. It returns the row
+// id.
 func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, error) {
-	var cols []string
-	var vals []any
-	var links []struct {
-		l     link
-		to    TypeName
-		slugs []string
-		old   []string
+	return w.putWith(t, id, old, doc, action, putOpts{})
+}
+
+// putWith is put with the variations of o.
+func (w *writer) putWith(t TypeName, id int64, old, doc any, action string, o putOpts) (int64, error) {
+	row, err := docRow(doc, old)
+	if err != nil {
+		return 0, err
 	}
-	addLink := func(l link, to TypeName, slugs, old []string) {
-		links = append(links, struct {
-			l     link
-			to    TypeName
-			slugs []string
-			old   []string
-		}{l, to, slugs, old})
-	}
-	var slug string
-	var status Status
-	switch d := doc.(type) {
-	case *CompanyDoc:
-		slug, status = d.Slug, d.Status
-		cols, vals = []string{"slug", "name"}, []any{d.Slug, d.Name}
-	case *FrameworkDoc:
-		slug, status = d.Slug, d.Status
-		cols = []string{"slug", "name", "kind", "language", "creator", "first_released", "architecture", "summary", "features"}
-		vals = []any{d.Slug, d.Name, string(d.Kind), d.Language, d.Creator, d.FirstReleased, d.Architecture, d.Summary, encodeList(d.Features)}
-		o, _ := old.(*FrameworkDoc)
-		addLink(linkFrameworkCompanies, TypeCompany, d.Companies, oldList(o, func(o *FrameworkDoc) []string { return o.Companies }))
-	case *TrendDoc:
-		slug, status = d.Slug, d.Status
-		cols = []string{"slug", "rank", "name", "category", "summary", "body", "highlights", "examples"}
-		vals = []any{d.Slug, d.Rank, d.Name, string(d.Category), d.Summary, d.Body, encodeList(d.Highlights), encodeList(d.Examples)}
-		o, _ := old.(*TrendDoc)
-		addLink(linkTrendFrameworks, TypeFramework, d.Frameworks, oldList(o, func(o *TrendDoc) []string { return o.Frameworks }))
-		addLink(linkTrendCompanies, TypeCompany, d.Companies, oldList(o, func(o *TrendDoc) []string { return o.Companies }))
-	case *FAQDoc:
-		slug, status = d.Slug, d.Status
-		cols = []string{"slug", "position", "question", "answer", "items"}
-		vals = []any{d.Slug, d.Position, d.Question, d.Answer, encodeList(d.Items)}
-		o, _ := old.(*FAQDoc)
-		addLink(linkFAQFrameworks, TypeFramework, d.Frameworks, oldList(o, func(o *FAQDoc) []string { return o.Frameworks }))
-		addLink(linkFAQTrends, TypeTrend, d.Trends, oldList(o, func(o *FAQDoc) []string { return o.Trends }))
-	default:
-		return 0, fmt.Errorf("put: unknown document %T", doc)
-	}
+	cols, vals, links, slug, status := row.cols, row.vals, row.links, row.slug, row.status
 	table := tableOf[t]
 	now := w.tx.now()
 	var version int
@@ -327,11 +350,11 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 		}
 		// published_at keeps the first publication while the item stays
 		// published, and is cleared when it goes back to draft.
-		q := "UPDATE " + table + " SET " + set + "status = ?, version = version + 1, updated_at = ?, " +
+		q := "UPDATE " + table + " SET " + set + "status = ?, version = max(version, ?) + 1, updated_at = ?, " +
 			"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ? RETURNING version"
-		return w.queryRow(q, append(vals, string(status), now, string(status), now, id)...).Scan(&version)
+		return w.queryRow(q, append(vals, string(status), o.floor, now, string(status), now, id)...).Scan(&version)
 	}
-	err := write()
+	err = write()
 	if isUniqueViolation(err) {
 		// Unique values are checked at commit, not here (see park): the
 		// rows holding ours give them up for now, and we write again.
@@ -358,7 +381,8 @@ func (w *writer) put(t TypeName, id int64, old, doc any, action string) (int64, 
 			return 0, err
 		}
 	}
-	if _, err := w.tx.event(t, id, slug, action, version, status, changedSince{old}, doc); err != nil {
+	w.checkInPreview(t, id)
+	if _, err := w.tx.event(t, id, slug, action, version, status, changedSince{old: old, prev: o.prev}, doc); err != nil {
 		return 0, err
 	}
 	return id, nil
@@ -433,17 +457,22 @@ const maxCachedIDs = 250_000
 // INSERTs of up to linkChunk rows: one statement per item instead of one
 // per link made a bulk import of 50,000 links a third faster.
 func (w *writer) setLinks(l link, from int64, to []int64, fresh bool) error {
+	return w.setLinksIn(l.table, l, from, to, fresh)
+}
+
+// setLinksIn is setLinks into table: l's own, or its drafts table.
+func (w *writer) setLinksIn(table string, l link, from int64, to []int64, fresh bool) error {
 	if !fresh {
-		if _, err := w.exec("DELETE FROM "+l.table+" WHERE "+l.from+" = ?", from); err != nil {
+		if _, err := w.exec("DELETE FROM "+table+" WHERE "+l.from+" = ?", from); err != nil {
 			return err
 		}
 	}
-	if w.links != nil {
+	if w.links != nil && table == l.table {
 		return w.links.add(w, l, from, to)
 	}
 	for start := 0; start < len(to); start += linkChunk {
 		chunk := to[start:min(start+linkChunk, len(to))]
-		q := "INSERT INTO " + l.table + " (" + l.from + ", " + l.to + ", position) VALUES " +
+		q := "INSERT INTO " + table + " (" + l.from + ", " + l.to + ", position) VALUES " +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(chunk)), ", ")
 		args := make([]any, 0, 3*len(chunk))
 		for i, id := range chunk {

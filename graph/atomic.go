@@ -89,5 +89,7 @@ func (a atomicMutations) InterceptField(ctx context.Context, next graphql.Resolv
 	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
 		*l = *NewLoaders(a.db)
 	}
-	return next(db.WithBlame(ctx, fc.Path()))
+	// A mutation answers with what it wrote: the preview (a published
+	// item's edit is its draft until published).
+	return next(db.WithPreview(db.WithBlame(ctx, fc.Path())))
 }

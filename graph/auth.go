@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -20,10 +21,22 @@ func withAuth(d *db.DB, l *limiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientIP(r, l != nil && l.cfg.TrustForwardedFor)
 		r = r.WithContext(withClientIP(r.Context(), ip))
+		preview, err := previewHeader(r)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, CodeBadUserInput, err.Error())
+			return
+		}
 		h := r.Header.Get("Authorization")
 		if h == "" {
+			if preview {
+				unauthenticated(w, "a preview ("+PreviewHeader+": true) needs a token: send Authorization: Bearer <token>")
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
+		}
+		if preview {
+			r = r.WithContext(db.WithPreview(r.Context()))
 		}
 		if ok, retry := l.authAllowed(ip); !ok {
 			tooMany(w, retry, "too many failed authentications from this address")
@@ -52,6 +65,23 @@ func withAuth(d *db.DB, l *limiter, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(db.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// PreviewHeader switches a request to the preview: the content as it
+// would be with every pending draft published. Token holders only (any
+// role from viewer up); "true" or "false".
+const PreviewHeader = "X-Trendql-Preview"
+
+// previewHeader reads the preview switch of a request.
+func previewHeader(r *http.Request) (bool, error) {
+	v := strings.TrimSpace(r.Header.Get(PreviewHeader))
+	switch strings.ToLower(v) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s must be \"true\" or \"false\", not %q", PreviewHeader, truncate(v, 32))
 }
 
 func unauthenticated(w http.ResponseWriter, msg string) {

@@ -54,7 +54,17 @@ func uncached(o *graph.Options) { o.ResponseCacheEntries = -1 }
 // goroutines ("parallel", throughput under load, and cpu-ns/op: the CPU
 // time per request). It reports SQL statements per request as sql/op.
 func benchQuery(b *testing.B, query string, vars map[string]any, opts ...func(*graph.Options)) {
+	benchQueryAs(b, query, vars, nil, opts...)
+}
+
+// benchQueryAs is benchQuery with a setup of the database that returns the
+// request headers to send (a token, a preview).
+func benchQueryAs(b *testing.B, query string, vars map[string]any, setup func(*db.DB) map[string]string, opts ...func(*graph.Options)) {
 	h, d := benchHandler(b, opts...)
+	var headers map[string]string
+	if setup != nil {
+		headers = setup(d)
+	}
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		b.Fatal(err)
@@ -62,6 +72,9 @@ func benchQuery(b *testing.B, query string, vars map[string]any, opts ...func(*g
 	serve := func() *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec
@@ -119,3 +132,42 @@ func BenchmarkQ2Cached(b *testing.B) { benchQuery(b, benchQ2, nil) }
 
 // BenchmarkQ3 is the first 10 trends with every scalar (≈ 16 KB).
 func BenchmarkQ3(b *testing.B) { benchQuery(b, benchQ3, nil, uncached) }
+
+// previewOfDrafts gives the first 100 frameworks (by name) a pending draft
+// and returns the headers of a viewer's preview.
+func previewOfDrafts(b *testing.B, preview bool) func(*db.DB) map[string]string {
+	return func(d *db.DB) map[string]string {
+		ctx := db.WithPrincipal(context.Background(), &db.Principal{Name: "bench", Role: db.RoleEditor})
+		page, err := d.Frameworks(ctx, nil, nil, db.PageArgs{First: ptrInt(100)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range page.Items {
+			s := f.Summary + " (draft)"
+			if _, err := d.UpdateFramework(ctx, f.RowID, db.FrameworkPatch{Summary: &s}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_, secret, err := d.CreateToken(context.Background(), "bench", db.RoleViewer, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := map[string]string{"Authorization": "Bearer " + secret}
+		if preview {
+			h["X-Trendql-Preview"] = "true"
+		}
+		return h
+	}
+}
+
+func ptrInt(n int) *int { return &n }
+
+// BenchmarkQ2Token is q2 for a viewer token, 100 frameworks having drafts.
+func BenchmarkQ2Token(b *testing.B) {
+	benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, false), uncached)
+}
+
+// BenchmarkQ2Preview is q2 in a viewer's preview, 100 frameworks having drafts.
+func BenchmarkQ2Preview(b *testing.B) {
+	benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, true), uncached)
+}

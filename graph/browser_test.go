@@ -86,7 +86,9 @@ func TestPlayground_InABrowser(t *testing.T) {
 			// A subscription shows data when something changes: change
 			// something once its websocket is up.
 			time.Sleep(time.Second)
-			r := e.post(t, `mutation($id: ID!) { updateCompany(id: $id, input: { name: "Uber Technologies" }) { version } }`,
+			// Uber is published: the edit is a draft until the publish
+			// in the same request makes it a public change.
+			r := e.post(t, `mutation($id: ID!) { updateCompany(id: $id, input: { name: "Uber Technologies" }) { version } publish(id: $id) { id } }`,
 				map[string]any{"id": db.EncodeID(db.TypeCompany, companyID(t, e, "uber"))}, "Authorization", "Bearer "+editor)
 			if len(r.Errors) > 0 {
 				t.Fatalf("change for the subscription: %s", r.Body)

@@ -32,7 +32,7 @@ func TestClients_RealLibraries(t *testing.T) {
 		t.Skip(msg)
 	}
 	l := newLive(t)
-	for _, script := range []string{"matrix.mjs", "audit.mjs"} {
+	for _, script := range []string{"matrix.mjs", "audit.mjs", "preview.mjs"} {
 		t.Run(script, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

@@ -127,6 +127,9 @@ func shareKey(ctx context.Context, oc *graphql.OperationContext) (string, bool) 
 	who := "anonymous"
 	if p := db.PrincipalFrom(ctx); p != nil {
 		who = "token:" + strconv.FormatInt(p.TokenID, 10)
+		if db.Previewing(ctx) {
+			who += ":preview"
+		}
 	}
 	return who + "\x00" + oc.OperationName + "\x00" + oc.RawQuery + "\x00" + string(vars), true
 }

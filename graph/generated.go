@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Company() CompanyResolver
 	ContentChange() ContentChangeResolver
 	FAQ() FAQResolver
+	FieldChange() FieldChangeResolver
 	Framework() FrameworkResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -65,17 +66,19 @@ type ComplexityRoot struct {
 	}
 
 	Company struct {
-		CreatedAt   func(childComplexity int) int
-		Frameworks  func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		PublishedAt func(childComplexity int) int
-		Revisions   func(childComplexity int, first *int, after *string) int
-		Slug        func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Trends      func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		Version     func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		Frameworks            func(childComplexity int) int
+		HasUnpublishedChanges func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		PublishedAt           func(childComplexity int) int
+		Revisions             func(childComplexity int, first *int, after *string) int
+		Slug                  func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Trends                func(childComplexity int) int
+		UnpublishedChanges    func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		Version               func(childComplexity int) int
 	}
 
 	CompanyConnection struct {
@@ -112,20 +115,22 @@ type ComplexityRoot struct {
 	}
 
 	FAQ struct {
-		Answer      func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Frameworks  func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Items       func(childComplexity int) int
-		Position    func(childComplexity int) int
-		PublishedAt func(childComplexity int) int
-		Question    func(childComplexity int) int
-		Revisions   func(childComplexity int, first *int, after *string) int
-		Slug        func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Trends      func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		Version     func(childComplexity int) int
+		Answer                func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		Frameworks            func(childComplexity int) int
+		HasUnpublishedChanges func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Items                 func(childComplexity int) int
+		Position              func(childComplexity int) int
+		PublishedAt           func(childComplexity int) int
+		Question              func(childComplexity int) int
+		Revisions             func(childComplexity int, first *int, after *string) int
+		Slug                  func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Trends                func(childComplexity int) int
+		UnpublishedChanges    func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		Version               func(childComplexity int) int
 	}
 
 	FAQConnection struct {
@@ -140,26 +145,34 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	FieldChange struct {
+		Draft func(childComplexity int) int
+		Field func(childComplexity int) int
+		Live  func(childComplexity int) int
+	}
+
 	Framework struct {
-		Architecture  func(childComplexity int) int
-		Companies     func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		Creator       func(childComplexity int) int
-		Faqs          func(childComplexity int) int
-		Features      func(childComplexity int) int
-		FirstReleased func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Kind          func(childComplexity int) int
-		Language      func(childComplexity int) int
-		Name          func(childComplexity int) int
-		PublishedAt   func(childComplexity int) int
-		Revisions     func(childComplexity int, first *int, after *string) int
-		Slug          func(childComplexity int) int
-		Status        func(childComplexity int) int
-		Summary       func(childComplexity int) int
-		Trends        func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
-		Version       func(childComplexity int) int
+		Architecture          func(childComplexity int) int
+		Companies             func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		Creator               func(childComplexity int) int
+		Faqs                  func(childComplexity int) int
+		Features              func(childComplexity int) int
+		FirstReleased         func(childComplexity int) int
+		HasUnpublishedChanges func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Kind                  func(childComplexity int) int
+		Language              func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		PublishedAt           func(childComplexity int) int
+		Revisions             func(childComplexity int, first *int, after *string) int
+		Slug                  func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Summary               func(childComplexity int) int
+		Trends                func(childComplexity int) int
+		UnpublishedChanges    func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		Version               func(childComplexity int) int
 	}
 
 	FrameworkConnection struct {
@@ -186,6 +199,7 @@ type ComplexityRoot struct {
 		DeleteFramework        func(childComplexity int, id string, ifVersion *int) int
 		DeleteTrend            func(childComplexity int, id string, ifVersion *int) int
 		DeleteWebhook          func(childComplexity int, id string) int
+		DiscardDraft           func(childComplexity int, id string, ifVersion *int) int
 		LinkFAQFramework       func(childComplexity int, faqID string, frameworkID string) int
 		LinkFAQTrend           func(childComplexity int, faqID string, trendID string) int
 		LinkFrameworkCompany   func(childComplexity int, frameworkID string, companyID string) int
@@ -304,25 +318,27 @@ type ComplexityRoot struct {
 	}
 
 	Trend struct {
-		Body        func(childComplexity int) int
-		Category    func(childComplexity int) int
-		Companies   func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Examples    func(childComplexity int) int
-		Faqs        func(childComplexity int) int
-		Framework   func(childComplexity int) int
-		Frameworks  func(childComplexity int) int
-		Highlights  func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		PublishedAt func(childComplexity int) int
-		Rank        func(childComplexity int) int
-		Revisions   func(childComplexity int, first *int, after *string) int
-		Slug        func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Summary     func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		Version     func(childComplexity int) int
+		Body                  func(childComplexity int) int
+		Category              func(childComplexity int) int
+		Companies             func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		Examples              func(childComplexity int) int
+		Faqs                  func(childComplexity int) int
+		Framework             func(childComplexity int) int
+		Frameworks            func(childComplexity int) int
+		HasUnpublishedChanges func(childComplexity int) int
+		Highlights            func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		PublishedAt           func(childComplexity int) int
+		Rank                  func(childComplexity int) int
+		Revisions             func(childComplexity int, first *int, after *string) int
+		Slug                  func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Summary               func(childComplexity int) int
+		UnpublishedChanges    func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		Version               func(childComplexity int) int
 	}
 
 	TrendConnection struct {
@@ -405,6 +421,8 @@ type CompanyResolver interface {
 	Trends(ctx context.Context, obj *db.Company) ([]*db.Trend, error)
 
 	Revisions(ctx context.Context, obj *db.Company, first *int, after *string) (*model.RevisionConnection, error)
+	HasUnpublishedChanges(ctx context.Context, obj *db.Company) (bool, error)
+	UnpublishedChanges(ctx context.Context, obj *db.Company) ([]*db.FieldChange, error)
 }
 type ContentChangeResolver interface {
 	Node(ctx context.Context, obj *model.ContentChange) (db.Node, error)
@@ -414,6 +432,12 @@ type FAQResolver interface {
 	Trends(ctx context.Context, obj *db.FAQ) ([]*db.Trend, error)
 
 	Revisions(ctx context.Context, obj *db.FAQ, first *int, after *string) (*model.RevisionConnection, error)
+	HasUnpublishedChanges(ctx context.Context, obj *db.FAQ) (bool, error)
+	UnpublishedChanges(ctx context.Context, obj *db.FAQ) ([]*db.FieldChange, error)
+}
+type FieldChangeResolver interface {
+	Live(ctx context.Context, obj *db.FieldChange) (model.JSON, error)
+	Draft(ctx context.Context, obj *db.FieldChange) (model.JSON, error)
 }
 type FrameworkResolver interface {
 	Companies(ctx context.Context, obj *db.Framework) ([]*db.Company, error)
@@ -421,6 +445,8 @@ type FrameworkResolver interface {
 	Faqs(ctx context.Context, obj *db.Framework) ([]*db.FAQ, error)
 
 	Revisions(ctx context.Context, obj *db.Framework, first *int, after *string) (*model.RevisionConnection, error)
+	HasUnpublishedChanges(ctx context.Context, obj *db.Framework) (bool, error)
+	UnpublishedChanges(ctx context.Context, obj *db.Framework) ([]*db.FieldChange, error)
 }
 type MutationResolver interface {
 	CreateTrend(ctx context.Context, input model.CreateTrendInput) (*db.Trend, error)
@@ -437,6 +463,7 @@ type MutationResolver interface {
 	DeleteFaq(ctx context.Context, id string, ifVersion *int) (*model.DeletePayload, error)
 	Publish(ctx context.Context, id string, ifVersion *int) (db.Node, error)
 	Unpublish(ctx context.Context, id string, ifVersion *int) (db.Node, error)
+	DiscardDraft(ctx context.Context, id string, ifVersion *int) (db.Node, error)
 	LinkFrameworkCompany(ctx context.Context, frameworkID string, companyID string) (*db.Framework, error)
 	UnlinkFrameworkCompany(ctx context.Context, frameworkID string, companyID string) (*db.Framework, error)
 	LinkTrendCompany(ctx context.Context, trendID string, companyID string) (*db.Trend, error)
@@ -504,6 +531,8 @@ type TrendResolver interface {
 	Faqs(ctx context.Context, obj *db.Trend) ([]*db.FAQ, error)
 
 	Revisions(ctx context.Context, obj *db.Trend, first *int, after *string) (*model.RevisionConnection, error)
+	HasUnpublishedChanges(ctx context.Context, obj *db.Trend) (bool, error)
+	UnpublishedChanges(ctx context.Context, obj *db.Trend) ([]*db.FieldChange, error)
 }
 type WebhookResolver interface {
 	ID(ctx context.Context, obj *db.Webhook) (string, error)
@@ -614,6 +643,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.Frameworks(childComplexity), true
+	case "Company.hasUnpublishedChanges":
+		if e.ComplexityRoot.Company.HasUnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.HasUnpublishedChanges(childComplexity), true
 	case "Company.id":
 		if e.ComplexityRoot.Company.ID == nil {
 			break
@@ -661,6 +696,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.Trends(childComplexity), true
+	case "Company.unpublishedChanges":
+		if e.ComplexityRoot.Company.UnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.UnpublishedChanges(childComplexity), true
 	case "Company.updatedAt":
 		if e.ComplexityRoot.Company.UpdatedAt == nil {
 			break
@@ -805,6 +846,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FAQ.Frameworks(childComplexity), true
+	case "FAQ.hasUnpublishedChanges":
+		if e.ComplexityRoot.FAQ.HasUnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FAQ.HasUnpublishedChanges(childComplexity), true
 	case "FAQ.id":
 		if e.ComplexityRoot.FAQ.ID == nil {
 			break
@@ -864,6 +911,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FAQ.Trends(childComplexity), true
+	case "FAQ.unpublishedChanges":
+		if e.ComplexityRoot.FAQ.UnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FAQ.UnpublishedChanges(childComplexity), true
 	case "FAQ.updatedAt":
 		if e.ComplexityRoot.FAQ.UpdatedAt == nil {
 			break
@@ -915,6 +968,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FAQEdge.Node(childComplexity), true
 
+	case "FieldChange.draft":
+		if e.ComplexityRoot.FieldChange.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Draft(childComplexity), true
+	case "FieldChange.field":
+		if e.ComplexityRoot.FieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+	case "FieldChange.live":
+		if e.ComplexityRoot.FieldChange.Live == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Live(childComplexity), true
+
 	case "Framework.architecture":
 		if e.ComplexityRoot.Framework.Architecture == nil {
 			break
@@ -957,6 +1029,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Framework.FirstReleased(childComplexity), true
+	case "Framework.hasUnpublishedChanges":
+		if e.ComplexityRoot.Framework.HasUnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Framework.HasUnpublishedChanges(childComplexity), true
 	case "Framework.id":
 		if e.ComplexityRoot.Framework.ID == nil {
 			break
@@ -1022,6 +1100,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Framework.Trends(childComplexity), true
+	case "Framework.unpublishedChanges":
+		if e.ComplexityRoot.Framework.UnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Framework.UnpublishedChanges(childComplexity), true
 	case "Framework.updatedAt":
 		if e.ComplexityRoot.Framework.UpdatedAt == nil {
 			break
@@ -1194,6 +1278,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(string)), true
+	case "Mutation.discardDraft":
+		if e.ComplexityRoot.Mutation.DiscardDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_discardDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DiscardDraft(childComplexity, args["id"].(string), args["ifVersion"].(*int)), true
 	case "Mutation.linkFAQFramework":
 		if e.ComplexityRoot.Mutation.LinkFAQFramework == nil {
 			break
@@ -1937,6 +2032,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.Frameworks(childComplexity), true
+	case "Trend.hasUnpublishedChanges":
+		if e.ComplexityRoot.Trend.HasUnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.HasUnpublishedChanges(childComplexity), true
 	case "Trend.highlights":
 		if e.ComplexityRoot.Trend.Highlights == nil {
 			break
@@ -1996,6 +2097,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.Summary(childComplexity), true
+	case "Trend.unpublishedChanges":
+		if e.ComplexityRoot.Trend.UnpublishedChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.UnpublishedChanges(childComplexity), true
 	case "Trend.updatedAt":
 		if e.ComplexityRoot.Trend.UpdatedAt == nil {
 			break
@@ -3185,6 +3292,16 @@ extend type Query {
   tokens: [Token!]! @hasRole(role: ADMIN)
 }
 
+"One field in which a published item's pending draft differs from its live version."
+type FieldChange {
+  "The field, as content files and revision documents name it (` + "`" + `summary` + "`" + `, ` + "`" + `companies` + "`" + `…; links are lists of slugs)."
+  field: String!
+  "The live version's value; null when it has none."
+  live: JSON
+  "The draft's value; null when it has none."
+  draft: JSON
+}
+
 "The caller of a request."
 type Viewer {
   "The token's name."
@@ -3225,6 +3342,8 @@ enum RevisionAction {
   UNLINK
   "An old revision was restored."
   RESTORE
+  "A published item's pending draft was discarded: its preview is its live version again."
+  DISCARD
 }
 
 "One recorded change to an item: who, when, what changed, and the item's document after it."
@@ -3321,21 +3440,57 @@ type DeletePayload {
 extend type Trend {
   "The trend's change history, newest first. Viewer and above."
   revisions("Page size." first: Int, "Cursor to continue after." after: String): RevisionConnection! @hasRole(role: VIEWER)
+  """
+  Whether the item is published and has edits not published yet (a pending
+  draft): token holders only, always false for anonymous callers. Editing a
+  published item changes its draft; ` + "`" + `publish` + "`" + ` makes it live, ` + "`" + `discardDraft` + "`" + `
+  drops it.
+  """
+  hasUnpublishedChanges: Boolean!
+  "The fields in which the pending draft differs from the live version, with both values: token holders only; empty without a draft and for anonymous callers."
+  unpublishedChanges: [FieldChange!]!
 }
 
 extend type Framework {
   "The framework's change history, newest first. Viewer and above."
   revisions("Page size." first: Int, "Cursor to continue after." after: String): RevisionConnection! @hasRole(role: VIEWER)
+  """
+  Whether the item is published and has edits not published yet (a pending
+  draft): token holders only, always false for anonymous callers. Editing a
+  published item changes its draft; ` + "`" + `publish` + "`" + ` makes it live, ` + "`" + `discardDraft` + "`" + `
+  drops it.
+  """
+  hasUnpublishedChanges: Boolean!
+  "The fields in which the pending draft differs from the live version, with both values: token holders only; empty without a draft and for anonymous callers."
+  unpublishedChanges: [FieldChange!]!
 }
 
 extend type Company {
   "The company's change history, newest first. Viewer and above."
   revisions("Page size." first: Int, "Cursor to continue after." after: String): RevisionConnection! @hasRole(role: VIEWER)
+  """
+  Whether the item is published and has edits not published yet (a pending
+  draft): token holders only, always false for anonymous callers. Editing a
+  published item changes its draft; ` + "`" + `publish` + "`" + ` makes it live, ` + "`" + `discardDraft` + "`" + `
+  drops it.
+  """
+  hasUnpublishedChanges: Boolean!
+  "The fields in which the pending draft differs from the live version, with both values: token holders only; empty without a draft and for anonymous callers."
+  unpublishedChanges: [FieldChange!]!
 }
 
 extend type FAQ {
   "The FAQ's change history, newest first. Viewer and above."
   revisions("Page size." first: Int, "Cursor to continue after." after: String): RevisionConnection! @hasRole(role: VIEWER)
+  """
+  Whether the item is published and has edits not published yet (a pending
+  draft): token holders only, always false for anonymous callers. Editing a
+  published item changes its draft; ` + "`" + `publish` + "`" + ` makes it live, ` + "`" + `discardDraft` + "`" + `
+  drops it.
+  """
+  hasUnpublishedChanges: Boolean!
+  "The fields in which the pending draft differs from the live version, with both values: token holders only; empty without a draft and for anonymous callers."
+  unpublishedChanges: [FieldChange!]!
 }
 
 "A new trend. Its slug derives from the name unless given; it starts as a DRAFT."
@@ -3528,10 +3683,16 @@ type Mutation {
   "Delete a FAQ and its links."
   deleteFAQ("The FAQ's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): DeletePayload! @hasRole(role: EDITOR)
 
-  "Make any item visible to everyone."
-  publish("The item's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
-  "Turn any item back into a DRAFT."
+  """
+  Make an item visible to everyone: a DRAFT item becomes PUBLISHED; a
+  published item's pending draft becomes its live version. A published item
+  with no pending draft has nothing to publish: BAD_USER_INPUT on ` + "`" + `id` + "`" + `.
+  """
+  publish("The item's id." id: ID!, "Fail with CONFLICT unless at this version (the draft's, when there is one)." ifVersion: Int): Node! @hasRole(role: EDITOR)
+  "Turn any item back into a DRAFT. A pending draft's edits stay, as the item's content. Unpublishing a DRAFT changes nothing."
   unpublish("The item's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
+  "Drop a published item's pending draft: it reads as its live version again, everywhere. BAD_USER_INPUT on ` + "`" + `id` + "`" + ` when it has none."
+  discardDraft("The item's id." id: ID!, "Fail with CONFLICT unless the draft is at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
 
   "Record that a company uses a framework (appended to the framework's list)."
   linkFrameworkCompany("The framework's id." frameworkId: ID!, "The company's id." companyId: ID!): Framework! @hasRole(role: EDITOR)
@@ -3907,6 +4068,10 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_publishedAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Company_revisions(ctx, field)
+	case "hasUnpublishedChanges":
+		return ec.fieldContext_Company_hasUnpublishedChanges(ctx, field)
+	case "unpublishedChanges":
+		return ec.fieldContext_Company_unpublishedChanges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Company", field.Name)
 }
@@ -4007,6 +4172,10 @@ func (ec *executionContext) childFields_FAQ(ctx context.Context, field graphql.C
 		return ec.fieldContext_FAQ_publishedAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_FAQ_revisions(ctx, field)
+	case "hasUnpublishedChanges":
+		return ec.fieldContext_FAQ_hasUnpublishedChanges(ctx, field)
+	case "unpublishedChanges":
+		return ec.fieldContext_FAQ_unpublishedChanges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FAQ", field.Name)
 }
@@ -4033,6 +4202,18 @@ func (ec *executionContext) childFields_FAQEdge(ctx context.Context, field graph
 		return ec.fieldContext_FAQEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FAQEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldChange_field(ctx, field)
+	case "live":
+		return ec.fieldContext_FieldChange_live(ctx, field)
+	case "draft":
+		return ec.fieldContext_FieldChange_draft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Framework(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4075,6 +4256,10 @@ func (ec *executionContext) childFields_Framework(ctx context.Context, field gra
 		return ec.fieldContext_Framework_publishedAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Framework_revisions(ctx, field)
+	case "hasUnpublishedChanges":
+		return ec.fieldContext_Framework_hasUnpublishedChanges(ctx, field)
+	case "unpublishedChanges":
+		return ec.fieldContext_Framework_unpublishedChanges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Framework", field.Name)
 }
@@ -4275,6 +4460,10 @@ func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql
 		return ec.fieldContext_Trend_publishedAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Trend_revisions(ctx, field)
+	case "hasUnpublishedChanges":
+		return ec.fieldContext_Trend_hasUnpublishedChanges(ctx, field)
+	case "unpublishedChanges":
+		return ec.fieldContext_Trend_unpublishedChanges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trend", field.Name)
 }
@@ -4814,6 +5003,28 @@ func (ec *executionContext) field_Mutation_deleteWebhook_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_discardDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ifVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifVersion"] = arg1
 	return args, nil
 }
 
@@ -6487,6 +6698,61 @@ func (ec *executionContext) fieldContext_Company_revisions(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Company_hasUnpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_hasUnpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().HasUnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Company_hasUnpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Company_unpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_unpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().UnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Company_unpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Company",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CompanyConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7343,6 +7609,61 @@ func (ec *executionContext) fieldContext_FAQ_revisions(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _FAQ_hasUnpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.FAQ) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FAQ_hasUnpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FAQ().HasUnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FAQ_hasUnpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FAQ", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _FAQ_unpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.FAQ) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FAQ_unpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FAQ().UnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FAQ_unpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FAQ",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FAQConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FAQConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7515,6 +7836,75 @@ func (ec *executionContext) fieldContext_FAQEdge_node(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *db.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldChange_live(ctx context.Context, field graphql.CollectedField, obj *db.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_live(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FieldChange().Live(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_live(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _FieldChange_draft(ctx context.Context, field graphql.CollectedField, obj *db.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FieldChange().Draft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Framework_id(ctx context.Context, field graphql.CollectedField, obj *db.Framework) (ret graphql.Marshaler) {
@@ -8016,6 +8406,61 @@ func (ec *executionContext) fieldContext_Framework_revisions(ctx context.Context
 	if fc.Args, err = ec.field_Framework_revisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Framework_hasUnpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.Framework) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Framework_hasUnpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Framework().HasUnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Framework_hasUnpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Framework", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Framework_unpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.Framework) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Framework_unpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Framework().UnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Framework_unpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Framework",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9056,6 +9501,68 @@ func (ec *executionContext) fieldContext_Mutation_unpublish(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unpublish_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_discardDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_discardDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DiscardDraft(ctx, fc.Args["id"].(string), fc.Args["ifVersion"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐRole(ctx, "EDITOR")
+				if err != nil {
+					var zeroVal db.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal db.Node
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v db.Node) graphql.Marshaler {
+			return ec.marshalNNode2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_discardDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_discardDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12729,6 +13236,61 @@ func (ec *executionContext) fieldContext_Trend_revisions(ctx context.Context, fi
 	if fc.Args, err = ec.field_Trend_revisions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Trend_hasUnpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_hasUnpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Trend().HasUnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_hasUnpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Trend_unpublishedChanges(ctx context.Context, field graphql.CollectedField, obj *db.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_unpublishedChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Trend().UnpublishedChanges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_unpublishedChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Trend",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -17119,6 +17681,18 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Company_revisions(ctx, field, obj)
 				})
+		case "hasUnpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Company_hasUnpublishedChanges(ctx, field, obj)
+				})
+		case "unpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Company_unpublishedChanges(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17452,6 +18026,18 @@ func (ec *executionContext) _FAQ(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FAQ_revisions(ctx, field, obj)
 				})
+		case "hasUnpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FAQ_hasUnpublishedChanges(ctx, field, obj)
+				})
+		case "unpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FAQ_unpublishedChanges(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17539,6 +18125,51 @@ func (ec *executionContext) _FAQEdge(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldChangeImplementors = []string{"FieldChange"}
+
+func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *db.FieldChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldChange")
+		case "field":
+			out.Values[i] = ec._FieldChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "live":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FieldChange_live(ctx, field, obj)
+				})
+		case "draft":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FieldChange_draft(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17665,6 +18296,18 @@ func (ec *executionContext) _Framework(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Framework_revisions(ctx, field, obj)
+				})
+		case "hasUnpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Framework_hasUnpublishedChanges(ctx, field, obj)
+				})
+		case "unpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Framework_unpublishedChanges(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17883,6 +18526,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "unpublish":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unpublish(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discardDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_discardDraft(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -18790,6 +19440,18 @@ func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Trend_revisions(ctx, field, obj)
+				})
+		case "hasUnpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Trend_hasUnpublishedChanges(ctx, field, obj)
+				})
+		case "unpublishedChanges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Trend_unpublishedChanges(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20020,6 +20682,30 @@ func (ec *executionContext) marshalNFAQOrderField2githubᚗcomᚋtrendqlᚋtrend
 		graphql.AddInvalidNullFromMarshaler(ctx, "FAQOrderField!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.FieldChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldChange2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v *db.FieldChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldChange!")
+		return graphql.Null
+	}
+	return ec._FieldChange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -21346,6 +22032,22 @@ func (ec *executionContext) unmarshalOIntFilter2ᚖgithubᚗcomᚋtrendqlᚋtren
 	}
 	res, err := ec.unmarshalInputIntFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOJSON2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res model.JSON
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐJSON(ctx context.Context, sel ast.SelectionSet, v model.JSON) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐNode(ctx context.Context, sel ast.SelectionSet, v db.Node) graphql.Marshaler {

@@ -477,7 +477,7 @@ func newCORS(origins []string) *cors.Cors {
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "If-None-Match",
-			"X-Request-Id", "Apollo-Require-Preflight", "X-Apollo-Operation-Name"},
+			"X-Request-Id", "Apollo-Require-Preflight", "X-Apollo-Operation-Name", PreviewHeader},
 		ExposedHeaders: []string{"ETag", "Retry-After", "X-Request-Id"},
 		MaxAge:         600,
 	})

@@ -47,6 +47,11 @@ type Loaders struct {
 	// for the documents anonymous callers get in the changes feed.
 	PublishedSlug *dataloadgen.Loader[db.SlugKey, bool]
 
+	// Drafted and Changes tell token holders about published items' pending
+	// drafts (hasUnpublishedChanges, unpublishedChanges).
+	Drafted *dataloadgen.Loader[itemRef, bool]
+	Changes *dataloadgen.Loader[itemRef, []*db.FieldChange]
+
 	// Event and AttemptsOfDelivery serve webhook deliveries.
 	Event *dataloadgen.Loader[int64, *db.Event]
 
@@ -90,6 +95,24 @@ func NewLoaders(d *db.DB) *Loaders {
 			}
 			return m, nil
 		}, opts...),
+		Drafted: dataloadgen.NewMappedLoader(byType(func(ctx context.Context, t db.TypeName, ids []int64) (map[int64]bool, error) {
+			m, err := d.DraftedIDs(ctx, t, ids)
+			for _, id := range ids {
+				m[id] = m[id]
+			}
+			return m, err
+		}), opts...),
+		Changes: dataloadgen.NewMappedLoader(byType(func(ctx context.Context, t db.TypeName, ids []int64) (map[int64][]*db.FieldChange, error) {
+			m, err := d.UnpublishedChanges(ctx, t, ids)
+			out := make(map[int64][]*db.FieldChange, len(ids))
+			for _, id := range ids {
+				out[id] = []*db.FieldChange{}
+				for i := range m[id] {
+					out[id] = append(out[id], &m[id][i])
+				}
+			}
+			return out, err
+		}), opts...),
 		Event:              dataloadgen.NewMappedLoader(d.EventsByIDs, opts...),
 		AttemptsOfDelivery: dataloadgen.NewMappedLoader(d.AttemptsOfDeliveries, opts...),
 		article:            d.Article,
@@ -243,4 +266,32 @@ func loadersFrom(ctx context.Context) *Loaders {
 		panic("graph: no dataloaders in context")
 	}
 	return l
+}
+
+// itemRef names a content item for the loaders that serve every type.
+type itemRef struct {
+	t  db.TypeName
+	id int64
+}
+
+// byType turns a fetch of one type's items into a fetch of any items: one
+// call (one statement) per type present among the keys.
+func byType[V any](fetch func(context.Context, db.TypeName, []int64) (map[int64]V, error)) func(context.Context, []itemRef) (map[itemRef]V, error) {
+	return func(ctx context.Context, keys []itemRef) (map[itemRef]V, error) {
+		ids := map[db.TypeName][]int64{}
+		for _, k := range keys {
+			ids[k.t] = append(ids[k.t], k.id)
+		}
+		out := make(map[itemRef]V, len(keys))
+		for t, list := range ids {
+			m, err := fetch(ctx, t, list)
+			if err != nil {
+				return nil, err
+			}
+			for id, v := range m {
+				out[itemRef{t, id}] = v
+			}
+		}
+		return out, nil
+	}
 }

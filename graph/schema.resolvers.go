@@ -28,6 +28,16 @@ func (r *companyResolver) Revisions(ctx context.Context, obj *db.Company, first 
 	return revisions(ctx, r.DB, db.TypeCompany, obj.RowID, first, after)
 }
 
+// HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
+func (r *companyResolver) HasUnpublishedChanges(ctx context.Context, obj *db.Company) (bool, error) {
+	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeCompany, obj.RowID})
+}
+
+// UnpublishedChanges is the resolver for the unpublishedChanges field.
+func (r *companyResolver) UnpublishedChanges(ctx context.Context, obj *db.Company) ([]*db.FieldChange, error) {
+	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeCompany, obj.RowID})
+}
+
 // Node is the resolver for the node field.
 func (r *contentChangeResolver) Node(ctx context.Context, obj *model.ContentChange) (db.Node, error) {
 	return changeNode(ctx, obj)
@@ -48,6 +58,26 @@ func (r *fAQResolver) Revisions(ctx context.Context, obj *db.FAQ, first *int, af
 	return revisions(ctx, r.DB, db.TypeFAQ, obj.RowID, first, after)
 }
 
+// HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
+func (r *fAQResolver) HasUnpublishedChanges(ctx context.Context, obj *db.FAQ) (bool, error) {
+	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeFAQ, obj.RowID})
+}
+
+// UnpublishedChanges is the resolver for the unpublishedChanges field.
+func (r *fAQResolver) UnpublishedChanges(ctx context.Context, obj *db.FAQ) ([]*db.FieldChange, error) {
+	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeFAQ, obj.RowID})
+}
+
+// Live is the resolver for the live field.
+func (r *fieldChangeResolver) Live(ctx context.Context, obj *db.FieldChange) (model.JSON, error) {
+	return model.JSON(obj.Live), nil
+}
+
+// Draft is the resolver for the draft field.
+func (r *fieldChangeResolver) Draft(ctx context.Context, obj *db.FieldChange) (model.JSON, error) {
+	return model.JSON(obj.Draft), nil
+}
+
 // Companies is the resolver for the companies field.
 func (r *frameworkResolver) Companies(ctx context.Context, obj *db.Framework) ([]*db.Company, error) {
 	return loadRelation(ctx, loadersFrom(ctx).CompaniesOfFramework, obj)
@@ -66,6 +96,16 @@ func (r *frameworkResolver) Faqs(ctx context.Context, obj *db.Framework) ([]*db.
 // Revisions is the resolver for the revisions field.
 func (r *frameworkResolver) Revisions(ctx context.Context, obj *db.Framework, first *int, after *string) (*model.RevisionConnection, error) {
 	return revisions(ctx, r.DB, db.TypeFramework, obj.RowID, first, after)
+}
+
+// HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
+func (r *frameworkResolver) HasUnpublishedChanges(ctx context.Context, obj *db.Framework) (bool, error) {
+	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeFramework, obj.RowID})
+}
+
+// UnpublishedChanges is the resolver for the unpublishedChanges field.
+func (r *frameworkResolver) UnpublishedChanges(ctx context.Context, obj *db.Framework) ([]*db.FieldChange, error) {
+	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeFramework, obj.RowID})
 }
 
 // CreateTrend is the resolver for the createTrend field.
@@ -180,6 +220,21 @@ func (r *mutationResolver) Publish(ctx context.Context, id string, ifVersion *in
 // Unpublish is the resolver for the unpublish field.
 func (r *mutationResolver) Unpublish(ctx context.Context, id string, ifVersion *int) (db.Node, error) {
 	return r.setStatus(ctx, id, db.StatusDraft, ifVersion)
+}
+
+// DiscardDraft is the resolver for the discardDraft field.
+func (r *mutationResolver) DiscardDraft(ctx context.Context, id string, ifVersion *int) (db.Node, error) {
+	t, n, err := db.DecodeID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Content() {
+		return nil, db.Invalid("id", "%q is not a content item's id", id)
+	}
+	if err := r.DB.DiscardDraft(ctx, t, n, ifVersion); err != nil {
+		return nil, err
+	}
+	return r.DB.NodeByID(ctx, t, n)
 }
 
 // LinkFrameworkCompany is the resolver for the linkFrameworkCompany field.
@@ -553,6 +608,16 @@ func (r *trendResolver) Revisions(ctx context.Context, obj *db.Trend, first *int
 	return revisions(ctx, r.DB, db.TypeTrend, obj.RowID, first, after)
 }
 
+// HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
+func (r *trendResolver) HasUnpublishedChanges(ctx context.Context, obj *db.Trend) (bool, error) {
+	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeTrend, obj.RowID})
+}
+
+// UnpublishedChanges is the resolver for the unpublishedChanges field.
+func (r *trendResolver) UnpublishedChanges(ctx context.Context, obj *db.Trend) ([]*db.FieldChange, error) {
+	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeTrend, obj.RowID})
+}
+
 // ID is the resolver for the id field.
 func (r *webhookResolver) ID(ctx context.Context, obj *db.Webhook) (string, error) {
 	return db.EncodeID(db.TypeWebhook, obj.ID), nil
@@ -606,6 +671,9 @@ func (r *Resolver) ContentChange() ContentChangeResolver { return &contentChange
 // FAQ returns FAQResolver implementation.
 func (r *Resolver) FAQ() FAQResolver { return &fAQResolver{r} }
 
+// FieldChange returns FieldChangeResolver implementation.
+func (r *Resolver) FieldChange() FieldChangeResolver { return &fieldChangeResolver{r} }
+
 // Framework returns FrameworkResolver implementation.
 func (r *Resolver) Framework() FrameworkResolver { return &frameworkResolver{r} }
 
@@ -637,6 +705,7 @@ type (
 	companyResolver         struct{ *Resolver }
 	contentChangeResolver   struct{ *Resolver }
 	fAQResolver             struct{ *Resolver }
+	fieldChangeResolver     struct{ *Resolver }
 	frameworkResolver       struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
 	queryResolver           struct{ *Resolver }

@@ -200,10 +200,6 @@ func websocketTransport(cfg Options, lim *limiter) transport.Websocket {
 // with 4429, before any lookup.
 func wsInit(d *db.DB, l *limiter) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		h := p.Authorization()
-		if h == "" {
-			return ctx, nil, nil
-		}
 		fail := func(code int, msg string) (context.Context, *transport.InitPayload, error) {
 			ctx = transport.WithWebsocketCloseCode(ctx, code)
 			reason := "Forbidden: " + msg
@@ -211,6 +207,21 @@ func wsInit(d *db.DB, l *limiter) transport.WebsocketInitFunc {
 				reason = "Too many requests: " + msg
 			}
 			return transport.AppendCloseReason(ctx, reason), nil, errors.New(msg)
+		}
+		// A preview asked for in the payload (browsers cannot send the
+		// header) needs the token the payload or the upgrade request carries.
+		withPreview := func(ctx context.Context) (context.Context, *transport.InitPayload, error) {
+			if on, _ := p["preview"].(bool); on {
+				if db.PrincipalFrom(ctx) == nil {
+					return fail(4403, "a preview needs a token: send Authorization in the connection_init payload")
+				}
+				ctx = db.WithPreview(ctx)
+			}
+			return ctx, nil, nil
+		}
+		h := p.Authorization()
+		if h == "" {
+			return withPreview(ctx)
 		}
 		ip := clientIPFrom(ctx)
 		if ok, retry := l.authAllowed(ip); !ok {
@@ -229,7 +240,7 @@ func wsInit(d *db.DB, l *limiter) transport.WebsocketInitFunc {
 			}
 			return fail(4403, "the token could not be checked")
 		}
-		return db.WithPrincipal(ctx, pr), nil, nil
+		return withPreview(db.WithPrincipal(ctx, pr))
 	}
 }
 
@@ -431,6 +442,12 @@ func checkInitPayload(p json.RawMessage) (int, string) {
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			return 4403, `Forbidden: the Authorization must be the string "Bearer <token>"`
+		}
+	}
+	if v, ok := obj["preview"]; ok {
+		var b bool
+		if json.Unmarshal(v, &b) != nil {
+			return 4400, "Invalid message: the connection_init payload's preview must be true or false"
 		}
 	}
 	return 0, ""

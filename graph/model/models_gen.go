@@ -288,6 +288,8 @@ const (
 	RevisionActionUnlink RevisionAction = "UNLINK"
 	// An old revision was restored.
 	RevisionActionRestore RevisionAction = "RESTORE"
+	// A published item's pending draft was discarded: its preview is its live version again.
+	RevisionActionDiscard RevisionAction = "DISCARD"
 )
 
 var AllRevisionAction = []RevisionAction{
@@ -299,11 +301,12 @@ var AllRevisionAction = []RevisionAction{
 	RevisionActionLink,
 	RevisionActionUnlink,
 	RevisionActionRestore,
+	RevisionActionDiscard,
 }
 
 func (e RevisionAction) IsValid() bool {
 	switch e {
-	case RevisionActionCreate, RevisionActionUpdate, RevisionActionDelete, RevisionActionPublish, RevisionActionUnpublish, RevisionActionLink, RevisionActionUnlink, RevisionActionRestore:
+	case RevisionActionCreate, RevisionActionUpdate, RevisionActionDelete, RevisionActionPublish, RevisionActionUnpublish, RevisionActionLink, RevisionActionUnlink, RevisionActionRestore, RevisionActionDiscard:
 		return true
 	}
 	return false
