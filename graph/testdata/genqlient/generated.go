@@ -832,6 +832,8 @@ const (
 	RevisionActionUnlink RevisionAction = "UNLINK"
 	// An old revision was restored.
 	RevisionActionRestore RevisionAction = "RESTORE"
+	// A published item's pending draft was discarded: its preview is its live version again.
+	RevisionActionDiscard RevisionAction = "DISCARD"
 )
 
 var AllRevisionAction = []RevisionAction{
@@ -843,6 +845,7 @@ var AllRevisionAction = []RevisionAction{
 	RevisionActionLink,
 	RevisionActionUnlink,
 	RevisionActionRestore,
+	RevisionActionDiscard,
 }
 
 // Whether an item is visible to everyone or only to token holders.
