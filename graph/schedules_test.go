@@ -89,9 +89,11 @@ func TestSchedule_SetKeepClearAndWhoSeesIt(t *testing.T) {
 		}
 		var out struct {
 			Company   struct{ UnpublishAt *string }
-			Companies struct{ Nodes []struct{ UnpublishAt *string } }
-			Node      struct{ UnpublishAt, PublishAt *string }
-			Search    struct {
+			Companies struct {
+				Nodes []struct{ UnpublishAt *string }
+			}
+			Node   struct{ UnpublishAt, PublishAt *string }
+			Search struct {
 				Nodes []struct{ Node struct{ UnpublishAt *string } }
 			}
 		}
@@ -241,7 +243,9 @@ func TestSchedule_PublishingByHandOvertakesTheSchedule(t *testing.T) {
 	if out2.Unpublish.PublishAt != nil || out2.Unpublish.UnpublishAt != nil {
 		t.Fatalf("after unpublishing by hand: %+v", out2.Unpublish)
 	}
-	var log struct{ ScheduleLog []struct{ Action, Message string } }
+	var log struct {
+		ScheduleLog []struct{ Action, Message string }
+	}
 	r := e.post(t, `query($id: ID!) { scheduleLog(itemId: $id, outcomes: [CANCELLED]) { action message } }`, map[string]any{"id": fx.coB}, bearer(tk.editor)...)
 	json.Unmarshal(r.Data, &log)
 	if len(log.ScheduleLog) != 3 {
@@ -297,7 +301,9 @@ func TestSchedule_AppliedThroughTheHandler(t *testing.T) {
 	if n := revs.Node.Revisions.Nodes; len(n) != 1 || n[0].Action != "PUBLISH" || n[0].Actor != db.ScheduleActor {
 		t.Fatalf("newest revision: %s", r.Body)
 	}
-	var log struct{ ScheduleLog []struct{ RevisionID *string } }
+	var log struct {
+		ScheduleLog []struct{ RevisionID *string }
+	}
 	r = e.post(t, `query($id: ID!) { scheduleLog(itemId: $id, outcomes: [APPLIED]) { revisionId } }`, map[string]any{"id": fx.coB}, bearer(tk.editor)...)
 	json.Unmarshal(r.Data, &log)
 	if len(log.ScheduleLog) != 1 || log.ScheduleLog[0].RevisionID == nil || *log.ScheduleLog[0].RevisionID != revs.Node.Revisions.Nodes[0].ID {
