@@ -1,9 +1,13 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -311,5 +315,124 @@ func TestSchedule_AppliedThroughTheHandler(t *testing.T) {
 	}
 	if r.Status != http.StatusOK {
 		t.Fatal(r.Body)
+	}
+}
+
+// Refusals are the same on every transport that carries a mutation (the
+// websocket), the transports that carry none refuse it before it runs (an
+// SSE request, HTTP GET), and none changes anything; a schedule applied by the server reaches a websocket
+// subscriber as a PUBLISH by "schedule".
+func TestSchedule_EveryTransport(t *testing.T) {
+	l := newLive(t)
+	var c struct{ CreateCompany struct{ ID string } }
+	l.gql(t, l.editor, `mutation { createCompany(input: {name: "Wire Co"}) { id } }`, nil, &c)
+	id := c.CreateCompany.ID
+	past := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	vars := func(at string) map[string]any { return map[string]any{"id": id, "in": map[string]any{"publishAt": at}} }
+
+	before := dumpDB(t, l.env)
+	for _, w := range []struct {
+		who, token, at, code, field string
+	}{
+		{"editor, a past time", l.editor, past, "BAD_USER_INPUT", "input.publishAt"},
+		{"editor, not a time", l.editor, "noon", "BAD_USER_INPUT", "input.publishAt"},
+		{"viewer", l.viewer, future(time.Hour), "FORBIDDEN", ""},
+		{"anonymous", "", future(time.Hour), "UNAUTHENTICATED", ""},
+	} {
+		var init map[string]any
+		if w.token != "" {
+			init = map[string]any{"Authorization": "Bearer " + w.token}
+		}
+		ws, ack := dialWS(t, l.URL, nil, init)
+		if ack.Type != "connection_ack" {
+			t.Fatalf("%s: init %+v", w.who, ack)
+		}
+		ws.subscribe(t, "m", scheduleMutation, vars(w.at))
+		m := ws.next(t)
+		var r struct {
+			Data   json.RawMessage
+			Errors []struct{ Extensions map[string]any }
+		}
+		json.Unmarshal(m.Payload, &r)
+		if m.Type != "next" || string(r.Data) != "null" || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != w.code ||
+			w.field != "" && r.Errors[0].Extensions["field"] != w.field {
+			t.Errorf("websocket, %s: %s %s, want %s", w.who, m.Type, m.Payload, w.code)
+		}
+
+		body, _ := json.Marshal(map[string]any{"query": scheduleMutation, "variables": vars(w.at)})
+		req, _ := http.NewRequest(http.MethodPost, l.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		if w.token != "" {
+			req.Header.Set("Authorization", "Bearer "+w.token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		// Queries and mutations are never answered as a stream (the
+		// contract): the SSE request is refused before it runs.
+		if res.StatusCode != http.StatusNotAcceptable {
+			t.Errorf("SSE, %s: %d %s, want 406", w.who, res.StatusCode, b)
+		}
+	}
+	q := url.Values{"query": {`mutation { schedule(id: "` + id + `", input: {publishAt: "` + future(time.Hour) + `"}) { id } }`}}
+	req, _ := http.NewRequest(http.MethodGet, l.URL+"/graphql?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+l.editor)
+	req.Header.Set("Accept", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if after := dumpDB(t, l.env); after != before {
+		t.Fatalf("a refused schedule changed the database:\n%s", diff(before, after))
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.DB.RunSchedules(ctx, time.Hour, nil)
+	}()
+	defer func() {
+		stop()
+		<-done
+	}()
+	sub, ack := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + l.viewer})
+	if ack.Type != "connection_ack" {
+		t.Fatalf("init: %+v", ack)
+	}
+	sub.subscribe(t, "s", `subscription { contentChanged(types: [COMPANY]) { action itemId revision { actor } } }`, nil)
+	sub.quiet(t)
+	writer, _ := dialWS(t, l.URL, nil, map[string]any{"Authorization": "Bearer " + l.editor})
+	writer.subscribe(t, "m", scheduleMutation, vars(time.Now().UTC().Add(300*time.Millisecond).Format(time.RFC3339Nano)))
+	if m := writer.next(t); m.Type != "next" || strings.Contains(string(m.Payload), "errors") {
+		t.Fatalf("schedule over the websocket: %s %s", m.Type, m.Payload)
+	}
+	var got struct {
+		Data struct {
+			ContentChanged struct {
+				Action, ItemID string
+				Revision       struct{ Actor string }
+			}
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case m := <-sub.msgs:
+			json.Unmarshal(m.Payload, &got)
+		case <-time.After(time.Until(deadline)):
+			t.Fatal("the websocket subscriber heard nothing of the applied schedule")
+		}
+		if got.Data.ContentChanged.Action != "" {
+			break
+		}
+	}
+	if c := got.Data.ContentChanged; c.Action != "PUBLISH" || c.ItemID != id || c.Revision.Actor != db.ScheduleActor {
+		t.Fatalf("subscriber got %+v", c)
 	}
 }
