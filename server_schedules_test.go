@@ -154,7 +154,8 @@ func TestRun_ScheduleDueWhileStoppedIsAppliedAtStart(t *testing.T) {
 
 // Two servers on one database file, with many schedules falling due at
 // the same moment, set through both: each schedule is applied exactly
-// once — one PUBLISH event per item, one APPLIED line per schedule.
+// once — one PUBLISH event per item, one APPLIED line per schedule — and
+// both servers' caches hear of it, whichever applied it.
 func TestRun_TwoServersOnOneDatabaseApplyEachScheduleOnce(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "trendql.db")
 	a := startServer(t, nil, "--db", dbPath, "--schedule-interval", "100ms")
@@ -186,6 +187,13 @@ func TestRun_TwoServersOnOneDatabaseApplyEachScheduleOnce(t *testing.T) {
 	if time.Now().After(mustParse(t, at)) {
 		t.Fatal("setting the schedules took longer than their lead time: they did not fall due together")
 	}
+	// Both servers' anonymous responses are cached before the schedules
+	// fall due; whichever server applies one, both must show it.
+	for _, s := range []*server{a, b} {
+		if s.anonymousCount(t, "twin-0") != 0 || s.anonymousCount(t, "twin-0") != 0 {
+			t.Fatal("anonymous callers see a draft")
+		}
+	}
 
 	raw := openRaw(t, dbPath)
 	eventually(t, "every schedule to be applied", func() bool {
@@ -202,6 +210,9 @@ func TestRun_TwoServersOnOneDatabaseApplyEachScheduleOnce(t *testing.T) {
 	}
 	if got := queryInt(t, raw, "SELECT count(*) FROM schedule_log WHERE outcome = 'FAILED'"); got != 0 {
 		t.Errorf("%d FAILED lines", got)
+	}
+	for _, s := range []*server{a, b} {
+		eventually(t, "each server's anonymous read to show the published twin", func() bool { return s.anonymousCount(t, "twin-0") == 1 })
 	}
 	for _, s := range []*server{a, b} {
 		if err := s.stop(t); err != nil {
