@@ -36,6 +36,9 @@ type DB struct {
 	// scheduleWake wakes RunSchedules when this process commits a new
 	// schedule, which may be due before its next look.
 	scheduleWake chan struct{}
+	// schedulesApplied and schedulesFailed count what this process's
+	// ApplyDueSchedules did, for metrics.
+	schedulesApplied, schedulesFailed atomic.Int64
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text

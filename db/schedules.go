@@ -380,6 +380,12 @@ func (d *DB) ScheduleLog(ctx context.Context, f ScheduleLogFilter, first int) ([
 	return out, rows.Err()
 }
 
+// ScheduleCounts returns how many schedules this DB has applied and how
+// many it dropped as failed, since it was opened.
+func (d *DB) ScheduleCounts() (applied, failed int64) {
+	return d.schedulesApplied.Load(), d.schedulesFailed.Load()
+}
+
 // NextScheduleDue returns the time of the earliest pending schedule; ok is
 // false when there is none.
 func (d *DB) NextScheduleDue(ctx context.Context) (at time.Time, ok bool, err error) {
@@ -415,6 +421,7 @@ func (d *DB) ApplyDueSchedules(ctx context.Context, log *slog.Logger) (applied, 
 		}
 		if applyErr != nil {
 			failed++
+			d.schedulesFailed.Add(1)
 			if log != nil {
 				log.WarnContext(ctx, "schedules: a schedule could not be applied and was dropped",
 					"type", s.typ, "id", EncodeID(s.typ, s.itemID), "action", s.action, "due", s.dueAt, "err", applyErr)
@@ -422,6 +429,7 @@ func (d *DB) ApplyDueSchedules(ctx context.Context, log *slog.Logger) (applied, 
 			continue
 		}
 		applied++
+		d.schedulesApplied.Add(1)
 		if log != nil {
 			log.InfoContext(ctx, "schedules: applied", "type", s.typ, "id", EncodeID(s.typ, s.itemID), "action", s.action, "due", s.dueAt)
 		}

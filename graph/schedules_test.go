@@ -316,6 +316,12 @@ func TestSchedule_AppliedThroughTheHandler(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatal(r.Body)
 	}
+	if n := e.metric(t, "trendql_schedules_applied_total"); n != 1 {
+		t.Errorf("trendql_schedules_applied_total = %v, want 1", n)
+	}
+	if n := e.metric(t, "trendql_schedules_failed_total"); n != 0 {
+		t.Errorf("trendql_schedules_failed_total = %v, want 0", n)
+	}
 }
 
 // Refusals are the same on every transport that carries a mutation (the
