@@ -139,17 +139,15 @@ func (d *DB) SetSchedule(ctx context.Context, t TypeName, id int64, publish, unp
 			next[c.action] = &at
 		}
 		if p, u := next[ActionPublish], next[ActionUnpublish]; p != nil && u != nil && !u.After(*p) {
-			field, what := "input.unpublishAt", "the publishAt given"
 			if !unpublish.Set {
-				field = "input.publishAt"
+				return Invalid("input.publishAt", "publishAt %s is not before the pending unpublishAt %s: move or clear the unpublishAt too",
+					formatTime(*p), formatTime(*u))
 			}
+			what := "the publishAt"
 			if !publish.Set {
 				what = "the pending publishAt"
 			}
-			if field == "input.publishAt" {
-				return Invalid(field, "publishAt %s is not before the pending unpublishAt %s: clear or move the unpublishAt too", formatTime(*p), formatTime(*u))
-			}
-			return Invalid(field, "unpublishAt %s is not after %s (%s)", formatTime(*u), what, formatTime(*p))
+			return Invalid("input.unpublishAt", "unpublishAt %s is not after %s %s", formatTime(*u), what, formatTime(*p))
 		}
 		for _, c := range []struct {
 			action string
@@ -378,6 +376,38 @@ func (d *DB) ScheduleLog(ctx context.Context, f ScheduleLogFilter, first int) ([
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// PruneScheduleLog deletes the schedule log's lines written before cutoff,
+// in transactions of at most PruneBatch lines, and returns how many. The
+// retention worker runs it with the event log's cutoff: the log's
+// revisions go at the same age.
+func (d *DB) PruneScheduleLog(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := d.writeTx(ctx, func(w *writer) error {
+			if _, err := w.tx.exec("INSERT INTO events_pruning (one) VALUES (1)"); err != nil {
+				return err
+			}
+			res, err := w.tx.exec("DELETE FROM schedule_log WHERE id IN (SELECT id FROM schedule_log WHERE at < ? ORDER BY id LIMIT ?)",
+				formatTime(cutoff), PruneBatch)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n = int(k)
+			_, err = w.tx.exec("DELETE FROM events_pruning")
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("prune schedule log: %w", err)
+		}
+		total += n
+		if n < PruneBatch {
+			return total, nil
+		}
+	}
 }
 
 // ScheduleCounts returns how many schedules this DB has applied and how

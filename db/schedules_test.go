@@ -402,3 +402,46 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The schedule log is append-only except for retention, which prunes its
+// lines at the event log's age; pending schedules are not touched.
+func TestSchedules_LogIsPrunedOnlyByRetention(t *testing.T) {
+	d := MustOpenDB(t)
+	clk := newClock(d)
+	ctx := asEditor()
+	co, err := d.CreateCompany(ctx, db.CompanyPatch{Name: ptr("Pruned Co")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetSchedule(ctx, db.TypeCompany, co.RowID, at(clk.Now().Add(48*time.Hour)), keep); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sql.Open("sqlite", d.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Exec("DELETE FROM schedule_log"); err == nil {
+		t.Fatal("the schedule log let a DELETE through")
+	}
+	if _, err := c.Exec("UPDATE schedule_log SET actor = 'someone else'"); err == nil {
+		t.Fatal("the schedule log let an UPDATE through")
+	}
+	if n, err := d.PruneScheduleLog(context.Background(), clk.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruned %d young lines, %v", n, err)
+	}
+	clk.Add(24 * time.Hour)
+	if err := d.SetSchedule(ctx, db.TypeCompany, co.RowID, keep, at(clk.Now().Add(48*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.PruneScheduleLog(context.Background(), clk.Now().Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("pruned %d lines, want the one older than the cutoff: %v", n, err)
+	}
+	log, err := d.ScheduleLog(ctx, db.ScheduleLogFilter{}, 10)
+	if err != nil || len(log) != 1 || log[0].Action != db.ActionUnpublish {
+		t.Fatalf("left: %v %+v", err, log)
+	}
+	if s := scheduleOf(t, d, db.TypeCompany, co.RowID); s.PublishAt == nil || s.UnpublishAt == nil {
+		t.Fatal("pruning the log dropped a pending schedule")
+	}
+}

@@ -21,7 +21,9 @@ CREATE INDEX schedules_due ON schedules (due_at);
 
 -- schedule_log is what happened to schedules, for editors and admins: who
 -- set or cleared one, and whether it was applied (with the revision it
--- made) or failed (and why). Append-only, like the event log.
+-- made) or failed (and why). Append-only, like the event log, and pruned
+-- with it: only the retention worker deletes (its marker row is in
+-- events_pruning within its transaction).
 CREATE TABLE schedule_log (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     at       TEXT NOT NULL,          -- when it happened
@@ -37,13 +39,14 @@ CREATE TABLE schedule_log (
     message  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX schedule_log_item ON schedule_log (type, item_id, id);
+CREATE INDEX schedule_log_at ON schedule_log (at);
 
 CREATE TRIGGER schedule_log_append_only_update BEFORE UPDATE ON schedule_log
 BEGIN
     SELECT RAISE(ABORT, 'the schedule log is append-only');
 END;
 CREATE TRIGGER schedule_log_append_only_delete BEFORE DELETE ON schedule_log
-BEGIN
+    WHEN NOT EXISTS (SELECT 1 FROM events_pruning) BEGIN
     SELECT RAISE(ABORT, 'the schedule log is append-only');
 END;
 
