@@ -3444,7 +3444,7 @@ type Revision {
   status: Status!
   "When the change was made."
   at: DateTime!
-  "Who made it: the token's name, or ` + "`" + `cli` + "`" + ` for the command line. Empty for anonymous callers (token names are not public)."
+  "Who made it: the token's name, ` + "`" + `cli` + "`" + ` for the command line, or ` + "`" + `schedule` + "`" + ` for a scheduled publish or unpublish (its token is the one that set the schedule). Empty for anonymous callers (token names are not public)."
   actor: String!
   "The fields the change touched."
   changedFields: [String!]!
