@@ -131,7 +131,7 @@ func TestRun_ScheduleDueWhileStoppedIsAppliedAtStart(t *testing.T) {
 	s := startServer(t, nil, "--db", dbPath)
 	editor := createToken(t, dbPath, "editor")
 	id := s.createCompany(t, editor, "Weekend Launch")
-	due := time.Now().Add(4 * time.Second)
+	due := time.Now().Add(6 * time.Second)
 	s.gql(t, editor, `mutation($id: ID!, $at: DateTime!) { schedule(id: $id, input: {publishAt: $at}) { id } }`,
 		map[string]any{"id": id, "at": due.UTC().Format(time.RFC3339Nano)}, nil)
 	if err := s.stop(t); err != nil {
