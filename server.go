@@ -223,6 +223,7 @@ type serveConfig struct {
 	caching               graph.HTTPCaching
 	pprofAddr             string
 	watchInterval         time.Duration
+	scheduleInterval      time.Duration
 
 	noWebhooks         bool
 	webhookTimeout     time.Duration
@@ -340,6 +341,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ef := &envFlags{fs: fs, getenv: getenv}
 	ef.duration(&c.watchInterval, "watch-interval", "TRENDQL_WATCH_INTERVAL", time.Second,
 		"how often to look for changes other processes (import, another server) wrote, for subscriptions and webhooks")
+	ef.duration(&c.scheduleInterval, "schedule-interval", "TRENDQL_SCHEDULE_INTERVAL", db.DefaultScheduleInterval,
+		"longest wait before looking for schedules other processes set (this process's own wake it at once)")
 	fs.BoolVar(&c.noWebhooks, "no-webhooks", getenv("TRENDQL_NO_WEBHOOKS") != "", "do not send webhooks from this process; deliveries queue for one that does (env TRENDQL_NO_WEBHOOKS)")
 	ef.duration(&c.webhookTimeout, "webhook-timeout", "TRENDQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout, "time limit of one webhook request")
 	ef.int(&c.webhookAttempts, "webhook-max-attempts", "TRENDQL_WEBHOOK_MAX_ATTEMPTS", webhook.DefaultMaxAttempts, "attempts before a webhook delivery is given up")
@@ -365,7 +368,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"--watch-interval", c.watchInterval}, {"--webhook-timeout", c.webhookTimeout}, {"--webhook-backoff", c.webhookBackoff}, {"--webhook-backoff-max", c.webhookBackoffMax}} {
+	}{{"--watch-interval", c.watchInterval}, {"--schedule-interval", c.scheduleInterval}, {"--webhook-timeout", c.webhookTimeout}, {"--webhook-backoff", c.webhookBackoff}, {"--webhook-backoff-max", c.webhookBackoffMax}} {
 		if d.v <= 0 {
 			return usagef("serve: %s must be positive", d.name)
 		}
@@ -437,7 +440,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	// Background work that lives as long as the server: noticing other
 	// processes' writes (a CLI import: for caches, subscriptions and
-	// webhooks), the event log's retention, and webhook deliveries.
+	// webhooks), the event log's retention, scheduled publishing, and
+	// webhook deliveries.
 	watch, endWatch := context.WithCancel(context.Background())
 	watching := make(chan struct{})
 	go func() {
@@ -456,6 +460,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() {
 		endWatch()
 		<-pruning
+	}()
+	// Scheduled publishing: what fell due while no server ran is applied
+	// now, the rest on time.
+	scheduling := make(chan struct{})
+	go func() {
+		defer close(scheduling)
+		d.RunSchedules(watch, c.scheduleInterval, logger)
+	}()
+	defer func() {
+		endWatch()
+		<-scheduling
 	}()
 	var hooks *webhook.Dispatcher
 	if !c.noWebhooks {

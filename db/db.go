@@ -33,6 +33,13 @@ type DB struct {
 	hub         hub // wakes listeners after commits that appended events
 	deliveryHub hub // wakes webhook workers when deliveries may be due
 
+	// scheduleWake wakes RunSchedules when this process commits a new
+	// schedule, which may be due before its next look.
+	scheduleWake chan struct{}
+	// schedulesApplied and schedulesFailed count what this process's
+	// ApplyDueSchedules did, for metrics.
+	schedulesApplied, schedulesFailed atomic.Int64
+
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
 
@@ -94,7 +101,7 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	d := &DB{path: path, write: write, stmts: map[string]*sql.Stmt{}, Now: time.Now}
+	d := &DB{path: path, write: write, stmts: map[string]*sql.Stmt{}, Now: time.Now, scheduleWake: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -300,6 +307,10 @@ type Tx struct {
 	// statuses, when set (a bulk import), answers which linked items are
 	// published for the events' public forms (see publishedRefs).
 	statuses *statusCache
+
+	// scheduled is set on the root when the transaction set a schedule:
+	// its commit wakes RunSchedules.
+	scheduled bool
 }
 
 // txMark is what a savepoint's rollback restores of the root's state.
@@ -389,6 +400,12 @@ func (tx *Tx) Commit() error {
 	}
 	if len(tx.events) > 0 {
 		tx.db.hub.broadcast(tx.events)
+	}
+	if tx.scheduled {
+		select {
+		case tx.db.scheduleWake <- struct{}{}:
+		default: // already pending
+		}
 	}
 	return nil
 }

@@ -129,11 +129,7 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	case changedSince:
 		fields = changedFields(c.old, b, doc)
 	}
-	var tokenID *int64
-	actor := "cli"
-	if p := PrincipalFrom(tx.ctx); p != nil {
-		tokenID, actor = &p.TokenID, p.Name
-	}
+	tokenID, actor := tx.actor()
 	if tx.statuses != nil && t.Content() {
 		tx.statuses.set(t, id, status)
 	}

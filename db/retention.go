@@ -24,6 +24,8 @@ import (
 //     changes and must start a full sync.
 //   - Finished webhook deliveries have their own retention (webhook
 //     package, --webhook-retention).
+//   - The schedule log's lines older than Retention.Events are deleted
+//     too (PruneScheduleLog).
 //
 // The worker deletes in transactions of at most PruneBatch events, so a
 // writer never waits behind it for long.
@@ -65,12 +67,20 @@ func (d *DB) RunRetention(ctx context.Context, r Retention, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := d.PruneEvents(ctx, d.Now().Add(-r.Events), r.KeepRevisions)
+		cutoff := d.Now().Add(-r.Events)
+		n, err := d.PruneEvents(ctx, cutoff, r.KeepRevisions)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.ErrorContext(ctx, "retention: pruning the event log", "err", err)
 		case n > 0:
 			log.InfoContext(ctx, "retention: pruned the event log", "events", n)
+		}
+		n, err = d.PruneScheduleLog(ctx, cutoff)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.ErrorContext(ctx, "retention: pruning the schedule log", "err", err)
+		case n > 0:
+			log.InfoContext(ctx, "retention: pruned the schedule log", "lines", n)
 		}
 		select {
 		case <-ctx.Done():

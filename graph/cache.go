@@ -88,6 +88,8 @@ var rootReads = map[string]typeSet{
 	"tokens":   allTypes,
 	"webhooks": allTypes,
 	"webhook":  allTypes,
+	// Editors only; and the schedules it shows change with no event.
+	"scheduleLog": allTypes | uncacheable,
 }
 
 // typeCache remembers, per query document, the cacheSources it may read.

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Revision() RevisionResolver
+	ScheduleLogEntry() ScheduleLogEntryResolver
 	Subscription() SubscriptionResolver
 	Token() TokenResolver
 	Trend() TrendResolver
@@ -71,11 +72,13 @@ type ComplexityRoot struct {
 		HasUnpublishedChanges func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		Name                  func(childComplexity int) int
+		PublishAt             func(childComplexity int) int
 		PublishedAt           func(childComplexity int) int
 		Revisions             func(childComplexity int, first *int, after *string) int
 		Slug                  func(childComplexity int) int
 		Status                func(childComplexity int) int
 		Trends                func(childComplexity int) int
+		UnpublishAt           func(childComplexity int) int
 		UnpublishedChanges    func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		Version               func(childComplexity int) int
@@ -122,12 +125,14 @@ type ComplexityRoot struct {
 		ID                    func(childComplexity int) int
 		Items                 func(childComplexity int) int
 		Position              func(childComplexity int) int
+		PublishAt             func(childComplexity int) int
 		PublishedAt           func(childComplexity int) int
 		Question              func(childComplexity int) int
 		Revisions             func(childComplexity int, first *int, after *string) int
 		Slug                  func(childComplexity int) int
 		Status                func(childComplexity int) int
 		Trends                func(childComplexity int) int
+		UnpublishAt           func(childComplexity int) int
 		UnpublishedChanges    func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		Version               func(childComplexity int) int
@@ -164,12 +169,14 @@ type ComplexityRoot struct {
 		Kind                  func(childComplexity int) int
 		Language              func(childComplexity int) int
 		Name                  func(childComplexity int) int
+		PublishAt             func(childComplexity int) int
 		PublishedAt           func(childComplexity int) int
 		Revisions             func(childComplexity int, first *int, after *string) int
 		Slug                  func(childComplexity int) int
 		Status                func(childComplexity int) int
 		Summary               func(childComplexity int) int
 		Trends                func(childComplexity int) int
+		UnpublishAt           func(childComplexity int) int
 		UnpublishedChanges    func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		Version               func(childComplexity int) int
@@ -210,6 +217,7 @@ type ComplexityRoot struct {
 		RetryWebhookDelivery   func(childComplexity int, id string) int
 		RevokeToken            func(childComplexity int, id string) int
 		RotateWebhookSecret    func(childComplexity int, id string) int
+		Schedule               func(childComplexity int, id string, input model.ScheduleInput) int
 		TestWebhook            func(childComplexity int, id string) int
 		UnlinkFAQFramework     func(childComplexity int, faqID string, frameworkID string) int
 		UnlinkFAQTrend         func(childComplexity int, faqID string, trendID string) int
@@ -244,6 +252,7 @@ type ComplexityRoot struct {
 		Frameworks    func(childComplexity int, first *int, after *string, last *int, before *string, filter *db.FrameworkFilter, orderBy []*db.FrameworkOrder) int
 		Node          func(childComplexity int, id string) int
 		Nodes         func(childComplexity int, ids []string) int
+		ScheduleLog   func(childComplexity int, itemID *string, outcomes []model.ScheduleOutcome, first *int) int
 		Search        func(childComplexity int, query string, types []db.TypeName, first *int, after *string) int
 		Tokens        func(childComplexity int) int
 		Trend         func(childComplexity int, id *string, slug *string) int
@@ -278,6 +287,20 @@ type ComplexityRoot struct {
 	RevisionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ScheduleLogEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		At         func(childComplexity int) int
+		DueAt      func(childComplexity int) int
+		ItemID     func(childComplexity int) int
+		ItemType   func(childComplexity int) int
+		Message    func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		RevisionID func(childComplexity int) int
+		Slug       func(childComplexity int) int
+		TokenID    func(childComplexity int) int
 	}
 
 	SearchConnection struct {
@@ -330,12 +353,14 @@ type ComplexityRoot struct {
 		Highlights            func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		Name                  func(childComplexity int) int
+		PublishAt             func(childComplexity int) int
 		PublishedAt           func(childComplexity int) int
 		Rank                  func(childComplexity int) int
 		Revisions             func(childComplexity int, first *int, after *string) int
 		Slug                  func(childComplexity int) int
 		Status                func(childComplexity int) int
 		Summary               func(childComplexity int) int
+		UnpublishAt           func(childComplexity int) int
 		UnpublishedChanges    func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		Version               func(childComplexity int) int
@@ -420,6 +445,8 @@ type CompanyResolver interface {
 	Frameworks(ctx context.Context, obj *db.Company) ([]*db.Framework, error)
 	Trends(ctx context.Context, obj *db.Company) ([]*db.Trend, error)
 
+	PublishAt(ctx context.Context, obj *db.Company) (*string, error)
+	UnpublishAt(ctx context.Context, obj *db.Company) (*string, error)
 	Revisions(ctx context.Context, obj *db.Company, first *int, after *string) (*model.RevisionConnection, error)
 	HasUnpublishedChanges(ctx context.Context, obj *db.Company) (bool, error)
 	UnpublishedChanges(ctx context.Context, obj *db.Company) ([]*db.FieldChange, error)
@@ -431,6 +458,8 @@ type FAQResolver interface {
 	Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framework, error)
 	Trends(ctx context.Context, obj *db.FAQ) ([]*db.Trend, error)
 
+	PublishAt(ctx context.Context, obj *db.FAQ) (*string, error)
+	UnpublishAt(ctx context.Context, obj *db.FAQ) (*string, error)
 	Revisions(ctx context.Context, obj *db.FAQ, first *int, after *string) (*model.RevisionConnection, error)
 	HasUnpublishedChanges(ctx context.Context, obj *db.FAQ) (bool, error)
 	UnpublishedChanges(ctx context.Context, obj *db.FAQ) ([]*db.FieldChange, error)
@@ -444,6 +473,8 @@ type FrameworkResolver interface {
 	Trends(ctx context.Context, obj *db.Framework) ([]*db.Trend, error)
 	Faqs(ctx context.Context, obj *db.Framework) ([]*db.FAQ, error)
 
+	PublishAt(ctx context.Context, obj *db.Framework) (*string, error)
+	UnpublishAt(ctx context.Context, obj *db.Framework) (*string, error)
 	Revisions(ctx context.Context, obj *db.Framework, first *int, after *string) (*model.RevisionConnection, error)
 	HasUnpublishedChanges(ctx context.Context, obj *db.Framework) (bool, error)
 	UnpublishedChanges(ctx context.Context, obj *db.Framework) ([]*db.FieldChange, error)
@@ -464,6 +495,7 @@ type MutationResolver interface {
 	Publish(ctx context.Context, id string, ifVersion *int) (db.Node, error)
 	Unpublish(ctx context.Context, id string, ifVersion *int) (db.Node, error)
 	DiscardDraft(ctx context.Context, id string, ifVersion *int) (db.Node, error)
+	Schedule(ctx context.Context, id string, input model.ScheduleInput) (db.Node, error)
 	LinkFrameworkCompany(ctx context.Context, frameworkID string, companyID string) (*db.Framework, error)
 	UnlinkFrameworkCompany(ctx context.Context, frameworkID string, companyID string) (*db.Framework, error)
 	LinkTrendCompany(ctx context.Context, trendID string, companyID string) (*db.Trend, error)
@@ -504,6 +536,7 @@ type QueryResolver interface {
 	ChangesCursor(ctx context.Context) (string, error)
 	Webhooks(ctx context.Context) ([]*db.Webhook, error)
 	Webhook(ctx context.Context, id string) (*db.Webhook, error)
+	ScheduleLog(ctx context.Context, itemID *string, outcomes []model.ScheduleOutcome, first *int) ([]*db.ScheduleLogEntry, error)
 }
 type RevisionResolver interface {
 	ID(ctx context.Context, obj *db.Event) (string, error)
@@ -516,6 +549,16 @@ type RevisionResolver interface {
 	ChangedFields(ctx context.Context, obj *db.Event) ([]string, error)
 
 	Document(ctx context.Context, obj *db.Event) (model.JSON, error)
+}
+type ScheduleLogEntryResolver interface {
+	ItemID(ctx context.Context, obj *db.ScheduleLogEntry) (string, error)
+	ItemType(ctx context.Context, obj *db.ScheduleLogEntry) (db.TypeName, error)
+
+	Action(ctx context.Context, obj *db.ScheduleLogEntry) (model.ScheduleAction, error)
+	Outcome(ctx context.Context, obj *db.ScheduleLogEntry) (model.ScheduleOutcome, error)
+
+	TokenID(ctx context.Context, obj *db.ScheduleLogEntry) (*string, error)
+	RevisionID(ctx context.Context, obj *db.ScheduleLogEntry) (*string, error)
 }
 type SubscriptionResolver interface {
 	ContentChanged(ctx context.Context, types []db.TypeName, since *string) (<-chan *model.ContentChange, error)
@@ -530,6 +573,8 @@ type TrendResolver interface {
 	Companies(ctx context.Context, obj *db.Trend) ([]*db.Company, error)
 	Faqs(ctx context.Context, obj *db.Trend) ([]*db.FAQ, error)
 
+	PublishAt(ctx context.Context, obj *db.Trend) (*string, error)
+	UnpublishAt(ctx context.Context, obj *db.Trend) (*string, error)
 	Revisions(ctx context.Context, obj *db.Trend, first *int, after *string) (*model.RevisionConnection, error)
 	HasUnpublishedChanges(ctx context.Context, obj *db.Trend) (bool, error)
 	UnpublishedChanges(ctx context.Context, obj *db.Trend) ([]*db.FieldChange, error)
@@ -661,6 +706,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.Name(childComplexity), true
+	case "Company.publishAt":
+		if e.ComplexityRoot.Company.PublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.PublishAt(childComplexity), true
 	case "Company.publishedAt":
 		if e.ComplexityRoot.Company.PublishedAt == nil {
 			break
@@ -696,6 +747,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.Trends(childComplexity), true
+	case "Company.unpublishAt":
+		if e.ComplexityRoot.Company.UnpublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.UnpublishAt(childComplexity), true
 	case "Company.unpublishedChanges":
 		if e.ComplexityRoot.Company.UnpublishedChanges == nil {
 			break
@@ -870,6 +927,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FAQ.Position(childComplexity), true
+	case "FAQ.publishAt":
+		if e.ComplexityRoot.FAQ.PublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FAQ.PublishAt(childComplexity), true
 	case "FAQ.publishedAt":
 		if e.ComplexityRoot.FAQ.PublishedAt == nil {
 			break
@@ -911,6 +974,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FAQ.Trends(childComplexity), true
+	case "FAQ.unpublishAt":
+		if e.ComplexityRoot.FAQ.UnpublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FAQ.UnpublishAt(childComplexity), true
 	case "FAQ.unpublishedChanges":
 		if e.ComplexityRoot.FAQ.UnpublishedChanges == nil {
 			break
@@ -1059,6 +1128,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Framework.Name(childComplexity), true
+	case "Framework.publishAt":
+		if e.ComplexityRoot.Framework.PublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Framework.PublishAt(childComplexity), true
 	case "Framework.publishedAt":
 		if e.ComplexityRoot.Framework.PublishedAt == nil {
 			break
@@ -1100,6 +1175,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Framework.Trends(childComplexity), true
+	case "Framework.unpublishAt":
+		if e.ComplexityRoot.Framework.UnpublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Framework.UnpublishAt(childComplexity), true
 	case "Framework.unpublishedChanges":
 		if e.ComplexityRoot.Framework.UnpublishedChanges == nil {
 			break
@@ -1399,6 +1480,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["id"].(string)), true
+	case "Mutation.schedule":
+		if e.ComplexityRoot.Mutation.Schedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_schedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Schedule(childComplexity, args["id"].(string), args["input"].(model.ScheduleInput)), true
 	case "Mutation.testWebhook":
 		if e.ComplexityRoot.Mutation.TestWebhook == nil {
 			break
@@ -1680,6 +1772,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.scheduleLog":
+		if e.ComplexityRoot.Query.ScheduleLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scheduleLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ScheduleLog(childComplexity, args["itemId"].(*string), args["outcomes"].([]model.ScheduleOutcome), args["first"].(*int)), true
 	case "Query.search":
 		if e.ComplexityRoot.Query.Search == nil {
 			break
@@ -1853,6 +1956,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevisionEdge.Node(childComplexity), true
+
+	case "ScheduleLogEntry.action":
+		if e.ComplexityRoot.ScheduleLogEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.Action(childComplexity), true
+	case "ScheduleLogEntry.actor":
+		if e.ComplexityRoot.ScheduleLogEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.Actor(childComplexity), true
+	case "ScheduleLogEntry.at":
+		if e.ComplexityRoot.ScheduleLogEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.At(childComplexity), true
+	case "ScheduleLogEntry.dueAt":
+		if e.ComplexityRoot.ScheduleLogEntry.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.DueAt(childComplexity), true
+	case "ScheduleLogEntry.itemId":
+		if e.ComplexityRoot.ScheduleLogEntry.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.ItemID(childComplexity), true
+	case "ScheduleLogEntry.itemType":
+		if e.ComplexityRoot.ScheduleLogEntry.ItemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.ItemType(childComplexity), true
+	case "ScheduleLogEntry.message":
+		if e.ComplexityRoot.ScheduleLogEntry.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.Message(childComplexity), true
+	case "ScheduleLogEntry.outcome":
+		if e.ComplexityRoot.ScheduleLogEntry.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.Outcome(childComplexity), true
+	case "ScheduleLogEntry.revisionId":
+		if e.ComplexityRoot.ScheduleLogEntry.RevisionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.RevisionID(childComplexity), true
+	case "ScheduleLogEntry.slug":
+		if e.ComplexityRoot.ScheduleLogEntry.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.Slug(childComplexity), true
+	case "ScheduleLogEntry.tokenId":
+		if e.ComplexityRoot.ScheduleLogEntry.TokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduleLogEntry.TokenID(childComplexity), true
 
 	case "SearchConnection.edges":
 		if e.ComplexityRoot.SearchConnection.Edges == nil {
@@ -2056,6 +2226,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.Name(childComplexity), true
+	case "Trend.publishAt":
+		if e.ComplexityRoot.Trend.PublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.PublishAt(childComplexity), true
 	case "Trend.publishedAt":
 		if e.ComplexityRoot.Trend.PublishedAt == nil {
 			break
@@ -2097,6 +2273,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trend.Summary(childComplexity), true
+	case "Trend.unpublishAt":
+		if e.ComplexityRoot.Trend.UnpublishAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trend.UnpublishAt(childComplexity), true
 	case "Trend.unpublishedChanges":
 		if e.ComplexityRoot.Trend.UnpublishedChanges == nil {
 			break
@@ -2413,6 +2595,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IDFilter", ec.unmarshalInputIDFilter),
 			graphql.NewInputUnmarshaler("IntFilter", ec.unmarshalInputIntFilter),
 			graphql.NewInputUnmarshaler("RelationFilter", ec.unmarshalInputRelationFilter),
+			graphql.NewInputUnmarshaler("ScheduleInput", ec.unmarshalInputScheduleInput),
 			graphql.NewInputUnmarshaler("StatusFilter", ec.unmarshalInputStatusFilter),
 			graphql.NewInputUnmarshaler("StringFilter", ec.unmarshalInputStringFilter),
 			graphql.NewInputUnmarshaler("TrendCategoryFilter", ec.unmarshalInputTrendCategoryFilter),
@@ -2765,6 +2948,10 @@ type Trend implements Node {
   updatedAt: DateTime!
   "When the item was (first) published; null while a draft."
   publishedAt: DateTime
+  "When the server will publish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  publishAt: DateTime
+  "When the server will unpublish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  unpublishAt: DateTime
 }
 
 "A backend framework or a programming language."
@@ -2805,6 +2992,10 @@ type Framework implements Node {
   updatedAt: DateTime!
   "When the item was (first) published; null while a draft."
   publishedAt: DateTime
+  "When the server will publish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  publishAt: DateTime
+  "When the server will unpublish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  unpublishAt: DateTime
 }
 
 "A company the article names as a user of a framework or a provider."
@@ -2829,6 +3020,10 @@ type Company implements Node {
   updatedAt: DateTime!
   "When the item was (first) published; null while a draft."
   publishedAt: DateTime
+  "When the server will publish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  publishAt: DateTime
+  "When the server will unpublish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  unpublishAt: DateTime
 }
 
 "One of the article's frequently asked questions."
@@ -2859,6 +3054,10 @@ type FAQ implements Node {
   updatedAt: DateTime!
   "When the item was (first) published; null while a draft."
   publishedAt: DateTime
+  "When the server will publish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  publishAt: DateTime
+  "When the server will unpublish the item (see ` + "`" + `schedule` + "`" + `); null when not scheduled, and always for callers without a token."
+  unpublishAt: DateTime
 }
 
 "Where a page sits in its list (Relay)."
@@ -3364,7 +3563,7 @@ type Revision {
   status: Status!
   "When the change was made."
   at: DateTime!
-  "Who made it: the token's name, or ` + "`" + `cli` + "`" + ` for the command line. Empty for anonymous callers (token names are not public)."
+  "Who made it: the token's name, ` + "`" + `cli` + "`" + ` for the command line, or ` + "`" + `schedule` + "`" + ` for a scheduled publish or unpublish (its token is the one that set the schedule). Empty for anonymous callers (token names are not public)."
   actor: String!
   "The fields the change touched."
   changedFields: [String!]!
@@ -3693,6 +3892,17 @@ type Mutation {
   unpublish("The item's id." id: ID!, "Fail with CONFLICT unless at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
   "Drop a published item's pending draft: it reads as its live version again, everywhere. BAD_USER_INPUT on ` + "`" + `id` + "`" + ` when it has none."
   discardDraft("The item's id." id: ID!, "Fail with CONFLICT unless the draft is at this version." ifVersion: Int): Node! @hasRole(role: EDITOR)
+  """
+  Schedule the item's publication and take-down (see README, "Scheduled
+  publishing"): the server applies each at its time, as ` + "`" + `publish` + "`" + ` or
+  ` + "`" + `unpublish` + "`" + ` would, with actor ` + "`" + `schedule` + "`" + `. A field of ` + "`" + `input` + "`" + ` left out keeps
+  that schedule as it is, ` + "`" + `null` + "`" + ` clears it, a time sets it. A time more than a
+  second in the past, or an ` + "`" + `unpublishAt` + "`" + ` not after the ` + "`" + `publishAt` + "`" + ` (given or
+  pending), is BAD_USER_INPUT. Changes neither the item's content nor its
+  version; the schedule log records who did it. Publishing by hand drops a
+  pending ` + "`" + `publishAt` + "`" + `, unpublishing by hand drops both.
+  """
+  schedule("The item's id." id: ID!, "The schedules to set or clear." input: ScheduleInput!): Node! @hasRole(role: EDITOR)
 
   "Record that a company uses a framework (appended to the framework's list)."
   linkFrameworkCompany("The framework's id." frameworkId: ID!, "The company's id." companyId: ID!): Framework! @hasRole(role: EDITOR)
@@ -4004,6 +4214,74 @@ extend type Mutation {
   "Schedule one more attempt of a delivery now, whatever its status. Admin only."
   retryWebhookDelivery("The delivery's id." id: ID!): WebhookDelivery! @hasRole(role: ADMIN)
 }
+
+"Sets or clears an item's schedules: a field left out keeps that schedule, ` + "`" + `null` + "`" + ` clears it, a time sets it."
+input ScheduleInput {
+  "When to publish the item (RFC 3339, e.g. ` + "`" + `2026-12-24T08:00:00Z` + "`" + `)."
+  publishAt: DateTime @goField(omittable: true)
+  "When to unpublish the item; after ` + "`" + `publishAt` + "`" + ` when both are pending."
+  unpublishAt: DateTime @goField(omittable: true)
+}
+
+"What a schedule does."
+enum ScheduleAction {
+  "Make the item visible to everyone, as ` + "`" + `publish` + "`" + ` does."
+  PUBLISH
+  "Turn the item back into a draft, as ` + "`" + `unpublish` + "`" + ` does."
+  UNPUBLISH
+}
+
+"What happened to a schedule."
+enum ScheduleOutcome {
+  "An editor set it (or moved it)."
+  SCHEDULED
+  "An editor cleared it."
+  CLEARED
+  "The server applied it; ` + "`" + `revisionId` + "`" + ` is the change it made (null when there was nothing to change)."
+  APPLIED
+  "The server could not apply it (` + "`" + `message` + "`" + ` says why) and dropped it: it is never tried again."
+  FAILED
+  "It was dropped because the item was deleted, or published or unpublished by hand first."
+  CANCELLED
+}
+
+"One line of the schedule log."
+type ScheduleLogEntry {
+  "When it happened."
+  at: DateTime!
+  "The item's id (it may since have been deleted)."
+  itemId: ID!
+  "The item's type."
+  itemType: ContentType!
+  "The item's slug at the time."
+  slug: String!
+  "Publish or unpublish."
+  action: ScheduleAction!
+  "What happened."
+  outcome: ScheduleOutcome!
+  "The schedule's time."
+  dueAt: DateTime!
+  "Who set, cleared or (for APPLIED and FAILED) had set the schedule: a token's name, or ` + "`" + `cli` + "`" + `."
+  actor: String!
+  "That token's id, when a token did it."
+  tokenId: ID
+  "APPLIED: the revision the schedule made."
+  revisionId: ID
+  "Why it failed or was cancelled, or which time a new schedule replaced."
+  message: String!
+}
+
+extend type Query {
+  "What happened to schedules, newest first: who set or cleared them, and whether the server applied them or why not. Editors and admins."
+  scheduleLog(
+    "Only this item's."
+    itemId: ID
+    "Only these outcomes (e.g. ` + "`" + `[FAILED]` + "`" + `)."
+    outcomes: [ScheduleOutcome!]
+    "How many (default 20, at most 100)."
+    first: Int = 20
+  ): [ScheduleLogEntry!]! @hasRole(role: EDITOR)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4066,6 +4344,10 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_updatedAt(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Company_publishedAt(ctx, field)
+	case "publishAt":
+		return ec.fieldContext_Company_publishAt(ctx, field)
+	case "unpublishAt":
+		return ec.fieldContext_Company_unpublishAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Company_revisions(ctx, field)
 	case "hasUnpublishedChanges":
@@ -4170,6 +4452,10 @@ func (ec *executionContext) childFields_FAQ(ctx context.Context, field graphql.C
 		return ec.fieldContext_FAQ_updatedAt(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_FAQ_publishedAt(ctx, field)
+	case "publishAt":
+		return ec.fieldContext_FAQ_publishAt(ctx, field)
+	case "unpublishAt":
+		return ec.fieldContext_FAQ_unpublishAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_FAQ_revisions(ctx, field)
 	case "hasUnpublishedChanges":
@@ -4254,6 +4540,10 @@ func (ec *executionContext) childFields_Framework(ctx context.Context, field gra
 		return ec.fieldContext_Framework_updatedAt(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Framework_publishedAt(ctx, field)
+	case "publishAt":
+		return ec.fieldContext_Framework_publishAt(ctx, field)
+	case "unpublishAt":
+		return ec.fieldContext_Framework_unpublishAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Framework_revisions(ctx, field)
 	case "hasUnpublishedChanges":
@@ -4354,6 +4644,34 @@ func (ec *executionContext) childFields_RevisionEdge(ctx context.Context, field 
 		return ec.fieldContext_RevisionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevisionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduleLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_ScheduleLogEntry_at(ctx, field)
+	case "itemId":
+		return ec.fieldContext_ScheduleLogEntry_itemId(ctx, field)
+	case "itemType":
+		return ec.fieldContext_ScheduleLogEntry_itemType(ctx, field)
+	case "slug":
+		return ec.fieldContext_ScheduleLogEntry_slug(ctx, field)
+	case "action":
+		return ec.fieldContext_ScheduleLogEntry_action(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ScheduleLogEntry_outcome(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_ScheduleLogEntry_dueAt(ctx, field)
+	case "actor":
+		return ec.fieldContext_ScheduleLogEntry_actor(ctx, field)
+	case "tokenId":
+		return ec.fieldContext_ScheduleLogEntry_tokenId(ctx, field)
+	case "revisionId":
+		return ec.fieldContext_ScheduleLogEntry_revisionId(ctx, field)
+	case "message":
+		return ec.fieldContext_ScheduleLogEntry_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduleLogEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4458,6 +4776,10 @@ func (ec *executionContext) childFields_Trend(ctx context.Context, field graphql
 		return ec.fieldContext_Trend_updatedAt(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_Trend_publishedAt(ctx, field)
+	case "publishAt":
+		return ec.fieldContext_Trend_publishAt(ctx, field)
+	case "unpublishAt":
+		return ec.fieldContext_Trend_unpublishAt(ctx, field)
 	case "revisions":
 		return ec.fieldContext_Trend_revisions(ctx, field)
 	case "hasUnpublishedChanges":
@@ -5224,6 +5546,28 @@ func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_schedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ScheduleInput, error) {
+			return ec.unmarshalNScheduleInput2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_testWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5839,6 +6183,36 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_scheduleLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "itemId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["itemId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "outcomes",
+		func(ctx context.Context, v any) ([]model.ScheduleOutcome, error) {
+			return ec.unmarshalOScheduleOutcome2ᚕgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcomeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["outcomes"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
 	return args, nil
 }
 
@@ -6634,6 +7008,52 @@ func (ec *executionContext) _Company_publishedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Company_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Company", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Company_publishAt(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_publishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().PublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_publishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Company_unpublishAt(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_unpublishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().UnpublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_unpublishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _Company_revisions(ctx context.Context, field graphql.CollectedField, obj *db.Company) (ret graphql.Marshaler) {
@@ -7547,6 +7967,52 @@ func (ec *executionContext) fieldContext_FAQ_publishedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("FAQ", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _FAQ_publishAt(ctx context.Context, field graphql.CollectedField, obj *db.FAQ) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FAQ_publishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FAQ().PublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FAQ_publishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FAQ", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _FAQ_unpublishAt(ctx context.Context, field graphql.CollectedField, obj *db.FAQ) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FAQ_unpublishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FAQ().UnpublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FAQ_unpublishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FAQ", field, true, true, "DateTime")
+}
+
 func (ec *executionContext) _FAQ_revisions(ctx context.Context, field graphql.CollectedField, obj *db.FAQ) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8346,6 +8812,52 @@ func (ec *executionContext) _Framework_publishedAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Framework_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Framework", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Framework_publishAt(ctx context.Context, field graphql.CollectedField, obj *db.Framework) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Framework_publishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Framework().PublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Framework_publishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Framework", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Framework_unpublishAt(ctx context.Context, field graphql.CollectedField, obj *db.Framework) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Framework_unpublishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Framework().UnpublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Framework_unpublishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Framework", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _Framework_revisions(ctx context.Context, field graphql.CollectedField, obj *db.Framework) (ret graphql.Marshaler) {
@@ -9563,6 +10075,68 @@ func (ec *executionContext) fieldContext_Mutation_discardDraft(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_discardDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_schedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Schedule(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ScheduleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐRole(ctx, "EDITOR")
+				if err != nil {
+					var zeroVal db.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal db.Node
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v db.Node) graphql.Marshaler {
+			return ec.marshalNNode2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_schedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_schedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11678,6 +12252,68 @@ func (ec *executionContext) fieldContext_Query_webhook(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_scheduleLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_scheduleLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ScheduleLog(ctx, fc.Args["itemId"].(*string), fc.Args["outcomes"].([]model.ScheduleOutcome), fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐRole(ctx, "EDITOR")
+				if err != nil {
+					var zeroVal []*db.ScheduleLogEntry
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*db.ScheduleLogEntry
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ScheduleLogEntry) graphql.Marshaler {
+			return ec.marshalNScheduleLogEntry2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐScheduleLogEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_scheduleLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScheduleLogEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_scheduleLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12202,6 +12838,259 @@ func (ec *executionContext) fieldContext_RevisionEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ScheduleLogEntry_at(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDateTime2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_itemId(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_itemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleLogEntry().ItemID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_itemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_itemType(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_itemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleLogEntry().ItemType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.TypeName) graphql.Marshaler {
+			return ec.marshalNContentType2githubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐTypeName(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, true, true, "ContentType")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_slug(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_action(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleLogEntry().Action(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ScheduleAction) graphql.Marshaler {
+			return ec.marshalNScheduleAction2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, true, true, "ScheduleAction")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_outcome(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleLogEntry().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ScheduleOutcome) graphql.Marshaler {
+			return ec.marshalNScheduleOutcome2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, true, true, "ScheduleOutcome")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_dueAt(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDateTime2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_actor(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_tokenId(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_tokenId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleLogEntry().TokenID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_tokenId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_revisionId(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_revisionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScheduleLogEntry().RevisionID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_revisionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ScheduleLogEntry_message(ctx context.Context, field graphql.CollectedField, obj *db.ScheduleLogEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduleLogEntry_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduleLogEntry_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduleLogEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _SearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchConnection) (ret graphql.Marshaler) {
@@ -13176,6 +14065,52 @@ func (ec *executionContext) _Trend_publishedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Trend_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Trend", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Trend_publishAt(ctx context.Context, field graphql.CollectedField, obj *db.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_publishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Trend().PublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_publishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Trend_unpublishAt(ctx context.Context, field graphql.CollectedField, obj *db.Trend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trend_unpublishAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Trend().UnpublishAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trend_unpublishAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trend", field, true, true, "DateTime")
 }
 
 func (ec *executionContext) _Trend_revisions(ctx context.Context, field graphql.CollectedField, obj *db.Trend) (ret graphql.Marshaler) {
@@ -16707,6 +17642,55 @@ func UnmarshalRelationFilter(ctx context.Context, raw any) (db.RelationFilter, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputScheduleInput(ctx context.Context, obj any) (model.ScheduleInput, error) {
+	var it model.ScheduleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"publishAt", "unpublishAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "publishAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishAt"))
+			data, err := ec.unmarshalODateTime2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishAt = graphql.OmittableOf(data)
+		case "unpublishAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unpublishAt"))
+			data, err := ec.unmarshalODateTime2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnpublishAt = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScheduleInput unmarshals raw into the ScheduleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScheduleInput(ctx context.Context, raw any) (model.ScheduleInput, error) {
+	var out model.ScheduleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStatusFilter(ctx context.Context, obj any) (db.StatusFilter, error) {
 	var it db.StatusFilter
 	if obj == nil {
@@ -17675,6 +18659,18 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Company_publishAt(ctx, field, obj)
+				})
+		case "unpublishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Company_unpublishAt(ctx, field, obj)
+				})
 		case "revisions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18020,6 +19016,18 @@ func (ec *executionContext) _FAQ(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FAQ_publishAt(ctx, field, obj)
+				})
+		case "unpublishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FAQ_unpublishAt(ctx, field, obj)
+				})
 		case "revisions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18291,6 +19299,18 @@ func (ec *executionContext) _Framework(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Framework_publishAt(ctx, field, obj)
+				})
+		case "unpublishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Framework_unpublishAt(ctx, field, obj)
+				})
 		case "revisions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18533,6 +19553,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "discardDraft":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_discardDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "schedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_schedule(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -18868,6 +19895,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_webhook(ctx, field)
 				})
+		case "scheduleLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_scheduleLog(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -19063,6 +20096,95 @@ func (ec *executionContext) _RevisionEdge(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._RevisionEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scheduleLogEntryImplementors = []string{"ScheduleLogEntry"}
+
+func (ec *executionContext) _ScheduleLogEntry(ctx context.Context, sel ast.SelectionSet, obj *db.ScheduleLogEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduleLogEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScheduleLogEntry")
+		case "at":
+			out.Values[i] = ec._ScheduleLogEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleLogEntry_itemId(ctx, field, obj)
+				})
+		case "itemType":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleLogEntry_itemType(ctx, field, obj)
+				})
+		case "slug":
+			out.Values[i] = ec._ScheduleLogEntry_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleLogEntry_action(ctx, field, obj)
+				})
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleLogEntry_outcome(ctx, field, obj)
+				})
+		case "dueAt":
+			out.Values[i] = ec._ScheduleLogEntry_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._ScheduleLogEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokenId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleLogEntry_tokenId(ctx, field, obj)
+				})
+		case "revisionId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScheduleLogEntry_revisionId(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._ScheduleLogEntry_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19435,6 +20557,18 @@ func (ec *executionContext) _Trend(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Trend_publishAt(ctx, field, obj)
+				})
+		case "unpublishAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Trend_unpublishAt(ctx, field, obj)
+				})
 		case "revisions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21039,6 +22173,55 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNScheduleAction2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleAction(ctx context.Context, v any) (model.ScheduleAction, error) {
+	var res model.ScheduleAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScheduleAction2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleAction(ctx context.Context, sel ast.SelectionSet, v model.ScheduleAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNScheduleInput2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleInput(ctx context.Context, v any) (model.ScheduleInput, error) {
+	res, err := ec.unmarshalInputScheduleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScheduleLogEntry2ᚕᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐScheduleLogEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ScheduleLogEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheduleLogEntry2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐScheduleLogEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScheduleLogEntry2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋdbᚐScheduleLogEntry(ctx context.Context, sel ast.SelectionSet, v *db.ScheduleLogEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScheduleLogEntry!")
+		return graphql.Null
+	}
+	return ec._ScheduleLogEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNScheduleOutcome2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcome(ctx context.Context, v any) (model.ScheduleOutcome, error) {
+	var res model.ScheduleOutcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScheduleOutcome2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcome(ctx context.Context, sel ast.SelectionSet, v model.ScheduleOutcome) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSearchConnection2ᚖgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SearchConnection!")
@@ -22110,6 +23293,42 @@ func (ec *executionContext) marshalORevisionAction2ᚕgithubᚗcomᚋtrendqlᚋt
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRevisionAction2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐRevisionAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOScheduleOutcome2ᚕgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcomeᚄ(ctx context.Context, v any) ([]model.ScheduleOutcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ScheduleOutcome, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScheduleOutcome2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcome(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOScheduleOutcome2ᚕgithubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ScheduleOutcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheduleOutcome2githubᚗcomᚋtrendqlᚋtrendqlᚋgraphᚋmodelᚐScheduleOutcome(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

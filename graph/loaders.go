@@ -43,6 +43,10 @@ type Loaders struct {
 	FrameworksOfFAQ      *relLoader[*db.Framework]
 	TrendsOfFAQ          *relLoader[*db.Trend]
 
+	// Schedules of each content type, by row id: an item's pending
+	// publishAt and unpublishAt.
+	Schedules map[db.TypeName]*scheduleLoader
+
 	// PublishedSlug tells whether an item (by type and slug) is published,
 	// for the documents anonymous callers get in the changes feed.
 	PublishedSlug *dataloadgen.Loader[db.SlugKey, bool]
@@ -83,6 +87,10 @@ func NewLoaders(d *db.DB) *Loaders {
 		FAQsOfTrend:          newRelLoader(sib, d.FAQsOfTrends, opts),
 		FrameworksOfFAQ:      newRelLoader(sib, d.FrameworksOfFAQs, opts),
 		TrendsOfFAQ:          newRelLoader(sib, d.TrendsOfFAQs, opts),
+		Schedules: map[db.TypeName]*scheduleLoader{
+			db.TypeTrend: newScheduleLoader(d, db.TypeTrend, opts), db.TypeFramework: newScheduleLoader(d, db.TypeFramework, opts),
+			db.TypeCompany: newScheduleLoader(d, db.TypeCompany, opts), db.TypeFAQ: newScheduleLoader(d, db.TypeFAQ, opts),
+		},
 		PublishedSlug: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []db.SlugKey) (map[db.SlugKey]bool, error) {
 			m, err := d.PublishedSlugs(ctx, keys)
 			if err != nil {

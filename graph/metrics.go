@@ -55,6 +55,14 @@ func newMetrics(d *db.DB) *Metrics {
 			Name: "trendql_db_queries_total",
 			Help: "SQL statements executed against the database.",
 		}, func() float64 { return float64(d.QueryCount()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_schedules_applied_total",
+			Help: "Scheduled publications and take-downs this process applied.",
+		}, func() float64 { a, _ := d.ScheduleCounts(); return float64(a) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_schedules_failed_total",
+			Help: "Schedules this process could not apply and dropped (see the scheduleLog query).",
+		}, func() float64 { _, f := d.ScheduleCounts(); return float64(f) }),
 		collectors.NewDBStatsCollector(readPool, "read"),
 		collectors.NewDBStatsCollector(writePool, "write"),
 		collectors.NewGoCollector(),

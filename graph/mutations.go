@@ -198,7 +198,8 @@ func (r *mutationResolver) link(ctx context.Context, rel db.Relation, ownerID, o
 	return r.DB.NodeByID(ctx, rel.Owner, owner)
 }
 
-// setStatus publishes or unpublishes any node.
+// setStatus publishes or unpublishes any node, and drops the schedules
+// that doing it by hand overtakes (db.SettleSchedules).
 func (r *mutationResolver) setStatus(ctx context.Context, id string, s db.Status, ifVersion *int) (db.Node, error) {
 	t, n, err := db.DecodeID("id", id)
 	if err != nil {
@@ -208,6 +209,9 @@ func (r *mutationResolver) setStatus(ctx context.Context, id string, s db.Status
 		return nil, db.Invalid("id", "%q is not a content item's id", id)
 	}
 	if err := r.DB.SetStatus(ctx, t, n, s, ifVersion); err != nil {
+		return nil, err
+	}
+	if err := r.DB.SettleSchedules(ctx, t, n, s); err != nil {
 		return nil, err
 	}
 	return r.DB.NodeByID(ctx, t, n)

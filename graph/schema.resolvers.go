@@ -23,6 +23,16 @@ func (r *companyResolver) Trends(ctx context.Context, obj *db.Company) ([]*db.Tr
 	return loadRelation(ctx, loadersFrom(ctx).TrendsOfCompany, obj)
 }
 
+// PublishAt is the resolver for the publishAt field.
+func (r *companyResolver) PublishAt(ctx context.Context, obj *db.Company) (*string, error) {
+	return publishAt(ctx, db.TypeCompany, obj)
+}
+
+// UnpublishAt is the resolver for the unpublishAt field.
+func (r *companyResolver) UnpublishAt(ctx context.Context, obj *db.Company) (*string, error) {
+	return unpublishAt(ctx, db.TypeCompany, obj)
+}
+
 // Revisions is the resolver for the revisions field.
 func (r *companyResolver) Revisions(ctx context.Context, obj *db.Company, first *int, after *string) (*model.RevisionConnection, error) {
 	return revisions(ctx, r.DB, db.TypeCompany, obj.RowID, first, after)
@@ -51,6 +61,16 @@ func (r *fAQResolver) Frameworks(ctx context.Context, obj *db.FAQ) ([]*db.Framew
 // Trends is the resolver for the trends field.
 func (r *fAQResolver) Trends(ctx context.Context, obj *db.FAQ) ([]*db.Trend, error) {
 	return loadRelation(ctx, loadersFrom(ctx).TrendsOfFAQ, obj)
+}
+
+// PublishAt is the resolver for the publishAt field.
+func (r *fAQResolver) PublishAt(ctx context.Context, obj *db.FAQ) (*string, error) {
+	return publishAt(ctx, db.TypeFAQ, obj)
+}
+
+// UnpublishAt is the resolver for the unpublishAt field.
+func (r *fAQResolver) UnpublishAt(ctx context.Context, obj *db.FAQ) (*string, error) {
+	return unpublishAt(ctx, db.TypeFAQ, obj)
 }
 
 // Revisions is the resolver for the revisions field.
@@ -91,6 +111,16 @@ func (r *frameworkResolver) Trends(ctx context.Context, obj *db.Framework) ([]*d
 // Faqs is the resolver for the faqs field.
 func (r *frameworkResolver) Faqs(ctx context.Context, obj *db.Framework) ([]*db.FAQ, error) {
 	return loadRelation(ctx, loadersFrom(ctx).FAQsOfFramework, obj)
+}
+
+// PublishAt is the resolver for the publishAt field.
+func (r *frameworkResolver) PublishAt(ctx context.Context, obj *db.Framework) (*string, error) {
+	return publishAt(ctx, db.TypeFramework, obj)
+}
+
+// UnpublishAt is the resolver for the unpublishAt field.
+func (r *frameworkResolver) UnpublishAt(ctx context.Context, obj *db.Framework) (*string, error) {
+	return unpublishAt(ctx, db.TypeFramework, obj)
 }
 
 // Revisions is the resolver for the revisions field.
@@ -235,6 +265,11 @@ func (r *mutationResolver) DiscardDraft(ctx context.Context, id string, ifVersio
 		return nil, err
 	}
 	return r.DB.NodeByID(ctx, t, n)
+}
+
+// Schedule is the resolver for the schedule field.
+func (r *mutationResolver) Schedule(ctx context.Context, id string, input model.ScheduleInput) (db.Node, error) {
+	return r.schedule(ctx, id, input)
 }
 
 // LinkFrameworkCompany is the resolver for the linkFrameworkCompany field.
@@ -518,6 +553,11 @@ func (r *queryResolver) Webhook(ctx context.Context, id string) (*db.Webhook, er
 	return optional(r.DB.Webhook(ctx, n))
 }
 
+// ScheduleLog is the resolver for the scheduleLog field.
+func (r *queryResolver) ScheduleLog(ctx context.Context, itemID *string, outcomes []model.ScheduleOutcome, first *int) ([]*db.ScheduleLogEntry, error) {
+	return r.scheduleLog(ctx, itemID, outcomes, first)
+}
+
 // ID is the resolver for the id field.
 func (r *revisionResolver) ID(ctx context.Context, obj *db.Event) (string, error) {
 	return db.EncodeID(db.TypeRevision, obj.ID), nil
@@ -555,6 +595,44 @@ func (r *revisionResolver) ChangedFields(ctx context.Context, obj *db.Event) ([]
 // Document is the resolver for the document field.
 func (r *revisionResolver) Document(ctx context.Context, obj *db.Event) (model.JSON, error) {
 	return revisionDocument(ctx, obj)
+}
+
+// ItemID is the resolver for the itemId field.
+func (r *scheduleLogEntryResolver) ItemID(ctx context.Context, obj *db.ScheduleLogEntry) (string, error) {
+	return db.EncodeID(obj.Type, obj.ItemID), nil
+}
+
+// ItemType is the resolver for the itemType field.
+func (r *scheduleLogEntryResolver) ItemType(ctx context.Context, obj *db.ScheduleLogEntry) (db.TypeName, error) {
+	return obj.Type, nil
+}
+
+// Action is the resolver for the action field.
+func (r *scheduleLogEntryResolver) Action(ctx context.Context, obj *db.ScheduleLogEntry) (model.ScheduleAction, error) {
+	return model.ScheduleAction(obj.Action), nil
+}
+
+// Outcome is the resolver for the outcome field.
+func (r *scheduleLogEntryResolver) Outcome(ctx context.Context, obj *db.ScheduleLogEntry) (model.ScheduleOutcome, error) {
+	return model.ScheduleOutcome(obj.Outcome), nil
+}
+
+// TokenID is the resolver for the tokenId field.
+func (r *scheduleLogEntryResolver) TokenID(ctx context.Context, obj *db.ScheduleLogEntry) (*string, error) {
+	if obj.TokenID == nil {
+		return nil, nil
+	}
+	id := db.EncodeID(db.TypeToken, *obj.TokenID)
+	return &id, nil
+}
+
+// RevisionID is the resolver for the revisionId field.
+func (r *scheduleLogEntryResolver) RevisionID(ctx context.Context, obj *db.ScheduleLogEntry) (*string, error) {
+	if obj.EventID == nil {
+		return nil, nil
+	}
+	id := db.EncodeID(db.TypeRevision, *obj.EventID)
+	return &id, nil
 }
 
 // ContentChanged is the resolver for the contentChanged field.
@@ -601,6 +679,16 @@ func (r *trendResolver) Companies(ctx context.Context, obj *db.Trend) ([]*db.Com
 // Faqs is the resolver for the faqs field.
 func (r *trendResolver) Faqs(ctx context.Context, obj *db.Trend) ([]*db.FAQ, error) {
 	return loadRelation(ctx, loadersFrom(ctx).FAQsOfTrend, obj)
+}
+
+// PublishAt is the resolver for the publishAt field.
+func (r *trendResolver) PublishAt(ctx context.Context, obj *db.Trend) (*string, error) {
+	return publishAt(ctx, db.TypeTrend, obj)
+}
+
+// UnpublishAt is the resolver for the unpublishAt field.
+func (r *trendResolver) UnpublishAt(ctx context.Context, obj *db.Trend) (*string, error) {
+	return unpublishAt(ctx, db.TypeTrend, obj)
 }
 
 // Revisions is the resolver for the revisions field.
@@ -686,6 +774,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Revision returns RevisionResolver implementation.
 func (r *Resolver) Revision() RevisionResolver { return &revisionResolver{r} }
 
+// ScheduleLogEntry returns ScheduleLogEntryResolver implementation.
+func (r *Resolver) ScheduleLogEntry() ScheduleLogEntryResolver { return &scheduleLogEntryResolver{r} }
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -702,17 +793,18 @@ func (r *Resolver) Webhook() WebhookResolver { return &webhookResolver{r} }
 func (r *Resolver) WebhookDelivery() WebhookDeliveryResolver { return &webhookDeliveryResolver{r} }
 
 type (
-	companyResolver         struct{ *Resolver }
-	contentChangeResolver   struct{ *Resolver }
-	fAQResolver             struct{ *Resolver }
-	fieldChangeResolver     struct{ *Resolver }
-	frameworkResolver       struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	revisionResolver        struct{ *Resolver }
-	subscriptionResolver    struct{ *Resolver }
-	tokenResolver           struct{ *Resolver }
-	trendResolver           struct{ *Resolver }
-	webhookResolver         struct{ *Resolver }
-	webhookDeliveryResolver struct{ *Resolver }
+	companyResolver          struct{ *Resolver }
+	contentChangeResolver    struct{ *Resolver }
+	fAQResolver              struct{ *Resolver }
+	fieldChangeResolver      struct{ *Resolver }
+	frameworkResolver        struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	revisionResolver         struct{ *Resolver }
+	scheduleLogEntryResolver struct{ *Resolver }
+	subscriptionResolver     struct{ *Resolver }
+	tokenResolver            struct{ *Resolver }
+	trendResolver            struct{ *Resolver }
+	webhookResolver          struct{ *Resolver }
+	webhookDeliveryResolver  struct{ *Resolver }
 )

@@ -152,6 +152,14 @@ type Mutation struct {
 type Query struct {
 }
 
+// Sets or clears an item's schedules: a field left out keeps that schedule, `null` clears it, a time sets it.
+type ScheduleInput struct {
+	// When to publish the item (RFC 3339, e.g. `2026-12-24T08:00:00Z`).
+	PublishAt graphql.Omittable[*string] `json:"publishAt,omitempty"`
+	// When to unpublish the item; after `publishAt` when both are pending.
+	UnpublishAt graphql.Omittable[*string] `json:"unpublishAt,omitempty"`
+}
+
 // Live changes, over the `graphql-transport-ws` websocket protocol or Server-Sent
 // Events (POST with `Accept: text/event-stream`). Authenticate with the
 // `Authorization: Bearer <token>` header, or, from a browser websocket, with
@@ -342,6 +350,131 @@ func (e *RevisionAction) UnmarshalJSON(b []byte) error {
 }
 
 func (e RevisionAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a schedule does.
+type ScheduleAction string
+
+const (
+	// Make the item visible to everyone, as `publish` does.
+	ScheduleActionPublish ScheduleAction = "PUBLISH"
+	// Turn the item back into a draft, as `unpublish` does.
+	ScheduleActionUnpublish ScheduleAction = "UNPUBLISH"
+)
+
+var AllScheduleAction = []ScheduleAction{
+	ScheduleActionPublish,
+	ScheduleActionUnpublish,
+}
+
+func (e ScheduleAction) IsValid() bool {
+	switch e {
+	case ScheduleActionPublish, ScheduleActionUnpublish:
+		return true
+	}
+	return false
+}
+
+func (e ScheduleAction) String() string {
+	return string(e)
+}
+
+func (e *ScheduleAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ScheduleAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ScheduleAction", str)
+	}
+	return nil
+}
+
+func (e ScheduleAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ScheduleAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ScheduleAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happened to a schedule.
+type ScheduleOutcome string
+
+const (
+	// An editor set it (or moved it).
+	ScheduleOutcomeScheduled ScheduleOutcome = "SCHEDULED"
+	// An editor cleared it.
+	ScheduleOutcomeCleared ScheduleOutcome = "CLEARED"
+	// The server applied it; `revisionId` is the change it made (null when there was nothing to change).
+	ScheduleOutcomeApplied ScheduleOutcome = "APPLIED"
+	// The server could not apply it (`message` says why) and dropped it: it is never tried again.
+	ScheduleOutcomeFailed ScheduleOutcome = "FAILED"
+	// It was dropped because the item was deleted, or published or unpublished by hand first.
+	ScheduleOutcomeCancelled ScheduleOutcome = "CANCELLED"
+)
+
+var AllScheduleOutcome = []ScheduleOutcome{
+	ScheduleOutcomeScheduled,
+	ScheduleOutcomeCleared,
+	ScheduleOutcomeApplied,
+	ScheduleOutcomeFailed,
+	ScheduleOutcomeCancelled,
+}
+
+func (e ScheduleOutcome) IsValid() bool {
+	switch e {
+	case ScheduleOutcomeScheduled, ScheduleOutcomeCleared, ScheduleOutcomeApplied, ScheduleOutcomeFailed, ScheduleOutcomeCancelled:
+		return true
+	}
+	return false
+}
+
+func (e ScheduleOutcome) String() string {
+	return string(e)
+}
+
+func (e *ScheduleOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ScheduleOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ScheduleOutcome", str)
+	}
+	return nil
+}
+
+func (e ScheduleOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ScheduleOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ScheduleOutcome) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
