@@ -309,6 +309,11 @@ func (w *writer) replaceLive(t TypeName, m itemMeta, s Status, action string) er
 	}
 	doc := cloneDoc(preview)
 	setStatus(doc, s)
+	// A row an older trendql let in (or a write outside trendql) must not
+	// go live as it is.
+	if err := validateDoc(doc, "input."); err != nil {
+		return err
+	}
 	floor, err := w.versionFloor(t, m)
 	if err != nil {
 		return err
