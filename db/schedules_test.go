@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -443,5 +444,52 @@ func TestSchedules_LogIsPrunedOnlyByRetention(t *testing.T) {
 	}
 	if s := scheduleOf(t, d, db.TypeCompany, co.RowID); s.PublishAt == nil || s.UnpublishAt == nil {
 		t.Fatal("pruning the log dropped a pending schedule")
+	}
+}
+
+// A publishAt on a published item publishes its pending draft, as the
+// draft is when the time comes; with no draft then, there is nothing to
+// publish: the schedule fails, is logged, and the live version stays.
+func TestSchedules_PublishTheDraftOfAPublishedItem(t *testing.T) {
+	d := MustOpenDB(t)
+	clk := newClock(d)
+	ctx := asEditor()
+	anon := context.Background()
+	trs, err := d.Trends(anon, nil, nil, db.PageArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drafted, plain := trs.Items[0], trs.Items[1]
+	if _, err := d.UpdateTrend(ctx, drafted.RowID, db.TrendPatch{Summary: ptr("Planned for Monday")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*db.Trend{drafted, plain} {
+		if err := d.SetSchedule(ctx, db.TypeTrend, x.RowID, at(clk.Now().Add(time.Minute)), keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Edited again after scheduling: the draft as it is at the time goes live.
+	if _, err := d.UpdateTrend(ctx, drafted.RowID, db.TrendPatch{Summary: ptr("Planned for Monday, final")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if live, _ := d.Trend(anon, drafted.RowID); live.Summary != drafted.Summary {
+		t.Fatalf("the draft is live before its time: %q", live.Summary)
+	}
+	clk.Add(2 * time.Minute)
+	if a, f, err := d.ApplyDueSchedules(anon, nil); err != nil || a != 1 || f != 1 {
+		t.Fatalf("applied %d, failed %d, %v; want 1 and 1", a, f, err)
+	}
+	if live, _ := d.Trend(anon, drafted.RowID); live.Summary != "Planned for Monday, final" {
+		t.Errorf("after its publishAt the live summary is %q", live.Summary)
+	}
+	if has, _ := d.DraftedIDs(ctx, db.TypeTrend, []int64{drafted.RowID}); has[drafted.RowID] {
+		t.Error("the published draft is still pending")
+	}
+	if live, _ := d.Trend(anon, plain.RowID); live.Version != plain.Version {
+		t.Errorf("the trend with nothing to publish changed: %+v", live)
+	}
+	failed, err := d.ScheduleLog(ctx, db.ScheduleLogFilter{Outcomes: []string{db.ScheduleFailed}}, 10)
+	if err != nil || len(failed) != 1 || failed[0].ItemID != plain.RowID || !strings.Contains(failed[0].Message, "nothing to publish") {
+		t.Fatalf("failed entries: %v %+v", err, failed)
 	}
 }
