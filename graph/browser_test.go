@@ -84,9 +84,10 @@ func TestPlayground_InABrowser(t *testing.T) {
 		eval(`(() => { document.querySelector('.graphiql-execute-button').click(); return ''; })()`)
 		if strings.Contains(query, "subscription ") {
 			// A subscription shows data when something changes: change
-			// something once its websocket is up.
+			// something public (Uber is published: its edit is a draft
+			// until published) once its websocket is up.
 			time.Sleep(time.Second)
-			r := e.post(t, `mutation($id: ID!) { updateCompany(id: $id, input: { name: "Uber Technologies" }) { version } }`,
+			r := e.post(t, `mutation($id: ID!) { updateCompany(id: $id, input: { name: "Uber Technologies" }) { version } publish(id: $id) { id } }`,
 				map[string]any{"id": db.EncodeID(db.TypeCompany, companyID(t, e, "uber"))}, "Authorization", "Bearer "+editor)
 			if len(r.Errors) > 0 {
 				t.Fatalf("change for the subscription: %s", r.Body)
