@@ -1,0 +1,266 @@
+package graph_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/trendql/trendql/graph"
+)
+
+// draftScene is a server whose seed content gets one pending draft on a
+// published item of each type (see writeDrafts), with the global ids of
+// those items and of the companies their drafts link.
+type draftScene struct {
+	*live
+	fw, tr, co, faq string // the Go framework, the Serverless trend, Uber, the first FAQ
+	spotify         string
+}
+
+func newDraftScene(t testing.TB) *draftScene {
+	t.Helper()
+	s := &draftScene{live: newLive(t)}
+	var ids struct {
+		Fw, Tr, Co, Faq, Spotify struct{ ID string }
+	}
+	s.gql(t, "", `{ fw: framework(slug: "go") { id } tr: trend(slug: "serverless-computing") { id } co: company(slug: "uber") { id }
+		faq: faq(slug: "what-are-the-backend-development-trends-for-2024") { id } spotify: company(slug: "spotify") { id } }`, nil, &ids)
+	s.fw, s.tr, s.co, s.faq, s.spotify = ids.Fw.ID, ids.Tr.ID, ids.Co.ID, ids.Faq.ID, ids.Spotify.ID
+	return s
+}
+
+// ids are the scene's ids as query variables.
+func (s *draftScene) ids() map[string]any {
+	return map[string]any{"fw": s.fw, "tr": s.tr, "co": s.co, "faq": s.faq, "spotify": s.spotify}
+}
+
+// draftMutation edits the four published items, in one request: each
+// edit is the item's draft. Every kind of field changes: names, slugs,
+// texts, a rank and a position (moving the items in their lists), and
+// links (through input lists and through a link mutation), so every read
+// path has something to show or hide.
+const draftMutation = `mutation($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!, $spotify: ID!) {
+	f: updateFramework(id: $fw, input: {name: "The Go Language", slug: "golang", summary: "Quokka-grade concurrency for the cloud.", companies: [$co, $spotify]}) { id }
+	t: updateTrend(id: $tr, input: {name: "Serverless Quokka Computing", slug: "serverless", rank: 11, frameworks: [$fw]}) { id }
+	l: linkTrendCompany(trendId: $tr, companyId: $spotify) { id }
+	c: updateCompany(id: $co, input: {name: "Quokka Mobility", slug: "quokka-mobility"}) { id }
+	q: updateFAQ(id: $faq, input: {question: "Which trends matter for quokkas?", slug: "quokka-trends", position: 9, frameworks: [$fw], trends: [$tr]}) { id }
+}`
+
+func (s *draftScene) writeDrafts(t testing.TB) {
+	t.Helper()
+	s.gql(t, s.editor, draftMutation, s.ids(), nil)
+}
+
+// publishAll publishes the four drafts in one request.
+const publishAll = `mutation($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!) {
+	a: publish(id: $fw) { id } b: publish(id: $tr) { id } c: publish(id: $co) { id } d: publish(id: $faq) { id } }`
+
+// read runs a query that must succeed and returns the response body.
+func (s *draftScene) read(t testing.TB, query string, headers ...string) string {
+	t.Helper()
+	r := s.post(t, query, s.ids(), headers...)
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("HTTP %d %s\n%s", r.Status, r.Body, query)
+	}
+	return r.Body
+}
+
+func preview(tok string) []string { return append(bearer(tok), graph.PreviewHeader, "true") }
+
+// draftRead is one read path: a query (variables: the scene's ids), what
+// only its live answer holds and what only its preview holds.
+type draftRead struct {
+	name, query string
+	live, draft []string
+}
+
+// draftReads are the read paths checked against the scene's drafts: each
+// list with its count, filters (relation filters by old and new slugs,
+// status), orders, a page with cursors, every relation in both
+// directions, lookups by id, old slug, new slug, node and nodes, and
+// search.
+var draftReads = []draftRead{
+	{name: "trends", query: `{ trends { totalCount nodes { slug rank name } } }`,
+		live:  []string{`{"slug":"django","rank":2,"name":"Django"},{"slug":"serverless-computing","rank":3,"name":"Serverless Computing"},{"slug":"laravel"`},
+		draft: []string{`{"slug":"ruby-on-rails","rank":10,"name":"Ruby on Rails"},{"slug":"serverless","rank":11,"name":"Serverless Quokka Computing"}]`}},
+	{name: "frameworks", query: `{ frameworks { totalCount nodes { slug name } } }`,
+		live:  []string{`{"slug":"elixir","name":"Elixir"},{"slug":"go","name":"Go"},{"slug":"laravel"`},
+		draft: []string{`{"slug":"spring-boot","name":"Spring Boot"},{"slug":"golang","name":"The Go Language"}]`}},
+	{name: "companies", query: `{ companies(first: 100) { totalCount nodes { slug name } } }`,
+		live:  []string{`{"slug":"twitch","name":"Twitch"},{"slug":"uber","name":"Uber"},{"slug":"udemy"`},
+		draft: []string{`{"slug":"prezi","name":"Prezi"},{"slug":"quokka-mobility","name":"Quokka Mobility"},{"slug":"razorpay"`}},
+	{name: "faqs", query: `{ faqs { totalCount nodes { slug position question } } }`,
+		live:  []string{`"nodes":[{"slug":"what-are-the-backend-development-trends-for-2024","position":1,`},
+		draft: []string{`"nodes":[{"slug":"which-is-the-best-backend-framework-in-2024","position":2`, `{"slug":"quokka-trends","position":9,"question":"Which trends matter for quokkas?"}]`}},
+	{name: "a page with cursors", query: `{ trends(first: 3) { edges { cursor node { slug } } pageInfo { startCursor endCursor hasNextPage } } }`,
+		live:  []string{`"node":{"slug":"serverless-computing"}`},
+		draft: []string{`"node":{"slug":"laravel"}`}},
+	{name: "filter on a changed field", query: `{ trends(filter: {name: {contains: "quokka"}}) { totalCount nodes { slug } } r: trends(filter: {rank: {gt: 10}}) { totalCount } }`,
+		live:  []string{`"trends":{"totalCount":0,"nodes":[]},"r":{"totalCount":0}`},
+		draft: []string{`"trends":{"totalCount":1,"nodes":[{"slug":"serverless"}]},"r":{"totalCount":1}`}},
+	{name: "filter on a changed slug", query: `{ old: frameworks(filter: {slug: {eq: "go"}}) { totalCount } new: frameworks(filter: {slug: {in: ["golang"]}}) { totalCount } }`,
+		live:  []string{`"old":{"totalCount":1},"new":{"totalCount":0}`},
+		draft: []string{`"old":{"totalCount":0},"new":{"totalCount":1}`}},
+	{name: "filter on a position", query: `{ faqs(filter: {position: {eq: 1}}) { totalCount nodes { slug } } }`,
+		live:  []string{`"totalCount":1,"nodes":[{"slug":"what-are-the-backend-development-trends-for-2024"}]`},
+		draft: []string{`"totalCount":0`}},
+	{name: "relation filters", query: `{ bySpotify: trends(filter: {company: {slug: "spotify"}}) { nodes { slug } }
+		byGo: companies(first: 100, filter: {framework: {slug: "go"}}) { totalCount }
+		byGolang: companies(filter: {framework: {slugIn: ["golang"]}}) { nodes { slug } }
+		byServerless: faqs(filter: {trend: {slug: "serverless"}}) { nodes { slug } }
+		byGoFramework: trends(filter: {framework: {slug: "golang"}}) { nodes { slug } } }`,
+		live: []string{`"bySpotify":{"nodes":[{"slug":"django"}]},"byGo":{"totalCount":6},"byGolang":{"nodes":[]},"byServerless":{"nodes":[]},"byGoFramework":{"nodes":[]}`},
+		draft: []string{`"bySpotify":{"nodes":[{"slug":"django"},{"slug":"serverless"}]},"byGo":{"totalCount":0}`,
+			`"byGolang":{"nodes":[{"slug":"quokka-mobility"},{"slug":"spotify"}]},"byServerless":{"nodes":[{"slug":"quokka-trends"}]}`, `"byGoFramework":{"nodes":[{"slug":"go"},{"slug":"serverless"}]}`}},
+	{name: "relation filter by id", query: `query($fw: ID!) { companies(first: 100, filter: {framework: {id: $fw}}) { totalCount } }`,
+		live: []string{`"totalCount":6`}, draft: []string{`"totalCount":2`}},
+	{name: "status filter", query: `{ companies(filter: {status: {eq: PUBLISHED}, name: {startsWith: "quokka"}}) { totalCount } t: trends(filter: {status: {in: [PUBLISHED]}, slug: {eq: "serverless"}}) { totalCount } }`,
+		live: []string{`"companies":{"totalCount":0},"t":{"totalCount":0}`}, draft: []string{`"companies":{"totalCount":1},"t":{"totalCount":1}`}},
+	{name: "orders", query: `{ companies(first: 3, orderBy: [{field: NAME, direction: DESC}]) { nodes { slug } }
+		faqs(first: 1, orderBy: [{field: POSITION, direction: DESC}]) { nodes { slug } }
+		trends(first: 1, orderBy: [{field: RANK, direction: DESC}]) { nodes { slug } } }`,
+		live:  []string{`"companies":{"nodes":[{"slug":"udemy"},{"slug":"uber"},{"slug":"twitch"}]},"faqs":{"nodes":[{"slug":"which-backend-language-is-the-fastest"}]},"trends":{"nodes":[{"slug":"ruby-on-rails"}]}`},
+		draft: []string{`"companies":{"nodes":[{"slug":"udemy"},{"slug":"twitch"},{"slug":"trivago"}]},"faqs":{"nodes":[{"slug":"quokka-trends"}]},"trends":{"nodes":[{"slug":"serverless"}]}`}},
+	{name: "framework relations", query: `query($fw: ID!) { framework(id: $fw) { slug companies { slug } trends { slug } faqs { slug } } }`,
+		live:  []string{`"companies":[{"slug":"uber"},{"slug":"dropbox"},{"slug":"twitch"},{"slug":"alibaba"},{"slug":"american-express"},{"slug":"google"}],"trends":[{"slug":"go"}],"faqs":[{"slug":"which-is-the-best-backend-framework-in-2024"}]`},
+		draft: []string{`"companies":[{"slug":"quokka-mobility"},{"slug":"spotify"}],"trends":[{"slug":"go"},{"slug":"serverless"}],"faqs":[{"slug":"which-is-the-best-backend-framework-in-2024"},{"slug":"quokka-trends"}]`}},
+	{name: "trend relations", query: `query($tr: ID!) { trend(id: $tr) { framework { slug } frameworks { slug } companies { slug name } faqs { slug } } go: trend(slug: "go") { companies { slug name } } }`,
+		live: []string{`"trend":{"framework":null,"frameworks":[],"companies":[],"faqs":[{"slug":"what-are-the-backend-development-trends-for-2024"}]}`,
+			`"go":{"companies":[{"slug":"uber","name":"Uber"},`},
+		draft: []string{`"trend":{"framework":{"slug":"golang"},"frameworks":[{"slug":"golang"}],"companies":[{"slug":"spotify","name":"Spotify"}],"faqs":[{"slug":"quokka-trends"}]}`,
+			`"go":{"companies":[{"slug":"quokka-mobility","name":"Quokka Mobility"},`}},
+	{name: "company relations", query: `query($co: ID!, $spotify: ID!) { company(id: $co) { frameworks { slug } trends { slug } } spotify: company(id: $spotify) { frameworks { slug } trends { slug } } }`,
+		live: []string{`"company":{"frameworks":[{"slug":"go"}],"trends":[{"slug":"go"}]},"spotify":{"frameworks":[{"slug":"django"}],"trends":[{"slug":"django"}]}`},
+		draft: []string{`"company":{"frameworks":[{"slug":"golang"}],"trends":[{"slug":"go"}]}`,
+			`"spotify":{"frameworks":[{"slug":"django"},{"slug":"golang"}],"trends":[{"slug":"django"},{"slug":"serverless"}]}`}},
+	{name: "faq relations", query: `query($faq: ID!) { faq(id: $faq) { frameworks { slug } trends { slug } } }`,
+		live:  []string{`"frameworks":[],"trends":[{"slug":"backend-as-a-service"},{"slug":"django"},{"slug":"serverless-computing"},`},
+		draft: []string{`"frameworks":[{"slug":"golang"}],"trends":[{"slug":"serverless"}]`}},
+	{name: "lookups by slug", query: `{ oldF: framework(slug: "go") { name } newF: framework(slug: "golang") { name }
+		oldT: trend(slug: "serverless-computing") { name } newT: trend(slug: "serverless") { name }
+		oldC: company(slug: "uber") { name } newC: company(slug: "quokka-mobility") { name }
+		oldQ: faq(slug: "what-are-the-backend-development-trends-for-2024") { position } newQ: faq(slug: "quokka-trends") { position } }`,
+		live: []string{`"oldF":{"name":"Go"},"newF":null,"oldT":{"name":"Serverless Computing"},"newT":null,"oldC":{"name":"Uber"},"newC":null,"oldQ":{"position":1},"newQ":null`},
+		draft: []string{`"oldF":null,"newF":{"name":"The Go Language"},"oldT":null,"newT":{"name":"Serverless Quokka Computing"},"oldC":null,"newC":{"name":"Quokka Mobility"},"oldQ":null,"newQ":{"position":9}`}},
+	{name: "lookups by id, node and nodes", query: `query($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!) {
+		framework(id: $fw) { name } trend(id: $tr) { rank } company(id: $co) { slug } faq(id: $faq) { question }
+		node(id: $co) { ... on Company { name } }
+		nodes(ids: [$fw, $tr, $co, $faq]) { ... on Framework { name } ... on Trend { name } ... on Company { name } ... on FAQ { question } } }`,
+		live: []string{`"framework":{"name":"Go"},"trend":{"rank":3},"company":{"slug":"uber"},"faq":{"question":"What are the backend development trends for 2024?"},"node":{"name":"Uber"},"nodes":[{"name":"Go"},{"name":"Serverless Computing"},{"name":"Uber"},{"question":"What are the backend development trends for 2024?"}]`},
+		draft: []string{`"framework":{"name":"The Go Language"},"trend":{"rank":11},"company":{"slug":"quokka-mobility"},"faq":{"question":"Which trends matter for quokkas?"},"node":{"name":"Quokka Mobility"},"nodes":[{"name":"The Go Language"},{"name":"Serverless Quokka Computing"},{"name":"Quokka Mobility"},{"question":"Which trends matter for quokkas?"}]`}},
+	{name: "search for a draft's words", query: `{ search(query: "quokka") { totalCount nodes { node { id } } } }`,
+		live:  []string{`"totalCount":0`},
+		draft: []string{`"totalCount":4`, `"id":"RnJhbWV3b3JrOjM"`, `"id":"VHJlbmQ6Mw"`, `"id":"Q29tcGFueTozMA"`, `"id":"RkFROjE"`}},
+	{name: "search for words a draft removes", query: `{ search(query: "oriented", types: [FRAMEWORK]) { totalCount } u: search(query: "uber", types: [COMPANY]) { totalCount } }`,
+		live:  []string{`"search":{"totalCount":1},"u":{"totalCount":1}`},
+		draft: []string{`"search":{"totalCount":0},"u":{"totalCount":0}`}},
+}
+
+// TestDrafts_EveryReadPathIsLiveWithoutAPreview gives a published item of
+// each type a pending draft, then reads every read path as each caller:
+// anonymous callers and token holders without the preview header get the
+// answers they got before the drafts, byte for byte; a preview (viewer or
+// editor, POST or GET) shows the drafts. Publishing shows everyone what
+// the preview showed; a discarded draft leaves the preview live again.
+func TestDrafts_EveryReadPathIsLiveWithoutAPreview(t *testing.T) {
+	s := newDraftScene(t)
+	before := map[string]string{}
+	for _, r := range draftReads {
+		before[r.name] = s.read(t, r.query)
+		for _, want := range r.live {
+			if !strings.Contains(before[r.name], want) {
+				t.Fatalf("%s: the seed does not answer %s (the test is out of date): %s", r.name, want, before[r.name])
+			}
+		}
+	}
+	s.writeDrafts(t)
+
+	previews := map[string]string{}
+	for _, r := range draftReads {
+		t.Run(r.name, func(t *testing.T) {
+			for who, h := range map[string][]string{"anonymous": nil, "viewer": bearer(s.viewer), "editor": bearer(s.editor), "admin": bearer(s.admin),
+				"anonymous GET": nil, "viewer GET": bearer(s.viewer)} {
+				var got string
+				if strings.HasSuffix(who, "GET") {
+					got = s.get(t, r.query, h...)
+				} else {
+					got = s.read(t, r.query, h...)
+				}
+				if got != before[r.name] {
+					t.Errorf("%s without a preview sees the drafts:\n got %s\nwant %s", who, got, before[r.name])
+				}
+			}
+			p := s.read(t, r.query, preview(s.viewer)...)
+			for _, want := range r.draft {
+				if !strings.Contains(p, want) {
+					t.Errorf("the preview misses %s: %s", want, p)
+				}
+			}
+			for _, gone := range r.live {
+				if strings.Contains(p, gone) {
+					t.Errorf("the preview still shows the live %s: %s", gone, p)
+				}
+			}
+			for who, got := range map[string]string{"editor": s.read(t, r.query, preview(s.editor)...), "admin": s.read(t, r.query, preview(s.admin)...),
+				"viewer GET": s.get(t, r.query, preview(s.viewer)...)} {
+				if got != p {
+					t.Errorf("the %s preview differs from the viewer's:\n%s\n%s", who, got, p)
+				}
+			}
+			previews[r.name] = p
+		})
+	}
+
+	// Published: everyone reads what the preview showed (search scores
+	// aside: the index held the drafts beside the live rows).
+	s.gql(t, s.editor, publishAll, s.ids(), nil)
+	for _, r := range draftReads {
+		for who, h := range map[string][]string{"anonymous": nil, "viewer": bearer(s.viewer), "viewer preview": preview(s.viewer)} {
+			got := s.read(t, r.query, h...)
+			if strings.HasPrefix(r.name, "search") {
+				for _, want := range r.draft {
+					if !strings.Contains(got, want) {
+						t.Errorf("%s: %s after publish misses %s: %s", r.name, who, want, got)
+					}
+				}
+			} else if got != previews[r.name] {
+				t.Errorf("%s: %s after publish:\n got %s\nwant the preview %s", r.name, who, got, previews[r.name])
+			}
+		}
+	}
+
+	// A new draft, discarded: the preview is the live content again.
+	published := map[string]string{}
+	for _, r := range draftReads {
+		published[r.name] = s.read(t, r.query)
+	}
+	s.gql(t, s.editor, `mutation($fw: ID!, $co: ID!, $tr: ID!, $faq: ID!) {
+		updateFramework(id: $fw, input: {name: "Go Again", slug: "go"}) { id } updateCompany(id: $co, input: {name: "Uber"}) { id }
+		updateTrend(id: $tr, input: {rank: 12}) { id } unlinkFAQFramework(faqId: $faq, frameworkId: $fw) { id } }`, s.ids(), nil)
+	if p := s.read(t, draftReads[1].query, preview(s.viewer)...); !strings.Contains(p, "Go Again") {
+		t.Fatalf("the second draft is not in the preview: %s", p)
+	}
+	s.gql(t, s.editor, `mutation($fw: ID!, $co: ID!, $tr: ID!, $faq: ID!) {
+		a: discardDraft(id: $fw) { id } b: discardDraft(id: $co) { id } c: discardDraft(id: $tr) { id } d: discardDraft(id: $faq) { id } }`, s.ids(), nil)
+	for _, r := range draftReads {
+		if strings.HasPrefix(r.name, "search") {
+			continue
+		}
+		for who, h := range map[string][]string{"anonymous": nil, "viewer preview": preview(s.viewer)} {
+			if got := s.read(t, r.query, h...); got != published[r.name] {
+				t.Errorf("%s: %s after discard:\n got %s\nwant %s", r.name, who, got, published[r.name])
+			}
+		}
+	}
+}
+
+// get runs a query over GET that must succeed and returns the body.
+func (s *draftScene) get(t testing.TB, query string, headers ...string) string {
+	t.Helper()
+	r := s.do(t, getReq(query, s.ids(), headers...))
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("GET: HTTP %d %s\n%s", r.Status, r.Body, query)
+	}
+	return r.Body
+}
