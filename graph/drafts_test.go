@@ -141,13 +141,13 @@ var draftReads = []draftRead{
 		oldT: trend(slug: "serverless-computing") { name } newT: trend(slug: "serverless") { name }
 		oldC: company(slug: "uber") { name } newC: company(slug: "quokka-mobility") { name }
 		oldQ: faq(slug: "what-are-the-backend-development-trends-for-2024") { position } newQ: faq(slug: "quokka-trends") { position } }`,
-		live: []string{`"oldF":{"name":"Go"},"newF":null,"oldT":{"name":"Serverless Computing"},"newT":null,"oldC":{"name":"Uber"},"newC":null,"oldQ":{"position":1},"newQ":null`},
+		live:  []string{`"oldF":{"name":"Go"},"newF":null,"oldT":{"name":"Serverless Computing"},"newT":null,"oldC":{"name":"Uber"},"newC":null,"oldQ":{"position":1},"newQ":null`},
 		draft: []string{`"oldF":null,"newF":{"name":"The Go Language"},"oldT":null,"newT":{"name":"Serverless Quokka Computing"},"oldC":null,"newC":{"name":"Quokka Mobility"},"oldQ":null,"newQ":{"position":9}`}},
 	{name: "lookups by id, node and nodes", query: `query($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!) {
 		framework(id: $fw) { name } trend(id: $tr) { rank } company(id: $co) { slug } faq(id: $faq) { question }
 		node(id: $co) { ... on Company { name } }
 		nodes(ids: [$fw, $tr, $co, $faq]) { ... on Framework { name } ... on Trend { name } ... on Company { name } ... on FAQ { question } } }`,
-		live: []string{`"framework":{"name":"Go"},"trend":{"rank":3},"company":{"slug":"uber"},"faq":{"question":"What are the backend development trends for 2024?"},"node":{"name":"Uber"},"nodes":[{"name":"Go"},{"name":"Serverless Computing"},{"name":"Uber"},{"question":"What are the backend development trends for 2024?"}]`},
+		live:  []string{`"framework":{"name":"Go"},"trend":{"rank":3},"company":{"slug":"uber"},"faq":{"question":"What are the backend development trends for 2024?"},"node":{"name":"Uber"},"nodes":[{"name":"Go"},{"name":"Serverless Computing"},{"name":"Uber"},{"question":"What are the backend development trends for 2024?"}]`},
 		draft: []string{`"framework":{"name":"The Go Language"},"trend":{"rank":11},"company":{"slug":"quokka-mobility"},"faq":{"question":"Which trends matter for quokkas?"},"node":{"name":"Quokka Mobility"},"nodes":[{"name":"The Go Language"},{"name":"Serverless Quokka Computing"},{"name":"Quokka Mobility"},{"question":"Which trends matter for quokkas?"}]`}},
 	{name: "search for a draft's words", query: `{ search(query: "quokka") { totalCount nodes { node { id } } } }`,
 		live:  []string{`"totalCount":0`},
