@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -263,4 +264,207 @@ func (s *draftScene) get(t testing.TB, query string, headers ...string) string {
 		t.Fatalf("GET: HTTP %d %s\n%s", r.Status, r.Body, query)
 	}
 	return r.Body
+}
+
+// TestDrafts_CursorsWalkEachVersionsOrder pages through each list with
+// small pages, following endCursor: without a preview the pages visit the
+// live order, in a preview the drafts' order (moved by a rank, a position
+// and renames), each item once.
+func TestDrafts_CursorsWalkEachVersionsOrder(t *testing.T) {
+	s := newDraftScene(t)
+	walk := func(field, order string, size int, headers ...string) string {
+		t.Helper()
+		var out []string
+		var after *string
+		for range 50 {
+			r := s.post(t, `query($n: Int, $after: String) { x: `+field+`(first: $n, after: $after`+order+`) { nodes { slug } pageInfo { hasNextPage endCursor } } }`,
+				map[string]any{"n": size, "after": after}, headers...)
+			var page struct {
+				X struct {
+					Nodes    []struct{ Slug string }
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   *string
+					}
+				}
+			}
+			if len(r.Errors) > 0 || json.Unmarshal(r.Data, &page) != nil {
+				t.Fatalf("%s: %s", field, r.Body)
+			}
+			for _, n := range page.X.Nodes {
+				out = append(out, n.Slug)
+			}
+			if !page.X.PageInfo.HasNextPage {
+				return strings.Join(out, " ")
+			}
+			after = page.X.PageInfo.EndCursor
+		}
+		t.Fatalf("%s: no last page", field)
+		return ""
+	}
+	type list struct{ field, order string }
+	lists := []list{{"trends", ""}, {"frameworks", ""}, {"companies", ""}, {"faqs", ""},
+		{"companies", `, orderBy: [{field: NAME, direction: DESC}]`}, {"trends", `, orderBy: [{field: NAME}]`}}
+	live := map[list]string{}
+	for _, l := range lists {
+		live[l] = walk(l.field, l.order, 100)
+	}
+	s.writeDrafts(t)
+	replace := func(order, old, new string) string { return strings.Replace(order, old, new, 1) }
+	move := func(order, slug, before string) string {
+		order = strings.Replace(" "+order+" ", " "+slug+" ", " ", 1)
+		if before == "" {
+			return strings.TrimSpace(order) + " " + slug
+		}
+		return strings.TrimSpace(strings.Replace(order, " "+before+" ", " "+slug+" "+before+" ", 1))
+	}
+	want := map[list]string{
+		lists[0]: move(live[lists[0]], "serverless-computing", ""),
+		lists[1]: move(live[lists[1]], "go", ""),
+		lists[2]: move(live[lists[2]], "uber", "razorpay"),
+		lists[3]: move(live[lists[3]], "what-are-the-backend-development-trends-for-2024", ""),
+		lists[4]: move(live[lists[4]], "uber", "prezi"),
+		lists[5]: live[lists[5]],
+	}
+	slugs := map[string][2]string{"trends": {"serverless-computing", "serverless"}, "frameworks": {"go", "golang"},
+		"companies": {"uber", "quokka-mobility"}, "faqs": {"what-are-the-backend-development-trends-for-2024", "quokka-trends"}}
+	for l, w := range want {
+		s := slugs[l.field]
+		want[l] = strings.TrimSpace(replace(" "+w+" ", " "+s[0]+" ", " "+s[1]+" "))
+	}
+	for _, l := range lists {
+		for _, size := range []int{1, 2, 7} {
+			for who, h := range map[string][]string{"anonymous": nil, "viewer": bearer(s.viewer)} {
+				if got := walk(l.field, l.order, size, h...); got != live[l] {
+					t.Errorf("%s%s in pages of %d, %s: %s\nwant the live %s", l.field, l.order, size, who, got, live[l])
+				}
+			}
+			if got := walk(l.field, l.order, size, preview(s.editor)...); got != want[l] {
+				t.Errorf("%s%s in pages of %d, preview: %s\nwant %s", l.field, l.order, size, got, want[l])
+			}
+		}
+	}
+}
+
+// TestDrafts_UnpublishedChangesForTokenHoldersOnly: hasUnpublishedChanges
+// and unpublishedChanges tell token holders (with or without a preview)
+// which fields a draft changes, with both values; anonymous callers get
+// false and nothing; items without a draft, and drafts after publish or
+// discard, have none.
+func TestDrafts_UnpublishedChangesForTokenHoldersOnly(t *testing.T) {
+	s := newDraftScene(t)
+	s.writeDrafts(t)
+	q := `query($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!, $spotify: ID!) {
+		nodes(ids: [$fw, $tr, $co, $faq, $spotify]) {
+			... on Framework { hasUnpublishedChanges unpublishedChanges { field live draft } }
+			... on Trend { hasUnpublishedChanges unpublishedChanges { field live draft } }
+			... on Company { hasUnpublishedChanges unpublishedChanges { field live draft } }
+			... on FAQ { hasUnpublishedChanges unpublishedChanges { field live draft } } } }`
+	type fc struct {
+		Field       string
+		Live, Draft any
+	}
+	type item struct {
+		HasUnpublishedChanges bool
+		UnpublishedChanges    []fc
+	}
+	get := func(headers ...string) []item {
+		t.Helper()
+		var out struct{ Nodes []item }
+		r := s.post(t, q, s.ids(), headers...)
+		if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil || len(out.Nodes) != 5 {
+			t.Fatalf("%s", r.Body)
+		}
+		return out.Nodes
+	}
+	fields := func(it item) string {
+		var f []string
+		for _, c := range it.UnpublishedChanges {
+			f = append(f, c.Field)
+		}
+		return strings.Join(f, ",")
+	}
+	for _, it := range get() {
+		if it.HasUnpublishedChanges || len(it.UnpublishedChanges) != 0 {
+			t.Errorf("anonymous callers learn of a draft: %+v", it)
+		}
+	}
+	wantFields := []string{"slug,name,summary,companies", "slug,rank,name,frameworks,companies", "slug,name", "slug,position,question,frameworks,trends", ""}
+	for who, h := range map[string][]string{"viewer": bearer(s.viewer), "editor": bearer(s.editor), "viewer preview": preview(s.viewer)} {
+		got := get(h...)
+		for i, it := range got {
+			if it.HasUnpublishedChanges != (wantFields[i] != "") || fields(it) != wantFields[i] {
+				t.Errorf("%s: item %d has %v, changes %s; want %s", who, i, it.HasUnpublishedChanges, fields(it), wantFields[i])
+			}
+		}
+		if c := got[2].UnpublishedChanges; len(c) == 2 && (c[1].Live != "Uber" || c[1].Draft != "Quokka Mobility") {
+			t.Errorf("%s: the company's name change is %+v", who, c[1])
+		}
+		if c := got[1].UnpublishedChanges; len(c) == 5 && (c[1].Live != float64(3) || c[1].Draft != float64(11)) {
+			t.Errorf("%s: the trend's rank change is %+v", who, c[1])
+		}
+	}
+	// Published or discarded: no pending changes left.
+	s.gql(t, s.editor, `mutation($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!) {
+		a: publish(id: $fw) { id } b: discardDraft(id: $tr) { id } c: publish(id: $co) { id } d: discardDraft(id: $faq) { id } }`, s.ids(), nil)
+	for _, it := range get(bearer(s.viewer)...) {
+		if it.HasUnpublishedChanges || len(it.UnpublishedChanges) != 0 {
+			t.Errorf("after publish and discard: %+v", it)
+		}
+	}
+}
+
+// TestDrafts_SearchSnippetsFollowThePreview: a preview's hits mark the
+// draft's words in the draft's text; searches without one never show a
+// draft's text, even for words the draft and the live version share.
+func TestDrafts_SearchSnippetsFollowThePreview(t *testing.T) {
+	s := newDraftScene(t)
+	s.writeDrafts(t)
+	type hits struct {
+		Search struct {
+			Nodes []struct {
+				Node    struct{ ID string }
+				Snippet string
+			}
+		}
+	}
+	find := func(q string, headers ...string) map[string]string {
+		t.Helper()
+		var out hits
+		r := s.post(t, `query($q: String!) { search(query: $q) { nodes { node { id } snippet } } }`, map[string]any{"q": q}, headers...)
+		if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+			t.Fatal(r.Body)
+		}
+		m := map[string]string{}
+		for _, n := range out.Search.Nodes {
+			m[n.Node.ID] = n.Snippet
+		}
+		return m
+	}
+	p := find("quokka", preview(s.viewer)...)
+	for id, want := range map[string]string{s.co: "<mark>Quokka</mark> Mobility", s.tr: "Serverless <mark>Quokka</mark> Computing",
+		s.faq: "Which trends matter for <mark>quokkas</mark>?", s.fw: "<mark>Quokka</mark>-grade concurrency for the cloud."} {
+		if p[id] != want {
+			t.Errorf("preview snippet of %s = %q, want %q", id, p[id], want)
+		}
+	}
+	// "serverless computing" is in both versions of the trend: one hit
+	// each, from the version the caller reads.
+	for who, h := range map[string][]string{"anonymous": nil, "viewer": bearer(s.viewer), "preview": preview(s.viewer)} {
+		var out hits
+		r := s.post(t, `{ search(query: "serverless computing", types: [TREND]) { nodes { node { id } snippet } } }`, nil, h...)
+		if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+			t.Fatal(r.Body)
+		}
+		if len(out.Search.Nodes) != 1 || out.Search.Nodes[0].Node.ID != s.tr {
+			t.Errorf("%s: hits %+v, want the trend once", who, out.Search.Nodes)
+		}
+	}
+	for who, h := range map[string][]string{"anonymous": nil, "viewer": bearer(s.viewer)} {
+		for id, sn := range find("computing", h...) {
+			if strings.Contains(sn, "Quokka") {
+				t.Errorf("%s: the snippet of %s shows the draft: %q", who, id, sn)
+			}
+		}
+	}
 }
