@@ -468,3 +468,64 @@ func TestDrafts_SearchSnippetsFollowThePreview(t *testing.T) {
 		}
 	}
 }
+
+// TestDrafts_ResponseCacheNeverShowsADraft: an anonymous response cached
+// before a draft is written stays the live one (the draft is no reason to
+// refresh it, and a refresh would show the same); a preview is never
+// answered from it nor stored in it for anonymous callers; publish makes
+// the next anonymous read fresh. Over POST and GET.
+func TestDrafts_ResponseCacheNeverShowsADraft(t *testing.T) {
+	s := newDraftScene(t)
+	q := `query($co: ID!, $fw: ID!) { trends(first: 3) { nodes { slug name } } company(id: $co) { name } framework(id: $fw) { name companies { slug } }
+		faqs(first: 1) { nodes { question } } search(query: "quokka") { totalCount } }`
+	fresh := `{ companies(first: 100) { nodes { name } } faq(slug: "quokka-trends") { question } }`
+	reads := map[string]func(q string, headers ...string) string{
+		"POST": func(q string, headers ...string) string { return s.read(t, q, headers...) },
+		"GET":  func(q string, headers ...string) string { return s.get(t, q, headers...) },
+	}
+	before := map[string]string{}
+	for name, read := range reads {
+		read(q)
+		hits := s.metric(t, "trendql_response_cache_hits_total")
+		before[name] = read(q)
+		if s.metric(t, "trendql_response_cache_hits_total") != hits+1 {
+			t.Fatalf("%s: the anonymous read was not cached: the test proves nothing", name)
+		}
+	}
+	s.writeDrafts(t)
+	for name, read := range reads {
+		if got := read(q); got != before[name] {
+			t.Errorf("%s: the cached anonymous response shows the draft: %s", name, got)
+		}
+		p := read(q, preview(s.viewer)...)
+		if !strings.Contains(p, "Quokka Mobility") || !strings.Contains(p, `"totalCount":4`) || !strings.Contains(p, `"name":"The Go Language"`) {
+			t.Errorf("%s: the preview was answered from the anonymous cache: %s", name, p)
+		}
+		if got := read(q, bearer(s.viewer)...); got != before[name] {
+			t.Errorf("%s: a token without a preview sees the draft: %s", name, got)
+		}
+		if got := read(q); got != before[name] {
+			t.Errorf("%s: after a preview, the anonymous response shows the draft: %s", name, got)
+		}
+		// A query first asked in a preview: its answer is not kept for
+		// anonymous callers.
+		if p := read(fresh, preview(s.editor)...); !strings.Contains(p, "Quokka Mobility") || !strings.Contains(p, "quokkas") {
+			t.Fatalf("%s: preview %s", name, p)
+		}
+		for range 2 {
+			if a := read(fresh); strings.Contains(a, "Quokka") || !strings.Contains(a, `"faq":null`) {
+				t.Errorf("%s: the anonymous read after a preview of the same query: %s", name, a)
+			}
+		}
+	}
+	s.gql(t, s.editor, publishAll, s.ids(), nil)
+	for name, read := range reads {
+		got := read(q)
+		if !strings.Contains(got, "Quokka Mobility") || !strings.Contains(got, `"totalCount":4`) || !strings.Contains(got, `"name":"The Go Language"`) {
+			t.Errorf("%s: the cached response is stale after publish: %s", name, got)
+		}
+		if a := read(fresh); !strings.Contains(a, "Quokka Mobility") || !strings.Contains(a, "quokkas") {
+			t.Errorf("%s: stale after publish: %s", name, a)
+		}
+	}
+}
