@@ -1,12 +1,17 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trendql/trendql/graph"
+	"github.com/trendql/trendql/webhook"
 )
 
 // draftScene is a server whose seed content gets one pending draft on a
@@ -527,5 +532,166 @@ func TestDrafts_ResponseCacheNeverShowsADraft(t *testing.T) {
 		if a := read(fresh); !strings.Contains(a, "Quokka Mobility") || !strings.Contains(a, "quokkas") {
 			t.Errorf("%s: stale after publish: %s", name, a)
 		}
+	}
+}
+
+// TestDrafts_NoPublicChannelCarriesADraft: draft edits of published items
+// reach no anonymous channel — the changes feed and changesCursor,
+// contentChanged and itemChanged over websocket, SSE and multipart, a
+// webhook without drafts — and the publication reaches each of them once
+// per item, in its public form. Token holders hear the draft edits; a
+// preview subscription's node is the draft, one without a preview the live
+// version.
+func TestDrafts_NoPublicChannelCarriesADraft(t *testing.T) {
+	s := newDraftScene(t)
+	ctx := context.Background()
+	rec := &hookReceiver{got: map[string][]webhook.Payload{}, raws: map[string][]string{}}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var p webhook.Payload
+		json.Unmarshal(body, &p)
+		rec.mu.Lock()
+		rec.got[p.WebhookID] = append(rec.got[p.WebhookID], p)
+		rec.raws[p.WebhookID] = append(rec.raws[p.WebhookID], string(body))
+		rec.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rc.Close()
+	var pub, all struct {
+		CreateWebhook struct{ Webhook struct{ ID string } }
+	}
+	s.gql(t, s.admin, `mutation($u: String!) { createWebhook(input: {url: $u, includeDrafts: false}) { webhook { id } } }`, map[string]any{"u": rc.URL}, &pub)
+	s.gql(t, s.admin, `mutation($u: String!) { createWebhook(input: {url: $u}) { webhook { id } } }`, map[string]any{"u": rc.URL}, &all)
+	disp := webhook.New(webhook.Options{DB: s.DB, AllowPrivateTargets: true, BackoffBase: 10 * time.Millisecond})
+	disp.Start()
+	defer disp.Shutdown(ctx)
+
+	var start struct{ ChangesCursor string }
+	s.gql(t, "", `{ changesCursor }`, nil, &start)
+	head := s.head(t)
+	feedQ := `subscription($since: String) { contentChanged(since: $since) { ` + changeFields + ` } }`
+	itemQ := `subscription($id: ID!, $since: String) { itemChanged(id: $id, since: $since) { ` + changeFields + ` } }`
+	companyQ := `subscription($since: String) { contentChanged(since: $since, types: [COMPANY]) { ` + changeFields + ` } }`
+	itemVars := map[string]any{"id": s.co, "since": head["since"]}
+	anonWS, _ := dialWS(t, s.URL, nil, nil)
+	anonWS.subscribe(t, "feed", feedQ, head)
+	anonWS.subscribe(t, "item", itemQ, itemVars)
+	anonSSE := openSSE(t, s.URL, "", feedQ, head)
+	anonItemSSE := openSSE(t, s.URL, "", itemQ, itemVars)
+	anonMP := openMultipart(t, s.URL, "", feedQ, head)
+	// Token holders, with and without a preview, on each transport.
+	viewerWS, ack := dialWS(t, s.URL, nil, map[string]any{"Authorization": "Bearer " + s.viewer})
+	previewWS, pack := dialWS(t, s.URL, nil, map[string]any{"Authorization": "Bearer " + s.viewer, "preview": true})
+	if ack.Type != "connection_ack" || pack.Type != "connection_ack" {
+		t.Fatalf("connection_init: %+v %+v", ack, pack)
+	}
+	viewerWS.subscribe(t, "c", companyQ, head)
+	previewWS.subscribe(t, "c", companyQ, head)
+	previewHeader := http.Header{"Authorization": {"Bearer " + s.viewer}, graph.PreviewHeader: {"true"}}
+	viewerSSE := openSSE(t, s.URL, s.viewer, companyQ, head)
+	previewSSE := openSSEHeader(t, s.URL, previewHeader, companyQ, head)
+	mp, res := tryMultipartHeader(t, s.URL, previewHeader, companyQ, head)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("preview multipart: HTTP %d", res.StatusCode)
+	}
+	go mp.read()
+	previewMP := mp
+
+	s.writeDrafts(t)
+
+	// Token holders hear the company's draft edit: its node is the live
+	// company without a preview, the draft in one.
+	for name, got := range map[string][]change{"websocket": viewerWS.changes(t, 1), "SSE": viewerSSE.changes(t, 1)} {
+		if got[0].Action != "UPDATE" || got[0].Node == nil || got[0].Node.Name != "Uber" || !strings.Contains(string(got[0].Revision.Document), "Quokka Mobility") {
+			t.Errorf("viewer %s: %+v %s, want the draft's UPDATE with the live node", name, got[0], got[0].Revision.Document)
+		}
+	}
+	for name, got := range map[string][]change{"websocket": previewWS.changes(t, 1), "SSE": previewSSE.changes(t, 1), "multipart": previewMP.changes(t, 1)} {
+		if got[0].Action != "UPDATE" || got[0].Node == nil || got[0].Node.Name != "Quokka Mobility" {
+			t.Errorf("preview %s: %+v, want the draft's UPDATE with the draft as node", name, got[0])
+		}
+	}
+	// The anonymous cursor and feed do not move.
+	var mid struct{ ChangesCursor string }
+	s.gql(t, "", `{ changesCursor }`, nil, &mid)
+	if mid.ChangesCursor != start.ChangesCursor {
+		t.Errorf("the anonymous changesCursor moved on draft edits: %s → %s", start.ChangesCursor, mid.ChangesCursor)
+	}
+	if f := s.changes(t, "", map[string]any{"since": start.ChangesCursor}); len(f.Changes) != 0 || f.Cursor != start.ChangesCursor {
+		t.Errorf("the anonymous feed after draft edits: %s, cursor %s", summary(f.Changes), f.Cursor)
+	}
+	if f := s.changes(t, s.viewer, map[string]any{"since": head["since"]}); len(f.Changes) != 5 {
+		t.Errorf("the viewer's feed: %s, want the five draft edits", summary(f.Changes))
+	}
+
+	s.gql(t, s.editor, publishAll, s.ids(), nil)
+
+	// Anonymous channels: the four publications first (a draft edit that
+	// leaked would come before them), in their public form.
+	checkPublications := func(channel string, got []change) {
+		t.Helper()
+		var items []string
+		for _, c := range got {
+			items = append(items, c.Action+" "+c.ItemID)
+			if c.Revision.Actor != "" {
+				t.Errorf("%s: actor %q", channel, c.Revision.Actor)
+			}
+		}
+		want := []string{"PUBLISH " + s.fw, "PUBLISH " + s.tr, "PUBLISH " + s.co, "PUBLISH " + s.faq}
+		if strings.Join(items, ", ") != strings.Join(want, ", ") {
+			t.Errorf("%s: %s, want %s", channel, strings.Join(items, ", "), strings.Join(want, ", "))
+		}
+		if len(got) == 4 && (got[2].Node == nil || got[2].Node.Name != "Quokka Mobility" || !strings.Contains(string(got[2].Revision.Document), "quokka-mobility")) {
+			t.Errorf("%s: the company's publication %+v %s", channel, got[2], got[2].Revision.Document)
+		}
+	}
+	var wsFeed []change
+	var wsItem []change
+	for len(wsFeed) < 4 || len(wsItem) < 1 {
+		m := anonWS.next(t)
+		if m.Type != "next" {
+			t.Fatalf("anonymous websocket: %s %s", m.Type, m.Payload)
+		}
+		if m.ID == "feed" {
+			wsFeed = append(wsFeed, decodeChange(t, m.Payload))
+		} else {
+			wsItem = append(wsItem, decodeChange(t, m.Payload))
+		}
+	}
+	checkPublications("websocket contentChanged", wsFeed)
+	checkPublications("SSE contentChanged", anonSSE.changes(t, 4))
+	checkPublications("multipart contentChanged", anonMP.changes(t, 4))
+	for name, got := range map[string][]change{"websocket": wsItem, "SSE": anonItemSSE.changes(t, 1)} {
+		if got[0].Action != "PUBLISH" || got[0].ItemID != s.co || !strings.Contains(string(got[0].Revision.Document), "Quokka Mobility") {
+			t.Errorf("anonymous itemChanged %s: %+v", name, got[0])
+		}
+	}
+	feed := s.changes(t, "", map[string]any{"since": start.ChangesCursor})
+	checkPublications("the changes feed", feed.Changes)
+	anonWS.quiet(t)
+
+	waitFor(t, "the webhooks to receive their changes", func() bool {
+		p, _ := rec.events(pub.CreateWebhook.Webhook.ID)
+		a, _ := rec.events(all.CreateWebhook.Webhook.ID)
+		return len(p) >= 4 && len(a) >= 9
+	})
+	pubGot, _ := rec.events(pub.CreateWebhook.Webhook.ID)
+	var actions []string
+	for _, p := range pubGot {
+		id := ""
+		if p.Event.ItemID != nil {
+			id = *p.Event.ItemID
+		}
+		actions = append(actions, p.Event.Action+" "+id)
+		if p.Event.Actor != "" {
+			t.Errorf("the webhook without drafts got the actor %q", p.Event.Actor)
+		}
+	}
+	if got, want := strings.Join(actions, ", "), "PUBLISH "+s.fw+", PUBLISH "+s.tr+", PUBLISH "+s.co+", PUBLISH "+s.faq; got != want {
+		t.Errorf("the webhook without drafts got %s, want %s", got, want)
+	}
+	allGot, _ := rec.events(all.CreateWebhook.Webhook.ID)
+	if len(allGot) != 9 {
+		t.Errorf("the webhook with drafts got %d events, want the 5 draft edits and the 4 publications", len(allGot))
 	}
 }

@@ -334,14 +334,24 @@ type sseClient struct {
 
 func openSSE(t testing.TB, url, token, query string, vars map[string]any) *sseClient {
 	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return openSSEHeader(t, url, h, query, vars)
+}
+
+// openSSEHeader opens an SSE subscription sending header.
+func openSSEHeader(t testing.TB, url string, header http.Header, query string, vars map[string]any) *sseClient {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
