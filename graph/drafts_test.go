@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -698,5 +699,176 @@ func TestDrafts_NoPublicChannelCarriesADraft(t *testing.T) {
 	allGot, _ := rec.events(all.CreateWebhook.Webhook.ID)
 	if len(allGot) != 9 {
 		t.Errorf("the webhook with drafts got %d events, want the 5 draft edits and the 4 publications", len(allGot))
+	}
+}
+
+// stateQuery reads every item's version and pending-draft flag.
+const stateQuery = `{ trends { nodes { id slug rank name version updatedAt hasUnpublishedChanges } }
+	frameworks { nodes { id slug name summary version updatedAt hasUnpublishedChanges companies { slug } } }
+	companies(first: 100) { nodes { id slug name version updatedAt hasUnpublishedChanges } }
+	faqs { nodes { id slug position question version updatedAt hasUnpublishedChanges trends { slug } } } }`
+
+// state is everything a refused request could have changed: the
+// snapshot (content, event count, tokens), the preview and the live
+// content with versions and pending-draft flags.
+func (s *draftScene) state(t testing.TB) string {
+	t.Helper()
+	return snapshot(t, s.env) + "\npreview: " + s.read(t, stateQuery, preview(s.admin)...) + "\nlive: " + s.read(t, stateQuery, bearer(s.admin)...)
+}
+
+// TestDrafts_BadPreviewSwitchIsRefusedEverywhere: the preview header
+// without a token is 401 UNAUTHENTICATED, a value other than true or false
+// is 400 BAD_USER_INPUT on the header, on every HTTP transport (GET, POST,
+// SSE, multipart) and for mutations too, which then write nothing; over a
+// websocket, preview: true without a token closes with 4403 and a preview
+// that is not a boolean with 4400.
+func TestDrafts_BadPreviewSwitchIsRefusedEverywhere(t *testing.T) {
+	s := newDraftScene(t)
+	s.writeDrafts(t)
+	before := s.state(t)
+	query := `{ companies(first: 100) { totalCount } }`
+	sub := `subscription { contentChanged { action } }`
+	mut := `mutation($co: ID!) { updateCompany(id: $co, input: {name: "Refused"}) { id } }`
+	type transport struct {
+		name string
+		req  func(headers ...string) *http.Request
+	}
+	post := func(q, accept string) func(headers ...string) *http.Request {
+		return func(headers ...string) *http.Request {
+			body, _ := json.Marshal(map[string]any{"query": q, "variables": s.ids()})
+			r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Accept", accept)
+			for i := 0; i+1 < len(headers); i += 2 {
+				r.Header.Set(headers[i], headers[i+1])
+			}
+			return r
+		}
+	}
+	transports := []transport{
+		{"POST", post(query, "application/json")},
+		{"GET", func(headers ...string) *http.Request { return getReq(query, nil, headers...) }},
+		{"SSE", post(sub, "text/event-stream")},
+		{"multipart", post(sub, acceptApolloMP)},
+		{"POST mutation", post(mut, "application/json")},
+	}
+	cases := []struct {
+		name    string
+		headers []string
+		status  int
+		code    string
+	}{
+		{"preview without a token", []string{graph.PreviewHeader, "true"}, http.StatusUnauthorized, "UNAUTHENTICATED"},
+		{"preview without a token, in capitals", []string{graph.PreviewHeader, "TRUE"}, http.StatusUnauthorized, "UNAUTHENTICATED"},
+		{"preview yes", append(bearer(s.editor), graph.PreviewHeader, "yes"), http.StatusBadRequest, "BAD_USER_INPUT"},
+		{"preview 1", append(bearer(s.editor), graph.PreviewHeader, "1"), http.StatusBadRequest, "BAD_USER_INPUT"},
+		{"preview true, true", append(bearer(s.editor), graph.PreviewHeader, "true, true"), http.StatusBadRequest, "BAD_USER_INPUT"},
+		{"preview yes without a token", []string{graph.PreviewHeader, "yes"}, http.StatusBadRequest, "BAD_USER_INPUT"},
+	}
+	for _, c := range cases {
+		for _, tr := range transports {
+			t.Run(c.name+" over "+tr.name, func(t *testing.T) {
+				r := s.do(t, tr.req(c.headers...))
+				if r.Status != c.status || r.code() != c.code {
+					t.Fatalf("HTTP %d %q, want %d %s: %s", r.Status, r.code(), c.status, c.code, r.Body)
+				}
+				if c.code == "BAD_USER_INPUT" && r.Errors[0].Extensions["field"] != graph.PreviewHeader {
+					t.Errorf("extensions.field = %v, want %s: %s", r.Errors[0].Extensions["field"], graph.PreviewHeader, r.Body)
+				}
+				if c.status == http.StatusUnauthorized && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("no WWW-Authenticate challenge: %v", r.Header)
+				}
+				if len(r.Data) > 0 && string(r.Data) != "null" {
+					t.Errorf("a refused request has data: %s", r.Body)
+				}
+				assertNoLeak(t, r.Body)
+			})
+		}
+	}
+	// "false" is the default, spelled out.
+	if got, want := s.read(t, query, graph.PreviewHeader, "false"), s.read(t, query); got != want {
+		t.Errorf("preview false: %s, want %s", got, want)
+	}
+	for _, c := range []struct {
+		name    string
+		payload map[string]any
+		code    int
+	}{
+		{"preview without a token", map[string]any{"preview": true}, 4403},
+		{"preview with a bad token", map[string]any{"preview": true, "Authorization": "Bearer tql_1_nope"}, 4403},
+		{"preview yes", map[string]any{"preview": "yes", "Authorization": "Bearer " + s.viewer}, 4400},
+		{"preview yes without a token", map[string]any{"preview": "yes"}, 4400},
+		{"preview 1", map[string]any{"preview": 1, "Authorization": "Bearer " + s.viewer}, 4400},
+	} {
+		t.Run("websocket "+c.name, func(t *testing.T) {
+			_, first := dialWS(t, s.URL, nil, c.payload)
+			if first.Type != "closed" || first.Close == nil || int(first.Close.Code) != c.code {
+				t.Errorf("connection_init %v: %+v %s, want close %d", c.payload, first, first.Close, c.code)
+			}
+		})
+	}
+	// preview: false with no token is an anonymous connection.
+	if _, ack := dialWS(t, s.URL, nil, map[string]any{"preview": false}); ack.Type != "connection_ack" {
+		t.Errorf("preview false: %+v", ack)
+	}
+	if after := s.state(t); after != before {
+		t.Fatalf("a refused request changed something:\n%s", diff(before, after))
+	}
+}
+
+// TestDrafts_BadPublishAndDiscardChangeNothing: publishing a published item
+// with no draft, discarding where there is no draft, and a stale ifVersion
+// on either are refused with a coded error naming the field; alone or as
+// the k-th mutation of a request, nothing at all is written.
+func TestDrafts_BadPublishAndDiscardChangeNothing(t *testing.T) {
+	s := newDraftScene(t)
+	var google struct{ Company struct{ ID string } }
+	s.gql(t, "", `{ company(slug: "google") { id } }`, nil, &google)
+	draftCo := s.createCompany(t, "Never Published")
+	s.writeDrafts(t)
+	var v struct {
+		Company struct{ Version int }
+	}
+	r := s.post(t, `query($co: ID!) { company(id: $co) { version } }`, s.ids(), preview(s.viewer)...)
+	if json.Unmarshal(r.Data, &v) != nil || v.Company.Version < 2 {
+		t.Fatalf("the draft's version: %s", r.Body)
+	}
+	// The ids and versions go into the documents as literals.
+	lit := strings.NewReplacer("$google", `"`+google.Company.ID+`"`, "$draft", `"`+draftCo+`"`, "$fw", `"`+s.fw+`"`, "$tr", `"`+s.tr+`"`,
+		"$co", `"`+s.co+`"`, "$faq", `"`+s.faq+`"`, "$spotify", `"`+s.spotify+`"`,
+		"$stale", strconv.Itoa(v.Company.Version-1), "$current", strconv.Itoa(v.Company.Version))
+	cases := []struct {
+		name, body, path, code, field string
+	}{
+		{"publish a published item with no draft", `bad: publish(id: $google) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"discard where there is no draft", `bad: discardDraft(id: $google) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"discard a DRAFT item", `bad: discardDraft(id: $draft) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"discard at a stale version", `bad: discardDraft(id: $co, ifVersion: $stale) { id }`, "bad", "CONFLICT", "ifVersion"},
+		{"publish at a stale version", `bad: publish(id: $co, ifVersion: $stale) { id }`, "bad", "CONFLICT", "ifVersion"},
+		{"edit at the live version, not the draft's", `bad: updateCompany(id: $co, input: {name: "Stale"}, ifVersion: $stale) { id }`, "bad", "CONFLICT", "ifVersion"},
+		{"discard a revision id", `bad: discardDraft(id: "UmV2aXNpb246MQ") { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"discard an unknown item", `bad: discardDraft(id: "Q29tcGFueTo5OTk5OTk") { id }`, "bad", "NOT_FOUND", ""},
+		{"an edit, then publishing an item with no draft", `a: updateCompany(id: $spotify, input: {name: "Half"}) { id } bad: publish(id: $google) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"a publish, then a discard with none", `a: publish(id: $fw) { id } b: publish(id: $co, ifVersion: $current) { id } bad: discardDraft(id: $google) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"a discard, then a publish with none", `a: discardDraft(id: $tr) { id } bad: publish(id: $google) { id } c: discardDraft(id: $faq) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"publish, then discard the draft just published", `a: updateFAQ(id: $faq, input: {answer: "More"}) { id } b: publish(id: $faq) { id } bad: discardDraft(id: $faq) { id }`, "bad", "BAD_USER_INPUT", "id"},
+		{"discard, then publish the draft just discarded", `a: discardDraft(id: $co) { id } bad: publish(id: $co) { id }`, "bad", "BAD_USER_INPUT", "id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := s.state(t)
+			r := s.post(t, "mutation { "+lit.Replace(c.body)+" }", nil, bearer(s.editor)...)
+			if string(r.Data) != "null" || len(r.Errors) != 1 {
+				t.Fatalf("want data null and one error: %s", r.Body)
+			}
+			e := r.Errors[0]
+			if r.code() != c.code || (c.field != "" && e.Extensions["field"] != c.field) || len(e.Path) != 1 || e.Path[0] != c.path {
+				t.Errorf("got %s on %v at %v, want %s on %q at [%s]: %s", r.code(), e.Extensions["field"], e.Path, c.code, c.field, c.path, r.Body)
+			}
+			assertNoLeak(t, r.Body)
+			if after := s.state(t); after != before {
+				t.Fatalf("the refused request changed something:\n%s", diff(before, after))
+			}
+		})
 	}
 }
