@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/trendql/trendql/db"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // withAuth resolves `Authorization: Bearer <token>` to a principal in the
