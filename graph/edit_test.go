@@ -107,6 +107,7 @@ func ownEvents(t testing.TB, e *env, op string) int {
 type fixture struct {
 	coA, coB, fwA, fwB, trend, faq string // drafts; fwA uses coA, trend has fwA and coA, faq names fwA and trend
 	google, goTrend                string // published seed items
+	drafted                        string // a published company with a pending draft
 	coARev                         string // the revision that created coA (it has been renamed since)
 	victimToken                    string // a token to revoke
 }
@@ -142,6 +143,11 @@ func newFixture(t testing.TB, e *env) fixture {
 	must(err)
 	_, err = e.DB.UpdateCompany(ctx, coA.RowID, db.CompanyPatch{Name: s("Fixture A renamed")}, nil)
 	must(err)
+	drafted, err := e.DB.CreateCompany(ctx, db.CompanyPatch{Name: s("Fixture Drafted")})
+	must(err)
+	must(e.DB.Publish(ctx, db.TypeCompany, drafted.RowID, nil))
+	_, err = e.DB.UpdateCompany(ctx, drafted.RowID, db.CompanyPatch{Name: s("Fixture Drafted, edited")}, nil)
+	must(err)
 	google, err := e.DB.CompanyBySlug(ctx, "google")
 	must(err)
 	goTrend, err := e.DB.TrendBySlug(ctx, "go")
@@ -150,7 +156,7 @@ func newFixture(t testing.TB, e *env) fixture {
 	must(err)
 	return fixture{
 		coA: coA.ID(), coB: coB.ID(), fwA: fwA.ID(), fwB: fwB.ID(), trend: tr.ID(), faq: faq.ID(),
-		google: google.ID(), goTrend: goTrend.ID(),
+		google: google.ID(), goTrend: goTrend.ID(), drafted: drafted.ID(),
 		coARev:      db.EncodeID(db.TypeRevision, revs.Items[0].ID),
 		victimToken: db.EncodeID(db.TypeToken, victim.ID),
 	}
@@ -163,7 +169,8 @@ type operation struct {
 	query    string
 	vars     func(fixture) map[string]any
 	role     db.Role
-	readOnly bool // a query: it changes nothing even when allowed
+	readOnly bool     // a query: it changes nothing even when allowed
+	headers  []string // sent besides the caller's Authorization
 }
 
 func idVars(pick func(fixture) string) func(fixture) map[string]any {
@@ -206,6 +213,12 @@ var operations = []operation{
 		query: `mutation($id: ID!) { publish(id: $id) { id } }`},
 	{name: "unpublish", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.google }),
 		query: `mutation($id: ID!) { unpublish(id: $id) { id } }`},
+	{name: "publish a published item's draft", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.drafted }),
+		query: `mutation($id: ID!) { publish(id: $id) { id } }`},
+	{name: "discardDraft", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.drafted }),
+		query: `mutation($id: ID!) { discardDraft(id: $id) { id } }`},
+	{name: "updateCompany of a published item (its draft)", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.google }),
+		query: `mutation($id: ID!) { updateCompany(id: $id, input: {name: "Google Draft"}) { id } }`},
 	{name: "linkFrameworkCompany", role: db.RoleEditor,
 		vars:  pairVars("a", "b", func(f fixture) string { return f.fwA }, func(f fixture) string { return f.coB }),
 		query: `mutation($a: ID!, $b: ID!) { linkFrameworkCompany(frameworkId: $a, companyId: $b) { id } }`},
@@ -249,6 +262,9 @@ var operations = []operation{
 		query: `{ tokens { id } }`},
 	{name: "query revisions", role: db.RoleViewer, readOnly: true, vars: idVars(func(f fixture) string { return f.google }),
 		query: `query($id: ID!) { node(id: $id) { ... on Company { revisions { totalCount } } } }`},
+	{name: "query in a preview", role: db.RoleViewer, readOnly: true, vars: idVars(func(f fixture) string { return f.drafted }),
+		headers: []string{graph.PreviewHeader, "true"},
+		query:   `query($id: ID!) { companies { totalCount } node(id: $id) { ... on Company { name hasUnpublishedChanges } } }`},
 }
 
 // caller is one row of the role matrix: who sends the request.
@@ -303,7 +319,7 @@ func TestRoleMatrix_EveryMutationAndRestrictedQuery(t *testing.T) {
 					}
 					before := snapshot(t, e)
 					ownBefore := ownEvents(t, e, op.name)
-					r := e.post(t, op.query, op.vars(fx), c.header(tk)...)
+					r := e.post(t, op.query, op.vars(fx), append(c.header(tk), op.headers...)...)
 					assertNoLeak(t, r.Body)
 					switch {
 					case c.bad:
