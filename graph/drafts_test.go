@@ -930,3 +930,36 @@ func TestDrafts_PreviewCostsAConstantNumberOfStatements(t *testing.T) {
 		b: updateCompany(id: $spotify, input: {name: "Spotify Draft"}) { id } }`, s.ids(), nil)
 	check("every framework and its companies drafted")
 }
+
+// TestDrafts_PreviewFromABrowserFrontend: a frontend on another origin
+// can send the preview header (the CORS preflight allows it), and the
+// preview it gets is never stored by a shared or browser cache.
+func TestDrafts_PreviewFromABrowserFrontend(t *testing.T) {
+	e := newEnv(t, func(o *graph.Options) { o.CORSOrigins = []string{"https://preview.example"} })
+	viewer := token(t, e, "viewer")
+	pre := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
+	pre.Header.Set("Origin", "https://preview.example")
+	pre.Header.Set("Access-Control-Request-Method", "GET")
+	pre.Header.Set("Access-Control-Request-Headers", "authorization, x-trendql-preview")
+	rec := httptest.NewRecorder()
+	e.Handler.ServeHTTP(rec, pre)
+	allowed := strings.ToLower(rec.Header().Get("Access-Control-Allow-Headers"))
+	if rec.Header().Get("Access-Control-Allow-Origin") != "https://preview.example" || !strings.Contains(allowed, "x-trendql-preview") {
+		t.Fatalf("preflight for a preview: %d %v", rec.Code, rec.Header())
+	}
+	for _, req := range []*http.Request{
+		getReq(`{ companies { totalCount } }`, nil, append(bearer(viewer), graph.PreviewHeader, "true", "Origin", "https://preview.example")...),
+		jsonReq(`{"query":"{ companies { totalCount } }"}`),
+	} {
+		req.Header.Set("Origin", "https://preview.example")
+		req.Header.Set("Authorization", "Bearer "+viewer)
+		req.Header.Set(graph.PreviewHeader, "true")
+		r := e.do(t, req)
+		if r.Status != http.StatusOK || r.Header.Get("Access-Control-Allow-Origin") != "https://preview.example" {
+			t.Errorf("%s preview from the frontend: %d %v", req.Method, r.Status, r.Header)
+		}
+		if cc := r.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") || strings.Contains(cc, "public") {
+			t.Errorf("%s preview: Cache-Control %q, want private, no-store", req.Method, cc)
+		}
+	}
+}
