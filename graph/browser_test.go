@@ -84,9 +84,10 @@ func TestPlayground_InABrowser(t *testing.T) {
 		eval(`(() => { document.querySelector('.graphiql-execute-button').click(); return ''; })()`)
 		if strings.Contains(query, "subscription ") {
 			// A subscription shows data when something changes: change
-			// something public (Uber is published: its edit is a draft
-			// until published) once its websocket is up.
+			// something once its websocket is up.
 			time.Sleep(time.Second)
+			// Uber is published: the edit is a draft until the publish
+			// in the same request makes it a public change.
 			r := e.post(t, `mutation($id: ID!) { updateCompany(id: $id, input: { name: "Uber Technologies" }) { version } publish(id: $id) { id } }`,
 				map[string]any{"id": db.EncodeID(db.TypeCompany, companyID(t, e, "uber"))}, "Authorization", "Bearer "+editor)
 			if len(r.Errors) > 0 {
