@@ -25,6 +25,8 @@ type draftScene struct {
 	spotify         string
 }
 
+// newDraftScene starts a seeded server with a token of each role; no
+// drafts yet.
 func newDraftScene(t testing.TB) *draftScene {
 	t.Helper()
 	s := &draftScene{live: newLive(t)}
@@ -55,6 +57,7 @@ const draftMutation = `mutation($fw: ID!, $tr: ID!, $co: ID!, $faq: ID!, $spotif
 	q: updateFAQ(id: $faq, input: {question: "Which trends matter for quokkas?", slug: "quokka-trends", position: 9, frameworks: [$fw], trends: [$tr]}) { id }
 }`
 
+// writeDrafts runs draftMutation as an editor.
 func (s *draftScene) writeDrafts(t testing.TB) {
 	t.Helper()
 	s.gql(t, s.editor, draftMutation, s.ids(), nil)
@@ -74,6 +77,7 @@ func (s *draftScene) read(t testing.TB, query string, headers ...string) string 
 	return r.Body
 }
 
+// preview is the headers of a preview request with a token.
 func preview(tok string) []string { return append(bearer(tok), graph.PreviewHeader, "true") }
 
 // draftRead is one read path: a query (variables: the scene's ids), what
