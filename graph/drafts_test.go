@@ -967,3 +967,74 @@ func TestDrafts_PreviewFromABrowserFrontend(t *testing.T) {
 		}
 	}
 }
+
+// TestDrafts_MutationAnswersReadThePreview: a script reads back what it
+// wrote, nested fields included, even without the preview header; ifVersion
+// is the draft's version; unpublishing keeps a draft's edits as the item's
+// content.
+func TestDrafts_MutationAnswersReadThePreview(t *testing.T) {
+	s := newDraftScene(t)
+	s.writeDrafts(t)
+	var out struct {
+		UpdateTrend struct {
+			Name, Slug            string
+			Rank, Version         int
+			HasUnpublishedChanges bool
+			Frameworks            []struct {
+				Name      string
+				Companies []struct{ Name string }
+			}
+			Faqs []struct{ Question string }
+		}
+	}
+	var live struct{ Trend struct{ Version int } }
+	s.gql(t, s.viewer, `query($tr: ID!) { trend(id: $tr) { version } }`, s.ids(), &live)
+	var draft struct{ Trend struct{ Version int } }
+	r := s.post(t, `query($tr: ID!) { trend(id: $tr) { version } }`, s.ids(), preview(s.viewer)...)
+	if json.Unmarshal(r.Data, &draft) != nil || draft.Trend.Version <= live.Trend.Version {
+		t.Fatalf("the draft's version %d is not above the live %d: %s", draft.Trend.Version, live.Trend.Version, r.Body)
+	}
+	vars := s.ids()
+	vars["v"] = draft.Trend.Version
+	s.gql(t, s.editor, `mutation($tr: ID!, $v: Int) { updateTrend(id: $tr, input: {summary: "Read back"}, ifVersion: $v) {
+		name slug rank version hasUnpublishedChanges frameworks { name companies { name } } faqs { question } } }`, vars, &out)
+	u := out.UpdateTrend
+	if u.Name != "Serverless Quokka Computing" || u.Slug != "serverless" || u.Rank != 11 || u.Version != draft.Trend.Version+1 || !u.HasUnpublishedChanges {
+		t.Errorf("the mutation answered %+v, want the draft at version %d", u, draft.Trend.Version+1)
+	}
+	if len(u.Frameworks) != 1 || u.Frameworks[0].Name != "The Go Language" || len(u.Frameworks[0].Companies) != 2 ||
+		u.Frameworks[0].Companies[0].Name != "Quokka Mobility" || len(u.Faqs) != 1 || u.Faqs[0].Question != "Which trends matter for quokkas?" {
+		t.Errorf("nested fields of the answer are not the preview: %+v", u)
+	}
+
+	// Unpublish keeps the draft's edits: a DRAFT item with the draft's
+	// content, no pending changes, hidden from anonymous callers; publish
+	// shows that content to everyone.
+	var un struct {
+		Unpublish struct {
+			Name, Status          string
+			HasUnpublishedChanges bool
+		}
+	}
+	s.gql(t, s.editor, `mutation($co: ID!) { unpublish(id: $co) { ... on Company { name status hasUnpublishedChanges } } }`, s.ids(), &un)
+	if un.Unpublish.Name != "Quokka Mobility" || un.Unpublish.Status != "DRAFT" || un.Unpublish.HasUnpublishedChanges {
+		t.Errorf("unpublish answered %+v", un.Unpublish)
+	}
+	var got struct {
+		Company *struct{ Name, Slug string }
+	}
+	s.gql(t, s.viewer, `query($co: ID!) { company(id: $co) { name slug } }`, s.ids(), &got)
+	if got.Company == nil || got.Company.Name != "Quokka Mobility" || got.Company.Slug != "quokka-mobility" {
+		t.Errorf("a viewer without a preview reads the unpublished company as %+v", got.Company)
+	}
+	got.Company = nil
+	s.gql(t, "", `query($co: ID!) { company(id: $co) { name slug } }`, s.ids(), &got)
+	if got.Company != nil {
+		t.Errorf("anonymous callers read the unpublished company: %+v", got.Company)
+	}
+	s.gql(t, s.editor, `mutation($co: ID!) { publish(id: $co) { id } }`, s.ids(), nil)
+	s.gql(t, "", `query($co: ID!) { company(id: $co) { name slug } }`, s.ids(), &got)
+	if got.Company == nil || got.Company.Name != "Quokka Mobility" {
+		t.Errorf("after publish, anonymous callers read %+v", got.Company)
+	}
+}
