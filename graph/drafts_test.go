@@ -142,10 +142,13 @@ var draftReads = []draftRead{
 			`"go":{"companies":[{"slug":"uber","name":"Uber"},`},
 		draft: []string{`"trend":{"framework":{"slug":"golang"},"frameworks":[{"slug":"golang"}],"companies":[{"slug":"spotify","name":"Spotify"}],"faqs":[{"slug":"quokka-trends"}]}`,
 			`"go":{"companies":[{"slug":"quokka-mobility","name":"Quokka Mobility"},`}},
-	{name: "company relations", query: `query($co: ID!, $spotify: ID!) { company(id: $co) { frameworks { slug } trends { slug } } spotify: company(id: $spotify) { frameworks { slug } trends { slug } } }`,
-		live: []string{`"company":{"frameworks":[{"slug":"go"}],"trends":[{"slug":"go"}]},"spotify":{"frameworks":[{"slug":"django"}],"trends":[{"slug":"django"}]}`},
+	{name: "company relations", query: `query($co: ID!, $spotify: ID!) { company(id: $co) { frameworks { slug } trends { slug } } spotify: company(id: $spotify) { frameworks { slug } trends { slug } }
+		dropbox: company(slug: "dropbox") { frameworks { slug } trends { slug } } }`,
+		live: []string{`"company":{"frameworks":[{"slug":"go"}],"trends":[{"slug":"go"}]},"spotify":{"frameworks":[{"slug":"django"}],"trends":[{"slug":"django"}]}`,
+			`"dropbox":{"frameworks":[{"slug":"go"}],"trends":[{"slug":"go"}]}`},
 		draft: []string{`"company":{"frameworks":[{"slug":"golang"}],"trends":[{"slug":"go"}]}`,
-			`"spotify":{"frameworks":[{"slug":"django"},{"slug":"golang"}],"trends":[{"slug":"django"},{"slug":"serverless"}]}`}},
+			`"spotify":{"frameworks":[{"slug":"django"},{"slug":"golang"}],"trends":[{"slug":"django"},{"slug":"serverless"}]}`,
+			`"dropbox":{"frameworks":[],"trends":[{"slug":"go"}]}`}},
 	{name: "faq relations", query: `query($faq: ID!) { faq(id: $faq) { frameworks { slug } trends { slug } } }`,
 		live:  []string{`"frameworks":[],"trends":[{"slug":"backend-as-a-service"},{"slug":"django"},{"slug":"serverless-computing"},`},
 		draft: []string{`"frameworks":[{"slug":"golang"}],"trends":[{"slug":"serverless"}]`}},
@@ -470,6 +473,37 @@ func TestDrafts_SearchSnippetsFollowThePreview(t *testing.T) {
 		if len(out.Search.Nodes) != 1 || out.Search.Nodes[0].Node.ID != s.tr {
 			t.Errorf("%s: hits %+v, want the trend once", who, out.Search.Nodes)
 		}
+	}
+	// Pages of a preview search visit each hit once.
+	seen := map[string]bool{}
+	var after *string
+	for range 10 {
+		var page struct {
+			Search struct {
+				TotalCount int
+				Nodes      []struct{ Node struct{ ID string } }
+				PageInfo   struct {
+					HasNextPage bool
+					EndCursor   *string
+				}
+			}
+		}
+		r := s.post(t, `query($after: String) { search(query: "quokka", first: 1, after: $after) { totalCount nodes { node { id } } pageInfo { hasNextPage endCursor } } }`,
+			map[string]any{"after": after}, preview(s.viewer)...)
+		if len(r.Errors) > 0 || json.Unmarshal(r.Data, &page) != nil || len(page.Search.Nodes) != 1 || page.Search.TotalCount != 4 {
+			t.Fatalf("a page of a preview search: %s", r.Body)
+		}
+		if id := page.Search.Nodes[0].Node.ID; seen[id] {
+			t.Errorf("a preview search's pages visit %s twice", id)
+		}
+		seen[page.Search.Nodes[0].Node.ID] = true
+		if !page.Search.PageInfo.HasNextPage {
+			break
+		}
+		after = page.Search.PageInfo.EndCursor
+	}
+	if len(seen) != 4 {
+		t.Errorf("the pages of a preview search visit %d items, want 4", len(seen))
 	}
 	for who, h := range map[string][]string{"anonymous": nil, "viewer": bearer(s.viewer)} {
 		for id, sn := range find("computing", h...) {
