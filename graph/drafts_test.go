@@ -845,9 +845,18 @@ func TestDrafts_BadPreviewSwitchIsRefusedEverywhere(t *testing.T) {
 			}
 		})
 	}
-	// preview: false with no token is an anonymous connection.
+	// preview: false with no token is an anonymous connection; the token
+	// may also come with the upgrade request instead of the payload.
 	if _, ack := dialWS(t, s.URL, nil, map[string]any{"preview": false}); ack.Type != "connection_ack" {
 		t.Errorf("preview false: %+v", ack)
+	}
+	ws, ack := dialWS(t, s.URL, http.Header{"Authorization": {"Bearer " + s.viewer}}, map[string]any{"preview": true})
+	if ack.Type != "connection_ack" {
+		t.Fatalf("preview with the token on the upgrade: %+v", ack)
+	}
+	ws.send(t, wsMsg{ID: "q", Type: "subscribe", Payload: json.RawMessage(`{"query":"{ company(slug: \"quokka-mobility\") { name } }"}`)})
+	if m := ws.next(t); m.Type != "next" || !strings.Contains(string(m.Payload), "Quokka Mobility") {
+		t.Errorf("a query over the preview websocket: %s %s", m.Type, m.Payload)
 	}
 	if after := s.state(t); after != before {
 		t.Fatalf("a refused request changed something:\n%s", diff(before, after))
