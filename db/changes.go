@@ -108,7 +108,11 @@ func (d *DB) heads(ctx context.Context) (head, visible, pruned int64, err error)
 	if canSeeDrafts(ctx) {
 		return h.Int64, h.Int64, p.Int64, nil
 	}
-	return h.Int64, v.Int64, p.Int64, nil
+	// Retention keeps each item's newest revision, which may be a draft's:
+	// the newest public event can be gone. No public event lies between it
+	// and where the log is whole, so the public head is there, and a cursor
+	// handed out now is not born expired.
+	return h.Int64, max(v.Int64, p.Int64), p.Int64, nil
 }
 
 // ChangesCursor returns the event id of the newest change the caller in ctx

@@ -160,7 +160,9 @@ func TestAtomic_KthOfNFailsChangesNothing(t *testing.T) {
 
 // TestAtomic_SwapsInOneRequest swaps two trends' ranks, two companies'
 // slugs and two FAQs' positions, each in one request: impossible one
-// mutation at a time without a temporary value readers could see.
+// mutation at a time without a temporary value readers could see. The
+// items are published, so the edits are drafts until the same request
+// publishes them: the swap reaches the live tables in one commit too.
 func TestAtomic_SwapsInOneRequest(t *testing.T) {
 	e := newEnv(t)
 	tk := newTokens(t, e)
@@ -185,6 +187,9 @@ func TestAtomic_SwapsInOneRequest(t *testing.T) {
 		d: updateCompany(id: $m, input: {slug: "google"}) { slug }
 		e: updateFAQ(id: $q1, input: {position: 2}) { position }
 		f: updateFAQ(id: $q2, input: {position: 1}) { position }
+		p1: publish(id: $t1) { id } p2: publish(id: $t2) { id }
+		p3: publish(id: $g) { id } p4: publish(id: $m) { id }
+		p5: publish(id: $q1) { id } p6: publish(id: $q2) { id }
 	}`, map[string]any{"t1": t1.ID, "t2": t2.ID, "g": before.G.ID, "m": before.M.ID,
 		"q1": before.FAQs.Nodes[0].ID, "q2": before.FAQs.Nodes[1].ID}, &out)
 	if out.A.Rank != 2 || out.B.Rank != 1 || out.C.Slug != "microsoft" || out.D.Slug != "google" || out.E.Position != 2 || out.F.Position != 1 {
@@ -206,7 +211,7 @@ func TestAtomic_SwapsInOneRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range evs.Items[:6] {
+	for _, ev := range evs.Items[:12] {
 		if strings.Contains(string(ev.Document), "parked") || strings.Contains(string(ev.Document), `"rank":-`) {
 			t.Errorf("revision %d holds a parked value: %s", ev.ID, ev.Document)
 		}

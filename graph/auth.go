@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/trendql/trendql/db"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // withAuth resolves `Authorization: Bearer <token>` to a principal in the
@@ -23,7 +24,11 @@ func withAuth(d *db.DB, l *limiter, next http.Handler) http.Handler {
 		r = r.WithContext(withClientIP(r.Context(), ip))
 		preview, err := previewHeader(r)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, CodeBadUserInput, err.Error())
+			// Like every BAD_USER_INPUT, it names what was wrong.
+			w.Header().Set("Content-Type", mediaJSON)
+			w.WriteHeader(http.StatusBadRequest)
+			writeRequestErrors(w, &graphql.Response{Errors: gqlerror.List{{Message: err.Error(),
+				Extensions: map[string]any{"code": CodeBadUserInput, "field": PreviewHeader}}}})
 			return
 		}
 		h := r.Header.Get("Authorization")

@@ -86,9 +86,12 @@ func TestResponseCache_EveryRootFieldIsFreshAfterAChange(t *testing.T) {
 		vars   map[string]any
 		change func(t *testing.T, e *env, editor string)
 	}
+	// The items are published: an edit is a draft anonymous readers do not
+	// see until it is published, so each change publishes its edit in the
+	// same request.
 	rename := func(field, mutation, slug, input string) func(t *testing.T, e *env, editor string) {
 		return func(t *testing.T, e *env, editor string) {
-			mutate(t, e, editor, `mutation($id: ID!) { `+mutation+`(id: $id, input: `+input+`) { id } }`,
+			mutate(t, e, editor, `mutation($id: ID!) { `+mutation+`(id: $id, input: `+input+`) { id } publish(id: $id) { id } }`,
 				map[string]any{"id": idOf(t, e, field, slug)})
 		}
 	}
@@ -138,11 +141,11 @@ func TestResponseCache_EveryRootFieldIsFreshAfterAChange(t *testing.T) {
 		if err := json.Unmarshal(r.Data, &out); err != nil || len(out.Faqs.Nodes) == 0 {
 			t.Fatal(r.Body)
 		}
-		mutate(t, e, editor, `mutation($id: ID!) { updateFAQ(id: $id, input: { question: "Zanzibar?" }) { id } }`,
+		mutate(t, e, editor, `mutation($id: ID!) { updateFAQ(id: $id, input: { question: "Zanzibar?" }) { id } publish(id: $id) { id } }`,
 			map[string]any{"id": out.Faqs.Nodes[0].ID})
 	}}
 	cases["faq by slug"] = step{`{ faq(slug: "should-i-learn-backend-in-2024") { question } }`, nil, func(t *testing.T, e *env, editor string) {
-		mutate(t, e, editor, `mutation($id: ID!) { updateFAQ(id: $id, input: { question: "Zanzibar?" }) { id } }`,
+		mutate(t, e, editor, `mutation($id: ID!) { updateFAQ(id: $id, input: { question: "Zanzibar?" }) { id } publish(id: $id) { id } }`,
 			map[string]any{"id": idOf(t, e, "faq", "should-i-learn-backend-in-2024")})
 	}}
 	cases["viewer and changesCursor"] = step{`{ viewer { name } changesCursor }`, nil, publishNew}

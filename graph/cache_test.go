@@ -84,7 +84,8 @@ func TestResponseCache_EditMakesNextReadFresh(t *testing.T) {
 	e.post(t, q, nil) // cached now
 	var ids struct{ Trend struct{ ID string } }
 	e.mustQuery(t, `{ trend(slug: "go") { id } }`, &ids)
-	r := e.post(t, `mutation($id: ID!) { updateTrend(id: $id, input: { summary: "Fresh summary" }) { version } }`,
+	// The trend is published: its edit reaches readers when it is published.
+	r := e.post(t, `mutation($id: ID!) { updateTrend(id: $id, input: { summary: "Fresh summary" }) { version } publish(id: $id) { id } }`,
 		map[string]any{"id": ids.Trend.ID}, "Authorization", "Bearer "+editor)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Body)
@@ -98,7 +99,7 @@ func TestResponseCache_EditMakesNextReadFresh(t *testing.T) {
 	e.post(t, other, nil)
 	before := e.metric(t, "trendql_db_queries_total")
 	e.post(t, other, nil)
-	e.post(t, `mutation($id: ID!) { updateTrend(id: $id, input: { summary: "Again" }) { version } }`,
+	e.post(t, `mutation($id: ID!) { updateTrend(id: $id, input: { summary: "Again" }) { version } publish(id: $id) { id } }`,
 		map[string]any{"id": ids.Trend.ID}, "Authorization", "Bearer "+editor)
 	mid := e.metric(t, "trendql_db_queries_total")
 	e.post(t, other, nil)

@@ -113,12 +113,14 @@ func TestChanges_AnonymousSeePublicChangesOnly(t *testing.T) {
 	if anon.Cursor == viewer.Cursor {
 		t.Errorf("the anonymous cursor moved to the end of the log %s on draft activity", viewer.Cursor)
 	}
-	// Once the trend changes publicly, anonymous readers get that change,
-	// in its public form: no draft slug, no actor, only the public fields.
-	l.gql(t, l.editor, `mutation($t: ID!) { updateTrend(id: $t, input: {summary: "Now public"}) { id } }`, map[string]any{"t": tr.Trend.ID}, nil)
+	// Once the trend changes publicly (the trend is published, so its edit
+	// and its link are its draft until publish makes them live),
+	// anonymous readers get that change, in its public form: no draft
+	// slug, no actor, only the public fields.
+	l.gql(t, l.editor, `mutation($t: ID!) { updateTrend(id: $t, input: {summary: "Now public"}) { id } publish(id: $t) { id } }`, map[string]any{"t": tr.Trend.ID}, nil)
 	anon = l.changes(t, "", map[string]any{"since": head.ChangesCursor})
-	if len(anon.Changes) != 1 || anon.Changes[0].Action != "UPDATE" {
-		t.Fatalf("anonymous changes = %s, want the trend's UPDATE only", summary(anon.Changes))
+	if len(anon.Changes) != 1 || anon.Changes[0].Action != "PUBLISH" {
+		t.Fatalf("anonymous changes = %s, want the trend's PUBLISH only", summary(anon.Changes))
 	}
 	doc := string(anon.Changes[0].Revision.Document)
 	if strings.Contains(doc, "hidden-partner") || !strings.Contains(doc, `"companies":[`) || !strings.Contains(doc, "Now public") {
@@ -167,7 +169,9 @@ func TestChanges_ConstantStatementCount(t *testing.T) {
 	var c struct{ Company struct{ ID string } }
 	l.gql(t, "", `{ company(slug: "google") { id } }`, nil, &c)
 	for i := range 40 {
-		l.rename(t, c.Company.ID, "Google "+itoa(i))
+		// Google is published: each rename is public once published.
+		l.gql(t, l.editor, `mutation($id: ID!, $n: String!) { updateCompany(id: $id, input: {name: $n}) { id } publish(id: $id) { id } }`,
+			map[string]any{"id": c.Company.ID, "n": "Google " + itoa(i)}, nil)
 	}
 	big, n2 := cost()
 	if n2 != n1+40 || big > small {

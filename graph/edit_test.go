@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph"
 )
 
 // tokens are one env's API tokens, one per role and one per way a token
@@ -111,6 +112,7 @@ func ownEvents(t testing.TB, e *env, op string) int {
 type fixture struct {
 	coA, coB, fwA, fwB, trend, faq string // drafts; fwA uses coA, trend has fwA and coA, faq names fwA and trend
 	google, goTrend                string // published seed items
+	drafted                        string // a published company with a pending draft
 	coARev                         string // the revision that created coA (it has been renamed since)
 	victimToken                    string // a token to revoke
 }
@@ -146,6 +148,11 @@ func newFixture(t testing.TB, e *env) fixture {
 	must(err)
 	_, err = e.DB.UpdateCompany(ctx, coA.RowID, db.CompanyPatch{Name: s("Fixture A renamed")}, nil)
 	must(err)
+	drafted, err := e.DB.CreateCompany(ctx, db.CompanyPatch{Name: s("Fixture Drafted")})
+	must(err)
+	must(e.DB.Publish(ctx, db.TypeCompany, drafted.RowID, nil))
+	_, err = e.DB.UpdateCompany(ctx, drafted.RowID, db.CompanyPatch{Name: s("Fixture Drafted, edited")}, nil)
+	must(err)
 	google, err := e.DB.CompanyBySlug(ctx, "google")
 	must(err)
 	goTrend, err := e.DB.TrendBySlug(ctx, "go")
@@ -154,7 +161,7 @@ func newFixture(t testing.TB, e *env) fixture {
 	must(err)
 	return fixture{
 		coA: coA.ID(), coB: coB.ID(), fwA: fwA.ID(), fwB: fwB.ID(), trend: tr.ID(), faq: faq.ID(),
-		google: google.ID(), goTrend: goTrend.ID(),
+		google: google.ID(), goTrend: goTrend.ID(), drafted: drafted.ID(),
 		coARev:      db.EncodeID(db.TypeRevision, revs.Items[0].ID),
 		victimToken: db.EncodeID(db.TypeToken, victim.ID),
 	}
@@ -167,8 +174,9 @@ type operation struct {
 	query    string
 	vars     func(fixture) map[string]any
 	role     db.Role
-	readOnly bool // a query: it changes nothing even when allowed
-	noEvent  bool // a mutation that changes no content: no event of its own
+	readOnly bool     // a query: it changes nothing even when allowed
+	noEvent  bool     // a mutation that changes no content: no event of its own
+	headers  []string // sent besides the caller's Authorization
 }
 
 func idVars(pick func(fixture) string) func(fixture) map[string]any {
@@ -211,6 +219,12 @@ var operations = []operation{
 		query: `mutation($id: ID!) { publish(id: $id) { id } }`},
 	{name: "unpublish", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.google }),
 		query: `mutation($id: ID!) { unpublish(id: $id) { id } }`},
+	{name: "publish a published item's draft", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.drafted }),
+		query: `mutation($id: ID!) { publish(id: $id) { id } }`},
+	{name: "discardDraft", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.drafted }),
+		query: `mutation($id: ID!) { discardDraft(id: $id) { id } }`},
+	{name: "updateCompany of a published item (its draft)", role: db.RoleEditor, vars: idVars(func(f fixture) string { return f.google }),
+		query: `mutation($id: ID!) { updateCompany(id: $id, input: {name: "Google Draft"}) { id } }`},
 	{name: "linkFrameworkCompany", role: db.RoleEditor,
 		vars:  pairVars("a", "b", func(f fixture) string { return f.fwA }, func(f fixture) string { return f.coB }),
 		query: `mutation($a: ID!, $b: ID!) { linkFrameworkCompany(frameworkId: $a, companyId: $b) { id } }`},
@@ -258,6 +272,9 @@ var operations = []operation{
 		query: `{ scheduleLog(first: 5) { itemId outcome actor } }`},
 	{name: "query revisions", role: db.RoleViewer, readOnly: true, vars: idVars(func(f fixture) string { return f.google }),
 		query: `query($id: ID!) { node(id: $id) { ... on Company { revisions { totalCount } } } }`},
+	{name: "query in a preview", role: db.RoleViewer, readOnly: true, vars: idVars(func(f fixture) string { return f.drafted }),
+		headers: []string{graph.PreviewHeader, "true"},
+		query:   `query($id: ID!) { companies { totalCount } node(id: $id) { ... on Company { name hasUnpublishedChanges } } }`},
 }
 
 // caller is one row of the role matrix: who sends the request.
@@ -312,7 +329,7 @@ func TestRoleMatrix_EveryMutationAndRestrictedQuery(t *testing.T) {
 					}
 					before := snapshot(t, e)
 					ownBefore := ownEvents(t, e, op.name)
-					r := e.post(t, op.query, op.vars(fx), c.header(tk)...)
+					r := e.post(t, op.query, op.vars(fx), append(c.header(tk), op.headers...)...)
 					assertNoLeak(t, r.Body)
 					switch {
 					case c.bad:
@@ -563,7 +580,9 @@ func TestDrafts_InvisibleUntilPublished(t *testing.T) {
 		map[string]any{"f": []string{seed.GoFW.ID}, "c": []string{seed.Google.ID}}, &tr)
 	e.mutate(t, tk.editor, `mutation($f: [ID!], $t: [ID!]) { x: createFAQ(input: {question: "Shadow?", position: 5, frameworks: $f, trends: $t}) { `+fields+` } }`,
 		map[string]any{"f": []string{seed.GoFW.ID}, "t": []string{seed.Go.ID}}, &faq)
-	e.mutate(t, tk.editor, `mutation($t: ID!, $c: ID!) { linkTrendCompany(trendId: $t, companyId: $c) { id } }`,
+	// The Go trend is published: its new link is its draft until the same
+	// request publishes it, and then a live link to a DRAFT company.
+	e.mutate(t, tk.editor, `mutation($t: ID!, $c: ID!) { linkTrendCompany(trendId: $t, companyId: $c) { id } publish(id: $t) { id } }`,
 		map[string]any{"t": seed.Go.ID, "c": co.X.ID}, nil)
 	for _, x := range []item{co.X, fw.X, tr.X, faq.X} {
 		if x.Status != "DRAFT" || x.Version != 1 || x.PublishedAt != nil {
@@ -639,7 +658,8 @@ func TestDrafts_InvisibleUntilPublished(t *testing.T) {
 	}
 }
 
-// trendState is everything stored about one trend, as a viewer reads it.
+// trendState is everything stored about one trend, as a viewer reads it
+// in a preview (with its draft applied, if it has one).
 type trendState struct {
 	Version                           int
 	Name, Slug, Summary, Body, Status string
@@ -654,7 +674,7 @@ func (e *env) trendState(t testing.TB, tok, id string) *trendState {
 	t.Helper()
 	var out struct{ Trend *trendState }
 	e.mustQuery(t, `query($id: ID!) { trend(id: $id) { version name slug summary body status rank highlights companies { name } updatedAt publishedAt } }`,
-		&out, as(tok), func(r *client.Request) { r.Variables = map[string]any{"id": id} })
+		&out, as(tok), client.AddHeader(graph.PreviewHeader, "true"), func(r *client.Request) { r.Variables = map[string]any{"id": id} })
 	return out.Trend
 }
 
@@ -733,17 +753,29 @@ func TestConflicts_StaleIfVersionChangesNothing(t *testing.T) {
 	step(`mutation($id: ID!) { updateTrend(id: $id, input: {summary: "New summary"}) { id } }`, map[string]any{}, 3, 3)
 	s = step(ops[2].query, map[string]any{"v": 3}, 4, 4)
 	firstPublished := s.PublishedAt
-	s = step(ops[2].query, map[string]any{"v": 4}, 4, 4) // already published
+	// Published with no draft: there is nothing to publish, and saying so
+	// changes nothing.
+	before := snapshot(t, e)
+	r := e.post(t, ops[2].query, map[string]any{"id": id, "v": 4}, bearer(tk.editor)...)
+	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "id" {
+		t.Fatalf("publishing a published item with no draft: %s", r.Body)
+	}
+	if after := snapshot(t, e); after != before {
+		t.Fatalf("a refused publish changed the database:\n%s", diff(before, after))
+	}
+	s = step(`mutation($id: ID!) { updateTrend(id: $id, input: {}) { id } }`, map[string]any{}, 4, 4)
 	if s.PublishedAt == nil || *s.PublishedAt != *firstPublished {
 		t.Errorf("publishing again moved publishedAt: %v → %v", *firstPublished, s.PublishedAt)
 	}
+	// The trend is published now: the links below change its draft, and
+	// its versions go on from the draft's.
 	link := `mutation($id: ID!, $c: ID!) { linkTrendCompany(trendId: $id, companyId: $c) { id } }`
 	step(link, map[string]any{"c": fx.coB}, 5, 5)
 	step(link, map[string]any{"c": fx.coB}, 5, 5) // already linked
 	step(`mutation($id: ID!, $c: ID!) { unlinkTrendCompany(trendId: $id, companyId: $c) { id } }`, map[string]any{"c": fx.coB}, 6, 6)
 	step(`mutation($id: ID!, $c: ID!) { unlinkTrendCompany(trendId: $id, companyId: $c) { id } }`, map[string]any{"c": fx.coB}, 6, 6)
 	step(ops[3].query, map[string]any{"v": 6}, 7, 7)
-	r := e.post(t, ops[4].query, map[string]any{"id": id, "v": 6}, bearer(tk.editor)...)
+	r = e.post(t, ops[4].query, map[string]any{"id": id, "v": 6}, bearer(tk.editor)...)
 	if r.code() != "CONFLICT" || e.trendState(t, tk.viewer, id) == nil {
 		t.Fatalf("delete at a stale version: %s", r.Body)
 	}
@@ -872,9 +904,17 @@ func TestRevisions_HistoryAndRestore(t *testing.T) {
 		return out.RestoreRevision
 	}
 	// Restore the CREATE revision: a new version 5 with version 1's fields.
+	// The framework is published, so the restore is its draft: anonymous
+	// readers keep the live version (summary two, linked to fixture B).
 	s := restore(page.Nodes[3].ID, 4)
 	if s.ID != id || s.Version != 5 || s.Summary != "one" || len(s.Features) != 0 || len(s.Companies) != 0 || s.Status != "PUBLISHED" {
 		t.Errorf("restored version 1 as %+v; want version 5, summary one, no features or companies, still PUBLISHED", s)
+	}
+	var live struct{ Node *fwState }
+	e.mustQuery(t, `query($id: ID!) { node(id: $id) { ... on Framework { id summary status version features companies { name } } } }`,
+		&live, func(r *client.Request) { r.Variables = map[string]any{"id": id} })
+	if live.Node == nil || live.Node.Summary != "two" || live.Node.Version != 4 || len(live.Node.Features) != 1 {
+		t.Errorf("anonymous readers see %+v after a restore into the draft; want the live version 4", live.Node)
 	}
 	latest := e.revisions(t, tk.viewer, id, 1, nil).Nodes[0]
 	if latest.Action != "RESTORE" || latest.Version != 5 || strings.Join(latest.ChangedFields, ",") != "summary,features,companies" {
@@ -886,10 +926,11 @@ func TestRevisions_HistoryAndRestore(t *testing.T) {
 	if r.code() != "CONFLICT" || snapshot(t, e) != before {
 		t.Fatalf("stale restore: %s", r.Body)
 	}
-	// Links to items deleted since are dropped.
+	// Links to items deleted since are dropped. The live version still
+	// links fixture B: deleting it unlinks it there (version 6).
 	e.mutate(t, tk.editor, `mutation($id: ID!) { deleteCompany(id: $id) { id } }`, map[string]any{"id": fx.coB}, nil)
-	if s := restore(page.Nodes[1].ID, 5); s.Version != 6 || s.Summary != "two" || len(s.Companies) != 0 || len(s.Features) != 1 {
-		t.Errorf("restored the LINK revision as %+v; want version 6, summary two, the deleted company dropped", s)
+	if s := restore(page.Nodes[1].ID, 6); s.Version != 7 || s.Summary != "two" || len(s.Companies) != 0 || len(s.Features) != 1 {
+		t.Errorf("restored the LINK revision as %+v; want version 7, summary two, the deleted company dropped", s)
 	}
 
 	// Delete it, then restore its last revision: it comes back under its
@@ -897,7 +938,7 @@ func TestRevisions_HistoryAndRestore(t *testing.T) {
 	var del struct {
 		DeleteFramework struct{ ID, RevisionID string }
 	}
-	e.mutate(t, tk.editor, `mutation($id: ID!) { deleteFramework(id: $id, ifVersion: 6) { id revisionId } }`, map[string]any{"id": id}, &del)
+	e.mutate(t, tk.editor, `mutation($id: ID!) { deleteFramework(id: $id, ifVersion: 7) { id revisionId } }`, map[string]any{"id": id}, &del)
 	if del.DeleteFramework.ID != id || del.DeleteFramework.RevisionID == "" {
 		t.Fatalf("delete payload %+v", del.DeleteFramework)
 	}
@@ -905,13 +946,13 @@ func TestRevisions_HistoryAndRestore(t *testing.T) {
 	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "revisionId" {
 		t.Errorf("restoring a deletion: %s", r.Body)
 	}
-	r = e.post(t, `mutation($rev: ID!) { restoreRevision(revisionId: $rev, ifVersion: 6) { id } }`, map[string]any{"rev": page.Nodes[2].ID}, bearer(tk.editor)...)
+	r = e.post(t, `mutation($rev: ID!) { restoreRevision(revisionId: $rev, ifVersion: 7) { id } }`, map[string]any{"rev": page.Nodes[2].ID}, bearer(tk.editor)...)
 	if r.code() != "CONFLICT" {
 		t.Errorf("restoring a deleted item at a stale version: %s", r.Body)
 	}
-	s = restore(page.Nodes[2].ID, 7)
-	if s.ID != id || s.Status != "DRAFT" || s.Version != 8 || s.Summary != "two" || len(s.Features) != 1 {
-		t.Errorf("restored deleted framework as %+v; want id %s, DRAFT, version 8, version 2's fields", s, id)
+	s = restore(page.Nodes[2].ID, 8)
+	if s.ID != id || s.Status != "DRAFT" || s.Version != 9 || s.Summary != "two" || len(s.Features) != 1 {
+		t.Errorf("restored deleted framework as %+v; want id %s, DRAFT, version 9, version 2's fields", s, id)
 	}
 	var anon struct{ Node *struct{ ID string } }
 	e.mustQuery(t, `query($id: ID!) { node(id: $id) { id } }`, &anon, func(r *client.Request) { r.Variables = map[string]any{"id": id} })
@@ -923,7 +964,7 @@ func TestRevisions_HistoryAndRestore(t *testing.T) {
 	for _, r := range history.Nodes {
 		actions = append(actions, fmt.Sprintf("%s@%d", r.Action, r.Version))
 	}
-	if got := strings.Join(actions, " "); got != "RESTORE@8 DELETE@7 RESTORE@6 RESTORE@5 PUBLISH@4 LINK@3 UPDATE@2 CREATE@1" {
+	if got := strings.Join(actions, " "); got != "RESTORE@9 DELETE@8 RESTORE@7 UNLINK@6 RESTORE@5 PUBLISH@4 LINK@3 UPDATE@2 CREATE@1" {
 		t.Errorf("history = %s", got)
 	}
 	if history.Nodes[1].Document["summary"] != "two" {

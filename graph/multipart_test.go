@@ -36,14 +36,24 @@ func openMultipart(t testing.TB, url, token, query string, vars map[string]any) 
 
 func tryMultipart(t testing.TB, url, token, query string, vars map[string]any) (*mpClient, *http.Response) {
 	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return tryMultipartHeader(t, url, h, query, vars)
+}
+
+// tryMultipartHeader starts a multipart subscription sending header.
+func tryMultipartHeader(t testing.TB, url string, header http.Header, query string, vars map[string]any) (*mpClient, *http.Response) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", acceptApolloMP)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -285,8 +285,16 @@ func (r *Resolver) subscribe(ctx context.Context, since *string, f db.ChangeFilt
 				return
 			}
 			var keep []*db.Event
+			redact := !db.PrincipalFrom(ctx).Has(db.RoleViewer)
 			for _, e := range node.events {
 				if e.ID > cursor && matches(f, e) && db.EventVisible(ctx, e) {
+					// The tail's events are whole: callers who may not read
+					// drafts get the public form, as the changes feed (and
+					// so a subscription catching up) gives it: its changed
+					// fields leave out links to unpublished items.
+					if redact {
+						e = e.Redact()
+					}
 					keep = append(keep, e)
 				}
 			}

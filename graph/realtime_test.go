@@ -334,14 +334,24 @@ type sseClient struct {
 
 func openSSE(t testing.TB, url, token, query string, vars map[string]any) *sseClient {
 	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return openSSEHeader(t, url, h, query, vars)
+}
+
+// openSSEHeader opens an SSE subscription sending header.
+func openSSEHeader(t testing.TB, url string, header http.Header, query string, vars map[string]any) *sseClient {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -397,8 +407,9 @@ func (s *sseClient) changes(t testing.TB, n int) []change {
 }
 
 // Anonymous subscribers hear only public changes: nothing of a draft's
-// life, the publication and later edits of a published item, and its
-// unpublication (as a removal: node null). A viewer hears everything.
+// life nor of a published item's pending draft, the publications (of the
+// item, then of its draft), and its unpublication (as a removal: node
+// null). A viewer hears everything.
 func TestSubscription_DraftsReachOnlyViewers(t *testing.T) {
 	l := newLive(t)
 	anon, _ := dialWS(t, l.URL, nil, nil)
@@ -415,18 +426,20 @@ func TestSubscription_DraftsReachOnlyViewers(t *testing.T) {
 	id := l.createCompany(t, "Secret Codename")        // draft: hidden
 	l.rename(t, id, "Launch Name")                     // draft: hidden
 	l.publish(t, id, true)                             // public
-	l.rename(t, id, "Launch Name Two")                 // public
+	l.rename(t, id, "Secret Draft Edit")               // the published item's draft: hidden
+	l.rename(t, id, "Launch Name Two")                 // its draft again: hidden
+	l.publish(t, id, true)                             // the draft goes live: public
 	l.publish(t, id, false)                            // public, as a removal
 	l.rename(t, id, "Secret Rework")                   // draft: hidden
 	l.deleteCompany(t, id)                             // deleting a draft: hidden
 	l.publish(t, sentinel, true)                       // ...until published
 
-	all := viewer.changes(t, 9)
-	if s := summary(all); s != "CREATE:1 CREATE:1 UPDATE:2 PUBLISH:3 UPDATE:4 UNPUBLISH:5 UPDATE:6 DELETE:7 PUBLISH:2" {
+	all := viewer.changes(t, 11)
+	if s := summary(all); s != "CREATE:1 CREATE:1 UPDATE:2 PUBLISH:3 UPDATE:4 UPDATE:5 PUBLISH:6 UNPUBLISH:7 UPDATE:8 DELETE:9 PUBLISH:2" {
 		t.Errorf("viewer changes = %s", s)
 	}
 	for name, got := range map[string][]change{"websocket": anon.changes(t, 4), "SSE": sseAnon.changes(t, 4)} {
-		if s := summary(got); s != "PUBLISH:3 UPDATE:4 UNPUBLISH:5 PUBLISH:2" {
+		if s := summary(got); s != "PUBLISH:3 PUBLISH:6 UNPUBLISH:7 PUBLISH:2" {
 			t.Fatalf("anonymous %s changes = %s", name, s)
 		}
 		for _, c := range got {
@@ -436,6 +449,9 @@ func TestSubscription_DraftsReachOnlyViewers(t *testing.T) {
 			if c.Revision.Actor != "" {
 				t.Errorf("anonymous %s saw the actor %q", name, c.Revision.Actor)
 			}
+		}
+		if !strings.Contains(string(got[1].Revision.Document), "Launch Name Two") {
+			t.Errorf("anonymous %s: the draft's publication carries %s, want the draft's name", name, got[1].Revision.Document)
 		}
 		if got[2].Action != "UNPUBLISH" || got[2].Node != nil {
 			t.Errorf("anonymous %s: unpublish = %+v, want a removal with node null", name, got[2])

@@ -19,6 +19,9 @@ func TestRetention_ExpiredCursorIsATypedErrorEverywhere(t *testing.T) {
 	old := head.ChangesCursor
 	id := l.createCompany(t, "Soon Pruned")
 	l.publish(t, id, true)
+	// The renames go to the published company's draft: pruning below takes
+	// its newest public event (the publish) too, and the anonymous
+	// changesCursor must still hand out a cursor that works.
 	for _, n := range []string{"One", "Two", "Three"} {
 		l.rename(t, id, n)
 	}

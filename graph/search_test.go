@@ -368,11 +368,11 @@ func TestSearchQuery_FollowsMutationsAndTokens(t *testing.T) {
 	e := newEnv(t)
 	editor := token(t, e, db.RoleEditor)
 	viewer := token(t, e, db.RoleViewer)
-	find := func(q string, tok string) string {
+	find := func(q string, tok string, extra ...string) string {
 		t.Helper()
-		headers := []string{}
+		headers := extra
 		if tok != "" {
-			headers = []string{"Authorization", "Bearer " + tok}
+			headers = append(headers, "Authorization", "Bearer "+tok)
 		}
 		r := e.post(t, `query($q: String!) { search(query: $q) { totalCount nodes { node { id } } } }`, map[string]any{"q": q}, headers...)
 		if len(r.Errors) > 0 {
@@ -402,9 +402,20 @@ func TestSearchQuery_FollowsMutationsAndTokens(t *testing.T) {
 	if !strings.Contains(find("quarkiv", ""), id) {
 		t.Error("published item not found by prefix")
 	}
+	// The framework is published: a rename is its draft, found by a
+	// preview only, until it is published.
 	mutate(`mutation($id: ID!) { updateFramework(id: $id, input: { name: "Helidonia" }) { id } }`, map[string]any{"id": id})
+	for _, tok := range []string{"", viewer} {
+		if !strings.Contains(find("quarkiverse", tok), id) || strings.Contains(find("helidonia", tok), id) {
+			t.Errorf("search without a preview (token %v) follows a draft's rename", tok != "")
+		}
+	}
+	if strings.Contains(find("quarkiverse", viewer, graph.PreviewHeader, "true"), id) || !strings.Contains(find("helidonia", viewer, graph.PreviewHeader, "true"), id) {
+		t.Error("a preview search does not follow a draft's rename")
+	}
+	mutate(`mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": id})
 	if strings.Contains(find("quarkiverse", ""), id) || !strings.Contains(find("helidonia", ""), id) {
-		t.Error("search does not follow a rename")
+		t.Error("search does not follow a published rename")
 	}
 	mutate(`mutation($id: ID!) { deleteFramework(id: $id) { id } }`, map[string]any{"id": id})
 	if strings.Contains(find("helidonia", viewer), id) {

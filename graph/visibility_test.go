@@ -31,11 +31,12 @@ func (h *hookReceiver) events(id string) ([]webhook.Payload, []string) {
 // 6 and 7, run through every channel anonymous parties have: the changes
 // feed and changesCursor, websocket and SSE subscriptions (contentChanged
 // and itemChanged), and a webhook with includeDrafts: false. An editor
-// creates a draft company, links a published trend to it, edits the trend
-// in public, and deletes the draft (which unlinks it). Anonymous channels
-// must carry only the public edit, in its public form (no draft slug, no
-// actor, only the public fields), and the public cursor must not move on
-// the draft activity; viewers and a webhook with drafts hear everything.
+// creates a draft company, links a published trend to it and edits the
+// trend's summary (both in the trend's draft), publishes the trend, and
+// deletes the draft company (which unlinks it). Anonymous channels must
+// carry only the publication, in its public form (no draft slug, no actor,
+// only the public fields), and the public cursor must not move on the
+// draft activity; viewers and a webhook with drafts hear everything.
 func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 	l := newLive(t)
 	ctx := context.Background()
@@ -85,6 +86,7 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 	stealth := l.createCompany(t, "Stealth Startup")
 	l.gql(t, l.editor, `mutation($t: ID!, $c: ID!) { linkTrendCompany(trendId: $t, companyId: $c) { id } }`,
 		map[string]any{"t": tr.Trend.ID, "c": stealth}, nil)
+	l.gql(t, l.editor, `mutation($t: ID!) { updateTrend(id: $t, input: {summary: "Public summary"}) { id } }`, map[string]any{"t": tr.Trend.ID}, nil)
 
 	// Draft-only activity: the public cursor and the anonymous feed's
 	// cursor stay where they were.
@@ -102,10 +104,12 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 		t.Error("the viewer's cursor did not move")
 	}
 
-	l.gql(t, l.editor, `mutation($t: ID!) { updateTrend(id: $t, input: {summary: "Public summary"}) { id } }`, map[string]any{"t": tr.Trend.ID}, nil)
-	l.deleteCompany(t, stealth) // unlinks it from the trend: draft activity again
+	l.publish(t, tr.Trend.ID, true) // the draft goes live: public
+	l.deleteCompany(t, stealth)     // unlinks it from the trend: draft activity again
 	uber := idOf(t, l.env, "company", "uber")
-	l.rename(t, uber, "Uber Technologies") // a last public change, to know the streams caught up
+	// A last public change, to know the streams caught up.
+	l.gql(t, l.editor, `mutation($id: ID!) { updateCompany(id: $id, input: {name: "Uber Technologies"}) { id } publish(id: $id) { id } }`,
+		map[string]any{"id": uber}, nil)
 
 	checkPublic := func(channel string, payloads []string, wantItems int) {
 		t.Helper()
@@ -146,7 +150,7 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"action": c.Action, "document": c.Revision.Document, "actor": c.Revision.Actor})
 		feedRaw = append(feedRaw, string(b))
 	}
-	if summary(feed.Changes) == "" || len(feed.Changes) != 2 || feed.Changes[0].Action != "UPDATE" {
+	if summary(feed.Changes) == "" || len(feed.Changes) != 2 || feed.Changes[0].Action != "PUBLISH" {
 		t.Errorf("anonymous feed: %s", summary(feed.Changes))
 	}
 	for _, raw := range feedRaw {
@@ -166,22 +170,22 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 		t.Errorf("anonymous changedFields: %+v", c)
 	}
 
-	viewerGot := viewerWS.changes(t, 6)
+	viewerGot := viewerWS.changes(t, 8)
 	var actions []string
 	for _, c := range viewerGot {
 		actions = append(actions, c.Action)
 	}
-	if s := strings.Join(actions, " "); s != "CREATE LINK UPDATE UNLINK DELETE UPDATE" {
+	if s := strings.Join(actions, " "); s != "CREATE LINK UPDATE PUBLISH UNLINK DELETE UPDATE PUBLISH" {
 		t.Errorf("viewer changes: %s", s)
 	}
 
 	waitFor(t, "the webhooks to receive their changes", func() bool {
 		p, _ := rec.events(pub.CreateWebhook.Webhook.ID)
 		a, _ := rec.events(all.CreateWebhook.Webhook.ID)
-		return len(p) >= 2 && len(a) >= 6
+		return len(p) >= 2 && len(a) >= 8
 	})
 	// Both webhooks' deliveries of an event are queued in one transaction:
-	// once the one with drafts has all six, the other's are all queued.
+	// once the one with drafts has all eight, the other's are all queued.
 	var d struct {
 		Webhook struct{ Deliveries struct{ TotalCount int } }
 	}
@@ -196,7 +200,7 @@ func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 			t.Errorf("webhook without drafts: actor in %+v", p.Event)
 		}
 	}
-	if len(pubGot) > 0 && (pubGot[0].Event.Action != "UPDATE" || strings.Join(pubGot[0].Event.ChangedFields, ",") != "summary") {
+	if len(pubGot) > 0 && (pubGot[0].Event.Action != "PUBLISH" || strings.Join(pubGot[0].Event.ChangedFields, ",") != "summary") {
 		t.Errorf("webhook without drafts: %+v", pubGot[0].Event)
 	}
 	// The webhook's document is the feed's, byte for byte.

@@ -15,9 +15,10 @@ import (
 // TestDispatch_WithoutDraftsSendsThePublicForm is the repro of issue 11
 // item 6 at the dispatcher: a LINK from a published trend to a draft
 // company is not a public change, so a webhook with includeDrafts: false
-// gets no delivery for it; the public edit that follows comes without the
-// actor and without the draft's slug, while a webhook with drafts gets
-// everything as recorded.
+// gets no delivery for it; nor is the edit of the trend (its draft); the
+// publication that follows comes without the actor and without the draft's
+// slug, its changed fields only the public ones, while a webhook with
+// drafts gets everything as recorded.
 func TestDispatch_WithoutDraftsSendsThePublicForm(t *testing.T) {
 	ctx := context.Background()
 	d := openDB(t, filepath.Join(t.TempDir(), "w.db"))
@@ -42,13 +43,16 @@ func TestDispatch_WithoutDraftsSendsThePublicForm(t *testing.T) {
 	if _, err := d.UpdateTrend(editor, trend.RowID, db.TrendPatch{Summary: &summary}, nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := d.Publish(editor, db.TypeTrend, trend.RowID, nil); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "the deliveries", func() bool {
 		a, _ := deliveries(t, d, full.ID)
-		return len(a) == 3 && a[2].Status == db.DeliverySucceeded && len(rc.requests()) >= 4
+		return len(a) == 4 && a[3].Status == db.DeliverySucceeded && len(rc.requests()) >= 5
 	})
 	pub, _ := deliveries(t, d, public.ID)
 	if len(pub) != 1 {
-		t.Fatalf("the webhook without drafts has %d deliveries, want the public edit only", len(pub))
+		t.Fatalf("the webhook without drafts has %d deliveries, want the publication only", len(pub))
 	}
 	var sawPublic, sawLink bool
 	for _, r := range rc.requests() {
@@ -60,7 +64,7 @@ func TestDispatch_WithoutDraftsSendsThePublicForm(t *testing.T) {
 		switch p.WebhookID {
 		case db.EncodeID(db.TypeWebhook, public.ID):
 			sawPublic = true
-			if p.Event.Action != db.ActionUpdate || p.Event.Actor != "" || strings.Contains(body, "stealth") ||
+			if p.Event.Action != db.ActionPublish || p.Event.Actor != "" || strings.Contains(body, "stealth") ||
 				strings.Join(p.Event.ChangedFields, ",") != "summary" || !strings.Contains(string(p.Event.Document), "Public summary") {
 				t.Errorf("the webhook without drafts got %s", body)
 			}
