@@ -3493,7 +3493,7 @@ extend type Query {
 
 "One field in which a published item's pending draft differs from its live version."
 type FieldChange {
-  "The field, as content files and revision documents name it (` + "`" + `summary` + "`" + `, ` + "`" + `companies` + "`" + `…; links are lists of slugs)."
+  "The field, as content files and revision documents name it (` + "`" + `summary` + "`" + `, ` + "`" + `companies` + "`" + `…). Links are lists of slugs, the linked items' slugs as a preview reads them in both values, so a change of links is a change of which items, not of their names."
   field: String!
   "The live version's value; null when it has none."
   live: JSON
