@@ -528,12 +528,12 @@ func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
 		if err := tx.rebuildIndex(searchAllIndex); err != nil {
 			return fmt.Errorf("rebuild search index: %w", err)
 		}
-		same, err := tx.publicIndexIsAll()
+		copyable, drafts, err := tx.publicIndexCopyable()
 		if err != nil {
 			return fmt.Errorf("rebuild search index: %w", err)
 		}
-		if same {
-			err = tx.copyIndex(searchAllIndex, searchPublicIndex)
+		if copyable {
+			err = tx.copyPublicIndex(drafts)
 		} else {
 			err = tx.rebuildIndex(searchPublicIndex)
 		}
@@ -552,7 +552,7 @@ func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
 
 // searchSchemaChecked is the SHA-256 of the definitions (sqlite_schema.sql,
 // by name) of the two search indexes and the views that give their text, as
-// migration 0006 left them: the definitions under which publicIndexIsAll's
+// migration 0006 left them: the definitions under which publicIndexCopyable's
 // reasoning was checked. Any later change to them turns the copy off (the
 // public index is rebuilt from its own view instead) until someone checks
 // the reasoning again and updates this; TestSearchCopyPremise says when.
@@ -596,32 +596,60 @@ func anySlice[T any](l []T) []any {
 	return out
 }
 
-// publicIndexIsAll reports whether the public search index is to hold
-// exactly what the index of every item holds, so that it can be a copy of
-// it: under the definitions of migration 0006 (searchSchemaChecked) both
-// index the same text per item, the public one only the items whose
-// status is PUBLISHED, so when every item is published the two are the
-// same documents indexed the same way.
-func (tx *Tx) publicIndexIsAll() (bool, error) {
+// publicIndexCopyable reports whether the public search index is better
+// made from the index of every item than rebuilt from its own view, and
+// how many items are not published. Under the definitions of migration
+// 0006 (searchSchemaChecked) both indexes take the same text per item, the
+// public one only the items whose status is PUBLISHED: it is the index of
+// every item less its drafts. Deleting a draft from a copy tokenises its
+// text once more, so the copy pays while drafts are at most a quarter of
+// the items.
+func (tx *Tx) publicIndexCopyable() (ok bool, drafts int, err error) {
 	sum, err := tx.searchSchemaSum()
 	if err != nil || sum != searchSchemaChecked {
-		return false, err
+		return false, 0, err
 	}
-	var unpublished bool
-	err = tx.queryRow(`SELECT EXISTS (SELECT 1 FROM trends WHERE status <> 'PUBLISHED')
-		OR EXISTS (SELECT 1 FROM frameworks WHERE status <> 'PUBLISHED')
-		OR EXISTS (SELECT 1 FROM companies WHERE status <> 'PUBLISHED')
-		OR EXISTS (SELECT 1 FROM faqs WHERE status <> 'PUBLISHED')`).Scan(&unpublished)
-	return !unpublished, err
+	var items int
+	err = tx.queryRow(`SELECT count(*), coalesce(sum(status <> 'PUBLISHED'), 0) FROM (
+		SELECT status FROM trends UNION ALL SELECT status FROM frameworks
+		UNION ALL SELECT status FROM companies UNION ALL SELECT status FROM faqs)`).Scan(&items, &drafts)
+	return err == nil && drafts*4 <= items, drafts, err
 }
 
-// copyIndex makes the FTS5 index to a copy of from, which indexes the
-// same documents under the same definition (publicIndexIsAll), compacted
-// into one segment (rebuildIndex): it copies the rows of from's shadow
-// tables (the segments, the structure and averages records, each
+// searchDocViews are the views that give each type's indexed text and
+// status, by type code (the index rowid is id * 4 + code).
+var searchDocViews = []string{"search_trend_docs", "search_framework_docs", "search_company_docs", "search_faq_docs"}
+
+// copyPublicIndex makes the public index from the index of every item
+// (publicIndexCopyable): a copy of it, then, when some items are drafts,
+// each draft deleted from it ('delete' with the text it was indexed with,
+// which its view gives) and the index merged into one segment again,
+// which drops the deleted entries: the same documents, counts and
+// statistics as a rebuild from the public view, so the same results,
+// scores and snippets.
+func (tx *Tx) copyPublicIndex(drafts int) error {
+	if err := tx.copyIndex(searchAllIndex, searchPublicIndex); err != nil || drafts == 0 {
+		return err
+	}
+	for code, view := range searchDocViews {
+		_, err := tx.exec(fmt.Sprintf(`INSERT INTO %[1]s (%[1]s, rowid, name, keywords, summary, body)
+			SELECT 'delete', id * 4 + %[2]d, name, keywords, summary, body FROM %[3]s WHERE status <> 'PUBLISHED'`,
+			searchPublicIndex, code, view))
+		if err != nil {
+			return fmt.Errorf("copy search index: %w", err)
+		}
+	}
+	_, err := tx.exec("INSERT INTO " + searchPublicIndex + " (" + searchPublicIndex + ") VALUES ('optimize')")
+	return err
+}
+
+// copyIndex makes the FTS5 index to a copy of from, an index of the same
+// definition (columns, tokenizer, options; publicIndexCopyable), freshly
+// compacted into one segment (rebuildIndex): it copies the rows of from's
+// shadow tables (the segments, the structure and averages records, each
 // document's size) instead of reading and tokenising every document a
 // second time, which was a quarter of a large import. The copy is what
-// rebuilding to would write.
+// rebuilding to from from's documents would write.
 //
 // FTS5 caches an index's structure record per connection and notices
 // other connections' writes to it, not this one's: the next write to the
