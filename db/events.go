@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -430,21 +431,43 @@ func changedFields(old any, newJSON []byte, new any) []string {
 // omitempty ones left empty — what its JSON holds, without decoding it.
 func setFields(doc any) []string {
 	v := reflect.Indirect(reflect.ValueOf(doc))
-	t := v.Type()
 	out := []string{}
+	for _, f := range jsonFieldsOf(v.Type()) {
+		if fv := v.Field(f.index); f.omitEmpty && (fv.IsZero() || (fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0) {
+			continue
+		}
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// jsonField is a struct field that encoding/json writes.
+type jsonField struct {
+	index     int
+	name      string
+	omitEmpty bool
+}
+
+// jsonFieldCache holds jsonFieldsOf's answers by type: a bulk import asks
+// once per event, and reading the struct tags each time was a few percent
+// of it.
+var jsonFieldCache sync.Map // reflect.Type → []jsonField
+
+// jsonFieldsOf returns the fields of struct type t that have a JSON name,
+// in order.
+func jsonFieldsOf(t reflect.Type) []jsonField {
+	if l, ok := jsonFieldCache.Load(t); ok {
+		return l.([]jsonField)
+	}
+	var out []jsonField
 	for i := 0; i < t.NumField(); i++ {
 		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue
 		}
-		if strings.Contains(opts, "omitempty") && v.Field(i).IsZero() {
-			continue
-		}
-		if f := v.Field(i); strings.Contains(opts, "omitempty") && (f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0 {
-			continue
-		}
-		out = append(out, name)
+		out = append(out, jsonField{index: i, name: name, omitEmpty: strings.Contains(opts, "omitempty")})
 	}
+	jsonFieldCache.Store(t, out)
 	return out
 }
 
@@ -455,11 +478,8 @@ func jsonFieldOrder(v any) []string {
 		t = t.Elem()
 	}
 	var out []string
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
+	for _, f := range jsonFieldsOf(t) {
+		out = append(out, f.name)
 	}
 	return out
 }

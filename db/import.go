@@ -94,7 +94,9 @@ func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportR
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	return d.importWith(ctx, dryRun, func(sink contentSink) error { return readContent(rs, sink) })
+	return d.importWith(ctx, dryRun, func(sink contentSink) error {
+		return pipeContent(sink, func(s contentSink) error { return readContent(rs, s) })
+	})
 }
 
 // seekable reports whether r can be read again from where it is: an

@@ -2,8 +2,10 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -554,10 +556,20 @@ func (tx *Tx) suspendSearch() (triggers []string, err error) {
 // bulk import, and the index it leaves is one compact segment.
 func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
 	if changed {
-		for _, idx := range []string{searchAllIndex, searchPublicIndex} {
-			if err := tx.rebuildIndex(idx); err != nil {
-				return fmt.Errorf("rebuild search index: %w", err)
-			}
+		if err := tx.rebuildIndex(searchAllIndex); err != nil {
+			return fmt.Errorf("rebuild search index: %w", err)
+		}
+		copyable, drafts, err := tx.publicIndexCopyable()
+		if err != nil {
+			return fmt.Errorf("rebuild search index: %w", err)
+		}
+		if copyable {
+			err = tx.copyPublicIndex(drafts)
+		} else {
+			err = tx.rebuildIndex(searchPublicIndex)
+		}
+		if err != nil {
+			return fmt.Errorf("rebuild search index: %w", err)
 		}
 	}
 	for _, q := range triggers {
@@ -567,6 +579,131 @@ func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
 	}
 	_, err := tx.exec("DELETE FROM search_suspended")
 	return err
+}
+
+// searchSchemaChecked is the SHA-256 of the definitions (sqlite_schema.sql,
+// by name) of the two search indexes and the views that give their text, as
+// migration 0006 left them: the definitions under which publicIndexCopyable's
+// reasoning was checked. Any later change to them turns the copy off (the
+// public index is rebuilt from its own view instead) until someone checks
+// the reasoning again and updates this; TestSearchCopyPremise says when.
+const searchSchemaChecked = "507047c8fe2506f9e4f9b23c7e2164756ffc8e79dc5b2ccf5f3431666061f139"
+
+// searchSchemaObjects are the schema objects searchSchemaChecked covers.
+var searchSchemaObjects = []string{
+	searchAllIndex, searchPublicIndex, "search_docs", "search_public_docs",
+	"search_trend_docs", "search_framework_docs", "search_company_docs", "search_faq_docs",
+}
+
+// searchSchemaSum is the SHA-256 (hex) of the current definitions of
+// searchSchemaObjects.
+func (tx *Tx) searchSchemaSum() (string, error) {
+	rows, err := tx.query(`SELECT name, sql FROM sqlite_schema WHERE name IN (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(searchSchemaObjects)), ", ")+`) ORDER BY name`,
+		anySlice(searchSchemaObjects)...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%d:%s%d:%s", len(name), name, len(q), q)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func anySlice[T any](l []T) []any {
+	out := make([]any, len(l))
+	for i, x := range l {
+		out[i] = x
+	}
+	return out
+}
+
+// publicIndexCopyable reports whether the public search index is better
+// made from the index of every item than rebuilt from its own view, and
+// how many items are not published. Under the definitions of migration
+// 0006 (searchSchemaChecked) both indexes take the same text per item, the
+// public one only the items whose status is PUBLISHED: it is the index of
+// every item less its drafts. Deleting a draft from a copy tokenises its
+// text once more, so the copy pays while drafts are at most a quarter of
+// the items.
+func (tx *Tx) publicIndexCopyable() (ok bool, drafts int, err error) {
+	sum, err := tx.searchSchemaSum()
+	if err != nil || sum != searchSchemaChecked {
+		return false, 0, err
+	}
+	var items int
+	err = tx.queryRow(`SELECT count(*), coalesce(sum(status <> 'PUBLISHED'), 0) FROM (
+		SELECT status FROM trends UNION ALL SELECT status FROM frameworks
+		UNION ALL SELECT status FROM companies UNION ALL SELECT status FROM faqs)`).Scan(&items, &drafts)
+	return err == nil && drafts*4 <= items, drafts, err
+}
+
+// searchDocViews are the views that give each type's indexed text and
+// status, by type code (the index rowid is id * 4 + code).
+var searchDocViews = []string{"search_trend_docs", "search_framework_docs", "search_company_docs", "search_faq_docs"}
+
+// copyPublicIndex makes the public index from the index of every item
+// (publicIndexCopyable): a copy of it, then, when some items are drafts,
+// each draft deleted from it ('delete' with the text it was indexed with,
+// which its view gives) and the index merged into one segment again,
+// which drops the deleted entries: the same documents, counts and
+// statistics as a rebuild from the public view, so the same results,
+// scores and snippets.
+func (tx *Tx) copyPublicIndex(drafts int) error {
+	if err := tx.copyIndex(searchAllIndex, searchPublicIndex); err != nil || drafts == 0 {
+		return err
+	}
+	for code, view := range searchDocViews {
+		_, err := tx.exec(fmt.Sprintf(`INSERT INTO %[1]s (%[1]s, rowid, name, keywords, summary, body)
+			SELECT 'delete', id * 4 + %[2]d, name, keywords, summary, body FROM %[3]s WHERE status <> 'PUBLISHED'`,
+			searchPublicIndex, code, view))
+		if err != nil {
+			return fmt.Errorf("copy search index: %w", err)
+		}
+	}
+	_, err := tx.exec("INSERT INTO " + searchPublicIndex + " (" + searchPublicIndex + ") VALUES ('optimize')")
+	return err
+}
+
+// copyIndex makes the FTS5 index to a copy of from, an index of the same
+// definition (columns, tokenizer, options; publicIndexCopyable), freshly
+// compacted into one segment (rebuildIndex): it copies the rows of from's
+// shadow tables (the segments, the structure and averages records, each
+// document's size) instead of reading and tokenising every document a
+// second time, which was a quarter of a large import. The copy is what
+// rebuilding to from from's documents would write.
+//
+// FTS5 caches an index's structure record per connection and notices
+// other connections' writes to it, not this one's: the next write to the
+// index on this connection would start from the structure it cached
+// before the copy (and give its new segment the id of a copied one). So
+// 'delete-all' comes first, which leaves the cache holding the empty
+// structure it writes, and 'optimize' last, which drops the cached
+// structure and, finding no two segments in it, writes nothing. to keeps
+// its own settings (its config table); the structure record's
+// configuration cookie, copied from from's, only makes FTS5 read them
+// again.
+func (tx *Tx) copyIndex(from, to string) error {
+	stmts := []string{"INSERT INTO " + to + " (" + to + ") VALUES ('delete-all')"}
+	for _, shadow := range []string{"_data", "_idx", "_docsize"} {
+		stmts = append(stmts, "DELETE FROM "+to+shadow, "INSERT INTO "+to+shadow+" SELECT * FROM "+from+shadow)
+	}
+	stmts = append(stmts, "INSERT INTO "+to+" ("+to+") VALUES ('optimize')")
+	for _, q := range stmts {
+		if _, err := tx.exec(q); err != nil {
+			return fmt.Errorf("copy search index %s: %w", from, err)
+		}
+	}
+	return nil
 }
 
 // rebuildMerge are the FTS5 merge settings of an index while it is rebuilt

@@ -411,3 +411,50 @@ func TestExportTo_OneSnapshotAcrossPages(t *testing.T) {
 		t.Fatal("no swap ran during the exports")
 	}
 }
+
+// The file is read and decoded beside the import, yet the first error in
+// the file's order is the one reported, whether the importer finds it (a
+// record that fails validation) or the reader does (a field no record
+// has), and a failed import changes nothing.
+func TestImportFrom_FirstErrorInFileOrderWins(t *testing.T) {
+	ctx := context.Background()
+	d := openDB(t)
+	before := exportString(t, d)
+	for _, tc := range []struct {
+		name           string
+		noName, colour int // the company without a name, the one with a colour
+		want, notWant  string
+	}{
+		// Two records apart: the reader, running ahead of the importer,
+		// finds the later error before the importer reaches the earlier.
+		{"importer first", 3, 5, "companies[3].name", "colour"},
+		{"reader first", 5, 3, "companies[3].colour", "companies[5]"},
+		{"importer at the last record", 999, -1, "companies[999].name", "colour"},
+		{"reader at the last record", -1, 999, "companies[999].colour", "name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := streamSet()
+			if tc.noName >= 0 {
+				c.Companies[tc.noName].Name = ""
+			}
+			b, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.colour >= 0 {
+				slug := []byte(fmt.Sprintf(`{"slug":%q`, c.Companies[tc.colour].Slug))
+				if bytes.Count(b, slug) != 1 {
+					t.Fatalf("%s is not in the file once", slug)
+				}
+				b = bytes.Replace(b, slug, append(slug, `,"colour":"red"`...), 1)
+			}
+			_, err = d.ImportFrom(ctx, bytes.NewReader(b), false)
+			if db.ErrorCode(err) != db.EINVALID || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.notWant) {
+				t.Fatalf("got %v, want an EINVALID error naming %s (and not %s)", err, tc.want, tc.notWant)
+			}
+			if after := exportString(t, d); after != before {
+				t.Fatal("a failed import changed the content")
+			}
+		})
+	}
+}
