@@ -584,15 +584,18 @@ func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
 // searchSchemaChecked is the SHA-256 of the definitions (sqlite_schema.sql,
 // by name) of the two search indexes and the views that give their text, as
 // migration 0006 left them: the definitions under which publicIndexCopyable's
-// reasoning was checked. Any later change to them turns the copy off (the
+// reasoning was checked, with migration 0009's pending drafts of published
+// items (their text in "search" at rowid + 2^40, never in the public
+// index). Any later change to them turns the copy off (the
 // public index is rebuilt from its own view instead) until someone checks
 // the reasoning again and updates this; TestSearchCopyPremise says when.
-const searchSchemaChecked = "507047c8fe2506f9e4f9b23c7e2164756ffc8e79dc5b2ccf5f3431666061f139"
+const searchSchemaChecked = "c92d3edcd1e140d8e56be4f897ad3548fd89b306da81c0a8c627e136999e2ff8"
 
 // searchSchemaObjects are the schema objects searchSchemaChecked covers.
 var searchSchemaObjects = []string{
 	searchAllIndex, searchPublicIndex, "search_docs", "search_public_docs",
 	"search_trend_docs", "search_framework_docs", "search_company_docs", "search_faq_docs",
+	"search_trend_draft_docs", "search_framework_draft_docs", "search_company_draft_docs", "search_faq_draft_docs",
 }
 
 // searchSchemaSum is the SHA-256 (hex) of the current definitions of
@@ -640,16 +643,27 @@ func (tx *Tx) publicIndexCopyable() (ok bool, drafts int, err error) {
 	if err != nil || sum != searchSchemaChecked {
 		return false, 0, err
 	}
-	var items int
+	var items, pending int
 	err = tx.queryRow(`SELECT count(*), coalesce(sum(status <> 'PUBLISHED'), 0) FROM (
 		SELECT status FROM trends UNION ALL SELECT status FROM frameworks
 		UNION ALL SELECT status FROM companies UNION ALL SELECT status FROM faqs)`).Scan(&items, &drafts)
+	if err != nil {
+		return false, 0, err
+	}
+	// Pending drafts of published items are in "search" too (rowid +
+	// 2^40): deleted from the copy like the draft items.
+	err = tx.queryRow(`SELECT (SELECT count(*) FROM trend_drafts) + (SELECT count(*) FROM framework_drafts)
+		+ (SELECT count(*) FROM company_drafts) + (SELECT count(*) FROM faq_drafts)`).Scan(&pending)
+	drafts += pending
 	return err == nil && drafts*4 <= items, drafts, err
 }
 
 // searchDocViews are the views that give each type's indexed text and
 // status, by type code (the index rowid is id * 4 + code).
 var searchDocViews = []string{"search_trend_docs", "search_framework_docs", "search_company_docs", "search_faq_docs"}
+
+// searchDraftDocViews give the indexed text of pending drafts, by type code.
+var searchDraftDocViews = []string{"search_trend_draft_docs", "search_framework_draft_docs", "search_company_draft_docs", "search_faq_draft_docs"}
 
 // copyPublicIndex makes the public index from the index of every item
 // (publicIndexCopyable): a copy of it, then, when some items are drafts,
@@ -666,6 +680,12 @@ func (tx *Tx) copyPublicIndex(drafts int) error {
 		_, err := tx.exec(fmt.Sprintf(`INSERT INTO %[1]s (%[1]s, rowid, name, keywords, summary, body)
 			SELECT 'delete', id * 4 + %[2]d, name, keywords, summary, body FROM %[3]s WHERE status <> 'PUBLISHED'`,
 			searchPublicIndex, code, view))
+		if err != nil {
+			return fmt.Errorf("copy search index: %w", err)
+		}
+		_, err = tx.exec(fmt.Sprintf(`INSERT INTO %[1]s (%[1]s, rowid, name, keywords, summary, body)
+			SELECT 'delete', id * 4 + %[2]d, name, keywords, summary, body FROM %[3]s`,
+			searchPublicIndex, int64(code)+searchDraftRowID, searchDraftDocViews[code]))
 		if err != nil {
 			return fmt.Errorf("copy search index: %w", err)
 		}
