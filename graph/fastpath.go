@@ -72,6 +72,11 @@ func (f *fastReads) InterceptResponse(ctx context.Context, next graphql.Response
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation != ast.Query || oc.Doc == nil {
 		return next(ctx)
 	}
+	// gqlgen answers an operation refused before execution (by the limits,
+	// say) through these interceptors too, its errors already recorded.
+	if len(graphql.GetErrors(ctx)) > 0 {
+		return next(ctx)
+	}
 	p := f.plan(ctx, oc)
 	if p == nil {
 		f.outcomes.WithLabelValues("uncompilable").Inc()

@@ -1,0 +1,567 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trendql/trendql/bench/benchdata"
+	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/graph"
+)
+
+// The compiled read path must answer exactly as gqlgen does. These tests
+// generate random valid read operations from the schema and send each one
+// to two handlers over one database, one with the fast path and one
+// without, as anonymous callers, viewers and viewers in preview, and
+// require byte-identical answers (status, content type and body).
+
+// diffEnv is a database with two handlers over it: fast (the default) and
+// slow (gqlgen alone), and the request headers of each kind of caller.
+type diffEnv struct {
+	d          *db.DB
+	fast, slow http.Handler
+	callers    map[string]map[string]string
+	// known values the generator picks arguments from
+	slugs, ids, cursors map[string][]string
+}
+
+func newDiffEnv(t testing.TB, d *db.DB) *diffEnv {
+	t.Helper()
+	giveDrafts(t, d)
+	_, secret, err := d.CreateToken(context.Background(), "diff", db.RoleViewer, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &diffEnv{
+		d:    d,
+		fast: graph.NewHandler(graph.Options{DB: d, ResponseCacheEntries: -1}),
+		slow: graph.NewHandler(graph.Options{DB: d, ResponseCacheEntries: -1, DisableFastReads: true}),
+		callers: map[string]map[string]string{
+			"anonymous": {},
+			"viewer":    {"Authorization": "Bearer " + secret},
+			"preview":   {"Authorization": "Bearer " + secret, "X-Trendql-Preview": "true"},
+		},
+		slugs: map[string][]string{}, ids: map[string][]string{}, cursors: map[string][]string{},
+	}
+	for _, ti := range genTypes {
+		status, _, body := e.serve(t, e.slow, e.callers["preview"], fmt.Sprintf(`{ %s(first: 100) { edges { cursor node { id slug } } } }`, ti.conn), nil)
+		var out struct {
+			Data map[string]struct {
+				Edges []struct {
+					Cursor string
+					Node   struct{ ID, Slug string }
+				}
+			}
+		}
+		if err := json.Unmarshal(body, &out); err != nil || status != 200 {
+			t.Fatalf("listing %s: %d %s", ti.conn, status, body)
+		}
+		for _, e2 := range out.Data[ti.conn].Edges {
+			e.slugs[ti.name] = append(e.slugs[ti.name], e2.Node.Slug)
+			e.ids[ti.name] = append(e.ids[ti.name], e2.Node.ID)
+			e.cursors[ti.name] = append(e.cursors[ti.name], e2.Cursor)
+		}
+	}
+	return e
+}
+
+// giveDrafts gives some published items a pending draft, and adds an item
+// that is only a draft, so that the callers see different content.
+func giveDrafts(t testing.TB, d *db.DB) {
+	t.Helper()
+	ctx := db.WithPrincipal(context.Background(), &db.Principal{Name: "diff", Role: db.RoleEditor})
+	fws, err := d.Frameworks(ctx, nil, nil, db.PageArgs{First: ptrInt(6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range fws.Items {
+		if i%2 == 1 {
+			continue
+		}
+		s := f.Summary + " (draft \"edit\")"
+		if _, err := d.UpdateFramework(ctx, f.RowID, db.FrameworkPatch{Summary: &s}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trs, err := d.Trends(ctx, nil, nil, db.PageArgs{First: ptrInt(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tr := range trs.Items {
+		if i%2 == 0 {
+			continue
+		}
+		n := tr.Name + " — \"draft\" <b>&</b>"
+		if _, err := d.UpdateTrend(ctx, tr.RowID, db.TrendPatch{Name: &n}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := "Aardvark Draft Co"
+	if _, err := d.CreateCompany(ctx, db.CompanyPatch{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *diffEnv) serve(t testing.TB, h http.Handler, headers map[string]string, query string, vars map[string]any) (int, string, []byte) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes()
+}
+
+// same sends one operation to both handlers as one caller and fails the
+// test unless the answers are identical.
+func (e *diffEnv) same(t testing.TB, caller, query string, vars map[string]any) {
+	t.Helper()
+	h := e.callers[caller]
+	s1, c1, b1 := e.serve(t, e.fast, h, query, vars)
+	s2, c2, b2 := e.serve(t, e.slow, h, query, vars)
+	if s1 != s2 || c1 != c2 || !bytes.Equal(b1, b2) && !sameErrors(b1, b2) {
+		vj, _ := json.Marshal(vars)
+		t.Fatalf("the fast path answers differently, as %s:\n%s\nvariables: %s\nfast: %d %s %s\nslow: %d %s %s",
+			caller, query, vj, s1, c1, b1, s2, c2, b2)
+	}
+}
+
+// sameErrors reports whether two answers with errors differ only in the
+// order of their errors. Those come from gqlgen on both sides (the fast
+// path leaves every error to it), which resolves root fields concurrently:
+// their errors arrive in any order.
+func sameErrors(a, b []byte) bool {
+	var ra, rb struct {
+		Data   json.RawMessage   `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal(a, &ra) != nil || json.Unmarshal(b, &rb) != nil || len(ra.Errors) < 2 || len(ra.Errors) != len(rb.Errors) {
+		return false
+	}
+	key := func(l []json.RawMessage) string {
+		s := make([]string, len(l))
+		for i, e := range l {
+			s[i] = string(e)
+		}
+		slices.Sort(s)
+		return strings.Join(s, "\n")
+	}
+	return bytes.Equal(ra.Data, rb.Data) && key(ra.Errors) == key(rb.Errors)
+}
+
+// served reads how many queries the fast path answered itself.
+func served(t testing.TB, h http.Handler) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(line, `trendql_fast_reads_total{outcome="served"}`) {
+			var v float64
+			fmt.Sscan(strings.Fields(line)[1], &v)
+			return v
+		}
+	}
+	return 0
+}
+
+// diffRun sends generated operations (from seeds 1, 2, …) until the
+// budget is spent, as every kind of caller, and checks that the fast path
+// served most of them.
+func diffRun(t *testing.T, e *diffEnv, budget time.Duration, minOps int) {
+	start := time.Now()
+	n := 0
+	callers := []string{"anonymous", "viewer", "preview"}
+	for seed := uint64(1); n < minOps || time.Since(start) < budget; seed++ {
+		g := newGen(seed, e)
+		q, vars := g.operation()
+		e.same(t, callers[seed%3], q, vars)
+		n++
+	}
+	got := served(t, e.fast)
+	t.Logf("%d operations in %v, %v served by the fast path", n, time.Since(start).Round(time.Millisecond), got)
+	if got < float64(n)/3 {
+		t.Errorf("the fast path served %v of %d operations: the generator hardly tests it", got, n)
+	}
+}
+
+// TestFastPath_SameAnswersAsGqlgen_Seeded compares both paths on the
+// article's content.
+func TestFastPath_SameAnswersAsGqlgen_Seeded(t *testing.T) {
+	env := newEnv(t)
+	e := newDiffEnv(t, env.DB)
+	for _, q := range fastPathCases {
+		for c := range e.callers {
+			e.same(t, c, q, map[string]any{"yes": true, "no": false})
+		}
+	}
+	diffRun(t, e, 3*time.Second, 150)
+}
+
+// TestFastPath_SameAnswersAsGqlgen_Generated compares both paths on a
+// generated set shaped like the load test's (smaller, to keep the run
+// short: the same shape of links and bodies).
+func TestFastPath_SameAnswersAsGqlgen_Generated(t *testing.T) {
+	ctx := context.Background()
+	d, _, err := db.Open(ctx, filepath.Join(t.TempDir(), "gen.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	sizes := benchdata.Sizes{Companies: 200, Frameworks: 1000, Trends: 500, LinksPerFramework: 5, BodyBytes: 1500}
+	if _, err := d.Import(ctx, benchdata.Synthetic(sizes), false); err != nil {
+		t.Fatal(err)
+	}
+	e := newDiffEnv(t, d)
+	diffRun(t, e, 3*time.Second, 60)
+}
+
+// fastPathCases are hand-written operations worth checking every time.
+var fastPathCases = []string{
+	`{ trends(first: 3) { nodes { id name framework { name companies { name } } } } }`,
+	`{ a: trends(first: 2) { totalCount t2: totalCount pageInfo { hasNextPage endCursor } } b: trends(last: 2) { edges { cursor node { rank } } } }`,
+	`query($yes: Boolean!, $no: Boolean!) { frameworks(first: 5) { nodes { name @include(if: $yes) slug @skip(if: $yes) ...F } } } fragment F on Framework { kind language @include(if: $no) companies { __typename name } }`,
+	`{ framework(slug: "django") { ... on Node { id } ... on Framework { name trends { name } } } }`,
+	`{ trend(slug: "nope") { name } company(id: "bad") { name } }`,
+	`{ trend(id: "VHJlbmQ6MQ", slug: "x") { name } }`,
+	`{ faqs { nodes { question items frameworks { name } trends { rank } } } }`,
+	`{ companies(first: 101) { nodes { name } } }`,
+	`{ frameworks(after: "garbage") { nodes { name } } }`,
+	`{ __typename trends(first: 1) { __typename edges { __typename node { __typename } } pageInfo { __typename } } }`,
+	`{ trends(first: 1) { nodes { name publishAt hasUnpublishedChanges } } }`,
+	`{ article { title } trends(first: 1) { nodes { name } } }`,
+	`{ companies(filter: {name: {contains: "o"}}, orderBy: [{field: NAME, direction: DESC}]) { totalCount nodes { name frameworks { name } trends { name } } } }`,
+}
+
+// genType describes a content type for the generator.
+type genType struct {
+	name, conn, one string
+	scalars         []string
+	rels            map[string]string // field → type
+	filters         []string
+	orders          []string
+}
+
+var genTypes = []*genType{
+	{name: "Trend", conn: "trends", one: "trend",
+		scalars: []string{"id", "slug", "rank", "name", "category", "summary", "body", "highlights", "examples", "status", "version", "createdAt", "updatedAt", "publishedAt"},
+		rels:    map[string]string{"framework": "Framework", "frameworks": "Framework", "companies": "Company", "faqs": "FAQ"},
+		filters: []string{`{rank: {gte: 3}}`, `{category: {eq: FRAMEWORK}}`, `{name: {contains: "a"}}`, `{status: {eq: DRAFT}}`,
+			`{OR: [{rank: {lt: 3}}, {name: {startsWith: "S"}}]}`, `{framework: {slug: "django"}}`, `{NOT: {rank: {in: [1, 2]}}}`, `{company: {slug: "company-0001"}}`},
+		orders: []string{`[{field: NAME, direction: DESC}]`, `[{field: RANK}]`, `[{field: UPDATED_AT, direction: DESC}, {field: NAME}]`, `[{field: CREATED_AT}]`},
+	},
+	{name: "Framework", conn: "frameworks", one: "framework",
+		scalars: []string{"id", "slug", "name", "kind", "language", "creator", "firstReleased", "architecture", "summary", "features", "status", "version", "createdAt", "updatedAt", "publishedAt"},
+		rels:    map[string]string{"companies": "Company", "trends": "Trend", "faqs": "FAQ"},
+		filters: []string{`{kind: {eq: LANGUAGE}}`, `{language: {eq: "Python"}}`, `{firstReleased: {isNull: false}}`, `{name: {startsWith: "D"}}`,
+			`{company: {slug: "company-0002"}}`, `{AND: [{firstReleased: {gt: 2000}}, {NOT: {kind: {eq: LANGUAGE}}}]}`, `{status: {in: [DRAFT, PUBLISHED]}}`},
+		orders: []string{`[{field: NAME, direction: DESC}]`, `[{field: FIRST_RELEASED}]`, `[{field: UPDATED_AT, direction: DESC}]`},
+	},
+	{name: "Company", conn: "companies", one: "company",
+		scalars: []string{"id", "slug", "name", "status", "version", "createdAt", "updatedAt", "publishedAt"},
+		rels:    map[string]string{"frameworks": "Framework", "trends": "Trend"},
+		filters: []string{`{name: {contains: "o"}}`, `{framework: {slug: "django"}}`, `{slug: {in: ["google", "company-0003"]}}`, `{status: {eq: DRAFT}}`},
+		orders:  []string{`[{field: NAME, direction: DESC}]`, `[{field: CREATED_AT, direction: DESC}]`},
+	},
+	{name: "FAQ", conn: "faqs", one: "faq",
+		scalars: []string{"id", "slug", "position", "question", "answer", "items", "status", "version", "createdAt", "updatedAt", "publishedAt"},
+		rels:    map[string]string{"frameworks": "Framework", "trends": "Trend"},
+		filters: []string{`{position: {lte: 3}}`, `{question: {contains: "what"}}`, `{trend: {slug: "serverless-computing"}}`},
+		orders:  []string{`[{field: POSITION, direction: DESC}]`, `[{field: UPDATED_AT}]`},
+	},
+}
+
+// uncompiled are fields the fast path leaves to gqlgen, picked now and
+// then so that the fallback is tested too.
+var uncompiled = []string{"publishAt", "unpublishAt", "hasUnpublishedChanges"}
+
+func genTypeNamed(n string) *genType {
+	for _, t := range genTypes {
+		if t.name == n {
+			return t
+		}
+	}
+	panic(n)
+}
+
+// gen builds one random operation.
+type gen struct {
+	r       *rand.Rand
+	e       *diffEnv
+	vars    map[string]any
+	varDefs []string
+	frags   []string
+	n       int
+}
+
+func newGen(seed uint64, e *diffEnv) *gen {
+	return &gen{r: rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15)), e: e, vars: map[string]any{}}
+}
+
+func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
+
+func (g *gen) pick(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return l[g.r.IntN(len(l))]
+}
+
+func (g *gen) name(prefix string) string { g.n++; return fmt.Sprintf("%s%d", prefix, g.n) }
+
+// variable declares a variable and returns its reference.
+func (g *gen) variable(typ string, v any) string {
+	n := g.name("v")
+	g.varDefs = append(g.varDefs, "$"+n+": "+typ)
+	g.vars[n] = v
+	return "$" + n
+}
+
+// directive returns an @include or @skip, or nothing.
+func (g *gen) directive() string {
+	if !g.chance(0.15) {
+		return ""
+	}
+	d := "@include"
+	if g.chance(0.5) {
+		d = "@skip"
+	}
+	if g.chance(0.3) {
+		return fmt.Sprintf(" %s(if: %v)", d, g.chance(0.5))
+	}
+	return fmt.Sprintf(" %s(if: %s)", d, g.variable("Boolean!", g.chance(0.5)))
+}
+
+func (g *gen) alias() string {
+	if g.chance(0.2) {
+		return g.name("a") + ": "
+	}
+	return ""
+}
+
+// operation returns a whole operation and its variables.
+func (g *gen) operation() (string, map[string]any) {
+	var roots []string
+	for range 1 + g.r.IntN(3) {
+		ti := genTypes[g.r.IntN(len(genTypes))]
+		if g.chance(0.6) {
+			roots = append(roots, g.connection(ti))
+		} else {
+			roots = append(roots, g.lookup(ti))
+		}
+	}
+	if g.chance(0.1) {
+		roots = append(roots, "__typename")
+	}
+	head := "query"
+	if g.chance(0.3) {
+		head += " " + g.name("Op")
+	}
+	if len(g.varDefs) > 0 {
+		head += "(" + strings.Join(g.varDefs, ", ") + ")"
+	}
+	return head + " { " + strings.Join(roots, " ") + " } " + strings.Join(g.frags, " "), g.vars
+}
+
+func (g *gen) connection(ti *genType) string {
+	var args []string
+	switch g.r.IntN(10) {
+	case 0:
+	case 1:
+		args = append(args, fmt.Sprintf("first: %d", []int{0, -1, 101, 100}[g.r.IntN(4)]))
+	case 2, 3:
+		args = append(args, "last: "+g.intArg(1+g.r.IntN(15)))
+	default:
+		args = append(args, "first: "+g.intArg(1+g.r.IntN(15)))
+	}
+	if cs := g.e.cursors[ti.name]; len(cs) > 0 && g.chance(0.3) {
+		c := cs[g.r.IntN(len(cs))]
+		if g.chance(0.1) {
+			c = "not-a-cursor"
+		}
+		dir := "after"
+		if len(args) > 0 && strings.HasPrefix(args[0], "last") != g.chance(0.1) {
+			dir = "before"
+		}
+		args = append(args, dir+": "+g.strArg(c))
+	}
+	if g.chance(0.3) {
+		f := g.pick(ti.filters)
+		if g.chance(0.3) {
+			var v any
+			json.Unmarshal([]byte(jsonish(f)), &v)
+			if v != nil {
+				f = g.variable(ti.name+"Filter", v)
+			}
+		}
+		args = append(args, "filter: "+f)
+	}
+	if g.chance(0.3) {
+		args = append(args, "orderBy: "+g.pick(ti.orders))
+	}
+	a := ""
+	if len(args) > 0 {
+		a = "(" + strings.Join(args, ", ") + ")"
+	}
+	var parts []string
+	for len(parts) == 0 {
+		if g.chance(0.6) {
+			parts = append(parts, g.alias()+"nodes"+g.directive()+" "+g.selection(ti, 1))
+		}
+		if g.chance(0.4) {
+			node := g.alias() + "node " + g.selection(ti, 1)
+			if g.chance(0.7) {
+				node = g.alias() + "cursor " + node
+			}
+			parts = append(parts, g.alias()+"edges { "+node+" }")
+		}
+		if g.chance(0.3) {
+			var pi []string
+			for _, f := range []string{"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"} {
+				if g.chance(0.5) {
+					pi = append(pi, g.alias()+f)
+				}
+			}
+			if len(pi) == 0 {
+				pi = []string{"endCursor"}
+			}
+			parts = append(parts, "pageInfo { "+strings.Join(pi, " ")+" }")
+		}
+		if g.chance(0.25) {
+			parts = append(parts, g.alias()+"totalCount")
+		}
+		if g.chance(0.1) {
+			parts = append(parts, "__typename")
+		}
+	}
+	return g.alias() + ti.conn + a + g.directive() + " { " + strings.Join(parts, " ") + " }"
+}
+
+func (g *gen) lookup(ti *genType) string {
+	var arg string
+	switch g.r.IntN(8) {
+	case 0:
+		arg = `slug: "no-such-thing"`
+	case 1:
+		arg = `id: "not-an-id"`
+	case 2:
+		arg = "id: " + g.strArg(g.pick(g.e.ids[genTypes[g.r.IntN(len(genTypes))].name]))
+	case 3, 4:
+		arg = "id: " + g.strArg(g.pick(g.e.ids[ti.name]))
+	default:
+		arg = "slug: " + g.strArg(g.pick(g.e.slugs[ti.name]))
+	}
+	return g.alias() + ti.one + "(" + arg + ")" + g.directive() + " " + g.selection(ti, 1)
+}
+
+func (g *gen) intArg(n int) string {
+	if g.chance(0.3) {
+		return g.variable("Int", n)
+	}
+	return fmt.Sprint(n)
+}
+
+func (g *gen) strArg(s string) string {
+	if g.chance(0.3) {
+		return g.variable("String", s)
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// selection is a selection set on ti, relations down to three levels.
+func (g *gen) selection(ti *genType, depth int) string {
+	var parts []string
+	for range 1 + g.r.IntN(5) {
+		f := g.pick(ti.scalars)
+		if g.chance(0.01) {
+			f = g.pick(uncompiled)
+		}
+		parts = append(parts, g.alias()+f+g.directive())
+	}
+	if g.chance(0.15) {
+		parts = append(parts, "__typename")
+	}
+	if depth <= 3 && g.chance(0.5) {
+		var rels []string
+		for r := range ti.rels {
+			rels = append(rels, r)
+		}
+		for range 1 + g.r.IntN(2) {
+			r := rels[g.r.IntN(len(rels))]
+			parts = append(parts, g.alias()+r+g.directive()+" "+g.selection(genTypeNamed(ti.rels[r]), depth+1))
+		}
+	}
+	if g.chance(0.15) {
+		on := ti.name
+		if g.chance(0.3) {
+			on = "Node"
+		}
+		inner := "id"
+		if on == ti.name {
+			inner = g.alias() + g.pick(ti.scalars)
+		}
+		parts = append(parts, "... on "+on+g.directive()+" { "+inner+" }")
+	}
+	if g.chance(0.15) {
+		fn := g.name("F")
+		g.frags = append(g.frags, "fragment "+fn+" on "+ti.name+" { "+g.pick(ti.scalars)+" "+g.pick(ti.scalars)+" }")
+		parts = append(parts, "..."+fn+g.directive())
+	}
+	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+	return "{ " + strings.Join(parts, " ") + " }"
+}
+
+// jsonish turns a GraphQL input literal of the generator's (names as
+// keys, enum values bare) into JSON.
+func jsonish(lit string) string {
+	var b strings.Builder
+	word := func(w string) {
+		switch {
+		case w == "":
+		case w == "true" || w == "false" || w == "null":
+			b.WriteString(w)
+		case w[0] >= '0' && w[0] <= '9' || w[0] == '-':
+			b.WriteString(w)
+		default:
+			b.WriteString(`"` + w + `"`)
+		}
+	}
+	var cur strings.Builder
+	inStr := false
+	for _, c := range lit {
+		switch {
+		case inStr:
+			b.WriteRune(c)
+			if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+			b.WriteRune(c)
+		case c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			cur.WriteRune(c)
+		default:
+			word(cur.String())
+			cur.Reset()
+			b.WriteRune(c)
+		}
+	}
+	word(cur.String())
+	return b.String()
+}
