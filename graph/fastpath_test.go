@@ -565,3 +565,43 @@ func jsonish(lit string) string {
 	word(cur.String())
 	return b.String()
 }
+
+// TestFastPath_FlagTurnsItOff checks that DisableFastReads (the server's
+// --fast-reads=false) leaves every operation to gqlgen, and that by
+// default a compilable query is served by the fast path.
+func TestFastPath_FlagTurnsItOff(t *testing.T) {
+	env := newEnv(t)
+	e := newDiffEnv(t, env.DB)
+	q := `{ trends(first: 2) { nodes { name } } }`
+	e.serve(t, e.fast, nil, q, nil)
+	e.serve(t, e.slow, nil, q, nil)
+	if got := served(t, e.fast); got != 1 {
+		t.Errorf("fast handler: %v operations served by the fast path, want 1", got)
+	}
+	if got := served(t, e.slow); got != 0 {
+		t.Errorf("with DisableFastReads: %v operations served by the fast path, want 0", got)
+	}
+}
+
+// FuzzFastPath compares both paths on operations built from a seed (the
+// generator's), and on any document the fuzzer makes of the seeds'.
+func FuzzFastPath(f *testing.F) {
+	env := newEnv(f)
+	e := newDiffEnv(f, env.DB)
+	for seed := uint64(1); seed <= 20; seed++ {
+		q, _ := newGen(seed, e).operation()
+		f.Add(seed, "")
+		f.Add(seed, q)
+	}
+	for _, q := range fastPathCases {
+		f.Add(uint64(0), q)
+	}
+	callers := []string{"anonymous", "viewer", "preview"}
+	f.Fuzz(func(t *testing.T, seed uint64, query string) {
+		vars := map[string]any{"yes": true, "no": false}
+		if query == "" {
+			query, vars = newGen(seed, e).operation()
+		}
+		e.same(t, callers[seed%3], query, vars)
+	})
+}
