@@ -88,7 +88,7 @@ func (f *fastReads) InterceptResponse(ctx context.Context, next graphql.Response
 		return next(ctx)
 	}
 	f.outcomes.WithLabelValues("served").Inc()
-	return &graphql.Response{Data: data}
+	return &graphql.Response{Data: data, Extensions: graphql.GetExtensions(ctx)}
 }
 
 // planEntry is what the cache knows of one (document, operation): not
@@ -340,7 +340,7 @@ func compileObj(oc *graphql.OperationContext, typ string, sel ast.SelectionSet) 
 			continue
 		}
 		fk, ok := fieldKinds[typ][f.Name]
-		if !ok {
+		if !ok || !plainField(f.Definition) {
 			return nil, errNotCompilable
 		}
 		pf.kind = fk.k
@@ -354,4 +354,19 @@ func compileObj(oc *graphql.OperationContext, typ string, sel ast.SelectionSet) 
 		o.fields = append(o.fields, pf)
 	}
 	return o, nil
+}
+
+// plainField reports whether a field's definition carries no directive
+// that changes how it resolves (such as @hasRole): the fast path knows
+// none of them, so a field that gains one is left to gqlgen.
+func plainField(def *ast.FieldDefinition) bool {
+	if def == nil {
+		return false
+	}
+	for _, d := range def.Directives {
+		if d.Name != "deprecated" {
+			return false
+		}
+	}
+	return true
 }

@@ -605,3 +605,33 @@ func FuzzFastPath(f *testing.F) {
 		e.same(t, callers[seed%3], query, vars)
 	})
 }
+
+// TestFastPath_ServesTheReferenceQueries checks that the load benchmark's
+// queries, and the new rows', are compiled (not left to gqlgen), and cost
+// no more SQL statements than gqlgen's execution.
+func TestFastPath_ServesTheReferenceQueries(t *testing.T) {
+	env := newEnv(t)
+	e := newDiffEnv(t, env.DB)
+	for _, q := range []struct {
+		query string
+		vars  map[string]any
+	}{
+		{benchQ1, map[string]any{"slug": "django"}}, {benchQ2, nil}, {benchQ3, nil}, {benchQ2x100, nil}, {benchNested3, nil},
+	} {
+		for c, h := range e.callers {
+			before := served(t, e.fast)
+			q0 := e.d.QueryCount()
+			e.serve(t, e.fast, h, q.query, q.vars)
+			q1 := e.d.QueryCount()
+			e.serve(t, e.slow, h, q.query, q.vars)
+			q2 := e.d.QueryCount()
+			if served(t, e.fast) != before+1 {
+				t.Errorf("as %s, not served by the fast path: %s", c, q.query)
+			}
+			if q1-q0 > q2-q1 {
+				t.Errorf("as %s, the fast path ran %d statements, gqlgen %d: %s", c, q1-q0, q2-q1, q.query)
+			}
+			e.same(t, c, q.query, q.vars)
+		}
+	}
+}
