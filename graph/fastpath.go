@@ -30,6 +30,10 @@ import (
 // It lives in package graph to coerce arguments with gqlgen's generated
 // code, so defaults, coercion and their errors are gqlgen's own.
 
+// fastReadsServed marks, in an operation's stats, that the fast path has
+// answered it.
+const fastReadsServed = "FastReadsServed"
+
 // fastPathCacheSize bounds the compiled plans kept.
 const fastPathCacheSize = 1000
 
@@ -77,6 +81,12 @@ func (f *fastReads) InterceptResponse(ctx context.Context, next graphql.Response
 	if len(graphql.GetErrors(ctx)) > 0 {
 		return next(ctx)
 	}
+	// A transport calls the response handler until it returns nil (the
+	// websocket does, for a query sent as a subscribe message): as
+	// gqlgen's, the fast path answers once, then says the stream is over.
+	if oc.Stats.GetExtension(fastReadsServed) != nil {
+		return nil
+	}
 	p := f.plan(ctx, oc)
 	if p == nil {
 		f.outcomes.WithLabelValues("uncompilable").Inc()
@@ -88,6 +98,7 @@ func (f *fastReads) InterceptResponse(ctx context.Context, next graphql.Response
 		return next(ctx)
 	}
 	f.outcomes.WithLabelValues("served").Inc()
+	oc.Stats.SetExtension(fastReadsServed, true)
 	return &graphql.Response{Data: data, Extensions: graphql.GetExtensions(ctx)}
 }
 
