@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -632,6 +633,85 @@ func TestFastPath_ServesTheReferenceQueries(t *testing.T) {
 				t.Errorf("as %s, the fast path ran %d statements, gqlgen %d: %s", c, q1-q0, q2-q1, q.query)
 			}
 			e.same(t, c, q.query, q.vars)
+		}
+	}
+}
+
+// TestFastPath_SameAnswersOnEveryTransport compares both paths over GET
+// (both JSON media types) and over the websocket (a query sent as a
+// subscribe message: one next, then complete), as every kind of caller.
+func TestFastPath_SameAnswersOnEveryTransport(t *testing.T) {
+	env := newEnv(t)
+	e := newDiffEnv(t, env.DB)
+	fastSrv, slowSrv := httptest.NewServer(e.fast), httptest.NewServer(e.slow)
+	t.Cleanup(fastSrv.Close)
+	t.Cleanup(slowSrv.Close)
+	queries := []string{}
+	varsOf := []map[string]any{}
+	for _, q := range fastPathCases {
+		queries, varsOf = append(queries, q), append(varsOf, map[string]any{"yes": true, "no": false})
+	}
+	for seed := uint64(1); seed <= 40; seed++ {
+		q, v := newGen(seed, e).operation()
+		queries, varsOf = append(queries, q), append(varsOf, v)
+	}
+	get := func(h http.Handler, headers map[string]string, accept, query string, vars map[string]any) (int, string, []byte) {
+		vj, _ := json.Marshal(vars)
+		req := httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"query": {query}, "variables": {string(vj)}}.Encode(), nil)
+		req.Header.Set("Accept", accept)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes()
+	}
+	before := served(t, e.fast)
+	for i, q := range queries {
+		for c, h := range e.callers {
+			for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+				s1, c1, b1 := get(e.fast, h, accept, q, varsOf[i])
+				s2, c2, b2 := get(e.slow, h, accept, q, varsOf[i])
+				if s1 != s2 || c1 != c2 || !bytes.Equal(b1, b2) && !sameErrors(b1, b2) {
+					t.Fatalf("GET (%s) as %s answers differently:\n%s\nfast: %d %s\nslow: %d %s", accept, c, q, s1, b1, s2, b2)
+				}
+			}
+			header := http.Header{}
+			for k, v := range h {
+				header.Set(k, v)
+			}
+			m1, m2 := wsAnswer(t, fastSrv.URL, header, q, varsOf[i]), wsAnswer(t, slowSrv.URL, header, q, varsOf[i])
+			if len(m1) != len(m2) {
+				t.Fatalf("websocket as %s: %d messages from the fast path, %d from gqlgen:\n%s\n%s\n%s", c, len(m1), len(m2), q, m1, m2)
+			}
+			for j := range m1 {
+				if !bytes.Equal(m1[j], m2[j]) && !sameErrors(m1[j], m2[j]) {
+					t.Fatalf("websocket as %s answers differently:\n%s\nfast: %s\nslow: %s", c, q, m1[j], m2[j])
+				}
+			}
+		}
+	}
+	if got := served(t, e.fast) - before; got < float64(len(queries)) {
+		t.Errorf("the fast path served %v of %d GET and websocket operations", got, 3*3*len(queries))
+	}
+}
+
+// wsAnswer sends one operation over a websocket and returns the payloads
+// of its messages up to complete (or error).
+func wsAnswer(t *testing.T, base string, header http.Header, query string, vars map[string]any) [][]byte {
+	t.Helper()
+	ws, ack := dialWS(t, base, header, nil)
+	if ack.Type != "connection_ack" {
+		t.Fatalf("init: %+v", ack)
+	}
+	defer ws.c.CloseNow()
+	ws.subscribe(t, "1", query, vars)
+	var out [][]byte
+	for {
+		m := ws.next(t)
+		out = append(out, append([]byte(m.Type+" "), m.Payload...))
+		if m.Type != "next" || len(out) > 3 {
+			return out
 		}
 	}
 }
