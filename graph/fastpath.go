@@ -41,14 +41,14 @@ const fastPathCacheSize = 1000
 type fastReads struct {
 	es    *executableSchema
 	db    *db.DB
-	plans *lru.LRU[*planEntry]
+	plans *lru.LRU[*docEntry]
 	// outcomes counts operations by what the fast path did with them.
 	outcomes *prometheus.CounterVec
 }
 
 func newFastReads(es *executableSchema, d *db.DB, reg *prometheus.Registry) *fastReads {
 	f := &fastReads{
-		es: es, db: d, plans: lru.New[*planEntry](fastPathCacheSize),
+		es: es, db: d, plans: lru.New[*docEntry](fastPathCacheSize),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trendql_fast_reads_total",
 			Help: "Queries by what the compiled read path did: served, fallback (an error or a case left to gqlgen at run time) or uncompilable (left to gqlgen).",
@@ -102,6 +102,18 @@ func (f *fastReads) InterceptResponse(ctx context.Context, next graphql.Response
 	return &graphql.Response{Data: data, Extensions: graphql.GetExtensions(ctx)}
 }
 
+// docEntry holds the plans of one document's operations, by name.
+type docEntry struct {
+	mu  sync.Mutex
+	ops map[string]*planEntry
+}
+
+func newPlanEntry(oc *graphql.OperationContext) *planEntry {
+	e := &planEntry{variants: map[string]*plan{}}
+	e.dirVars, e.compilable = directiveVars(oc.Doc, oc.Operation)
+	return e
+}
+
 // planEntry is what the cache knows of one (document, operation): not
 // compilable, or a plan per combination of directive variables.
 type planEntry struct {
@@ -114,12 +126,25 @@ type planEntry struct {
 // plan returns the operation's plan for this request's directive
 // variables, or nil when it is not compilable.
 func (f *fastReads) plan(ctx context.Context, oc *graphql.OperationContext) *plan {
-	key := oc.OperationName + "\x00" + oc.RawQuery
-	e, ok := f.plans.Get(ctx, key)
-	if !ok {
-		e = &planEntry{variants: map[string]*plan{}}
-		e.dirVars, e.compilable = directiveVars(oc.Doc, oc.Operation)
-		f.plans.Add(ctx, key, e)
+	// Keyed by the document itself, as gqlgen's query cache is (the key
+	// shares the request's string), and like it only for documents of at
+	// most maxCachedDocument bytes: longer ones compile each time.
+	var e *planEntry
+	if len(oc.RawQuery) <= maxCachedDocument {
+		doc, ok := f.plans.Get(ctx, oc.RawQuery)
+		if !ok {
+			doc = &docEntry{ops: map[string]*planEntry{}}
+			f.plans.Add(ctx, oc.RawQuery, doc)
+		}
+		doc.mu.Lock()
+		e = doc.ops[oc.OperationName]
+		if e == nil {
+			e = newPlanEntry(oc)
+			doc.ops[oc.OperationName] = e
+		}
+		doc.mu.Unlock()
+	} else {
+		e = newPlanEntry(oc)
 	}
 	if !e.compilable {
 		return nil
