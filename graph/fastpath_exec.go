@@ -16,6 +16,11 @@ type run struct {
 	ec    *executionContext
 	vals  map[*pfield]any // a root field's page or item; a relation's map by parent row id
 	count map[*pfield]int // totalCount, by plan field
+	// later is what the root fields fetch once every root field has its
+	// page or item: counts and relations. Most errors (arguments, cursors,
+	// page sizes, ids) show at the root, so an operation that falls back
+	// to gqlgen has cost at most one statement per root field here.
+	later []func() error
 	buf   []byte
 }
 
@@ -134,6 +139,11 @@ func (x *run) fetchRoot(o *pobj) error {
 			return errNotCompilable
 		}
 	}
+	for _, f := range x.later {
+		if err := f(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -142,28 +152,31 @@ func (x *run) fetchRoot(o *pobj) error {
 // and edges select.
 func fetchConn[T db.Node](x *run, pf *pfield, page *db.Page[T], count func() (int, error), fetch func(*pobj, []T) error) error {
 	x.vals[pf] = page
-	for _, cf := range pf.sub.fields {
-		switch cf.kind {
-		case kTotalCount:
-			n, err := count()
-			if err != nil {
-				return err
-			}
-			x.count[cf] = n
-		case kNodes:
-			if err := fetch(cf.sub, page.Items); err != nil {
-				return err
-			}
-		case kEdges:
-			for _, ef := range cf.sub.fields {
-				if ef.kind == kEdgeNode {
-					if err := fetch(ef.sub, page.Items); err != nil {
-						return err
+	x.later = append(x.later, func() error {
+		for _, cf := range pf.sub.fields {
+			switch cf.kind {
+			case kTotalCount:
+				n, err := count()
+				if err != nil {
+					return err
+				}
+				x.count[cf] = n
+			case kNodes:
+				if err := fetch(cf.sub, page.Items); err != nil {
+					return err
+				}
+			case kEdges:
+				for _, ef := range cf.sub.fields {
+					if ef.kind == kEdgeNode {
+						if err := fetch(ef.sub, page.Items); err != nil {
+							return err
+						}
 					}
 				}
 			}
 		}
-	}
+		return nil
+	})
 	return nil
 }
 
@@ -208,7 +221,8 @@ func fetchOne[T db.Node](x *run, pf *pfield, t db.TypeName,
 		return nil
 	}
 	x.vals[pf] = v
-	return fetch(pf.sub, []T{v})
+	x.later = append(x.later, func() error { return fetch(pf.sub, []T{v}) })
+	return nil
 }
 
 // fetchRel fetches one relation for all items of a level in one

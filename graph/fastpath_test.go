@@ -715,3 +715,25 @@ func wsAnswer(t *testing.T, base string, header http.Header, query string, vars 
 		}
 	}
 }
+
+// TestFastPath_FallbackWastesNoRelations checks what refusing costs: an
+// operation that meets an error is answered by gqlgen, and the fast path's
+// attempt before it must not have fetched relations — only its root
+// fields' own statements (at most one each) are spent twice.
+func TestFastPath_FallbackWastesNoRelations(t *testing.T) {
+	env := newEnv(t)
+	e := newDiffEnv(t, env.DB)
+	q := `{ frameworks(first: 20) { totalCount nodes { companies { name frameworks { name } } trends { name } faqs { question } } }
+		trend(slug: "go") { companies { name } } trends(after: "not-a-cursor") { nodes { name } } }`
+	for c, h := range e.callers {
+		q0 := e.d.QueryCount()
+		e.serve(t, e.fast, h, q, nil)
+		q1 := e.d.QueryCount()
+		e.serve(t, e.slow, h, q, nil)
+		q2 := e.d.QueryCount()
+		if extra := (q1 - q0) - (q2 - q1); extra > 3 {
+			t.Errorf("as %s, the fast path's attempt cost %d more statements than gqlgen's answer (%d vs %d), want at most one per root field", c, extra, q1-q0, q2-q1)
+		}
+		e.same(t, c, q, nil)
+	}
+}
