@@ -214,9 +214,9 @@ func TestFastPath_SameAnswersAsGqlgen_Seeded(t *testing.T) {
 	diffRun(t, e, 3*time.Second, 150)
 }
 
-// TestFastPath_SameAnswersAsGqlgen_Generated compares both paths on a
-// generated set shaped like the load test's (smaller, to keep the run
-// short: the same shape of links and bodies).
+// TestFastPath_SameAnswersAsGqlgen_Generated compares both paths on the
+// generated set of the load test (2,000 companies, 10,000 frameworks with
+// 5 companies each, 5,000 trends with ≈1.5 KB bodies).
 func TestFastPath_SameAnswersAsGqlgen_Generated(t *testing.T) {
 	ctx := context.Background()
 	d, _, err := db.Open(ctx, filepath.Join(t.TempDir(), "gen.db"), db.Options{})
@@ -224,8 +224,7 @@ func TestFastPath_SameAnswersAsGqlgen_Generated(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	sizes := benchdata.Sizes{Companies: 200, Frameworks: 1000, Trends: 500, LinksPerFramework: 5, BodyBytes: 1500}
-	if _, err := d.Import(ctx, benchdata.Synthetic(sizes), false); err != nil {
+	if _, err := d.Import(ctx, benchdata.Synthetic(benchdata.Large), false); err != nil {
 		t.Fatal(err)
 	}
 	e := newDiffEnv(t, d)
