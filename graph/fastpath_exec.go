@@ -21,7 +21,11 @@ type run struct {
 	// page sizes, ids) show at the root, so an operation that falls back
 	// to gqlgen has cost at most one statement per root field here.
 	later []func() error
-	buf   []byte
+	// byID batches the root lookups by id, per type: one statement for
+	// all of them, as the dataloader gives gqlgen's concurrent resolvers.
+	byID    map[db.TypeName]any
+	lookups []func() error
+	buf     []byte
 }
 
 // execute fetches and writes p's answer; any error means "let gqlgen
@@ -139,6 +143,11 @@ func (x *run) fetchRoot(o *pobj) error {
 			return errNotCompilable
 		}
 	}
+	for _, f := range x.lookups {
+		if err := f(); err != nil {
+			return err
+		}
+	}
 	for _, f := range x.later {
 		if err := f(); err != nil {
 			return err
@@ -180,6 +189,12 @@ func fetchConn[T db.Node](x *run, pf *pfield, page *db.Page[T], count func() (in
 	return nil
 }
 
+// idBatch is the root lookups of one type by id.
+type idBatch[T db.Node] struct {
+	ids []int64
+	pfs []*pfield
+}
+
 // fetchOne resolves a lookup by id or slug as the resolver does: null
 // when absent; an invalid id, or both or neither of id and slug, is an
 // error gqlgen reports.
@@ -202,11 +217,29 @@ func fetchOne[T db.Node](x *run, pf *pfield, t db.TypeName,
 		if err != nil {
 			return err
 		}
-		m, err := byIDs(x.ctx, []int64{n})
-		if err != nil {
-			return err
+		b, _ := x.byID[t].(*idBatch[T])
+		if b == nil {
+			if x.byID == nil {
+				x.byID = map[db.TypeName]any{}
+			}
+			b = &idBatch[T]{}
+			x.byID[t] = b
+			x.lookups = append(x.lookups, func() error {
+				m, err := byIDs(x.ctx, b.ids)
+				if err != nil {
+					return err
+				}
+				for i, pf := range b.pfs {
+					if v, ok := m[b.ids[i]]; ok {
+						x.vals[pf] = v
+						x.later = append(x.later, func() error { return fetch(pf.sub, []T{v}) })
+					}
+				}
+				return nil
+			})
 		}
-		v, found = m[n]
+		b.ids, b.pfs = append(b.ids, n), append(b.pfs, pf)
+		return nil
 	default:
 		v, err = bySlug(x.ctx, *slug)
 		if db.IsNotFound(err) {
