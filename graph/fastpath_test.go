@@ -617,6 +617,7 @@ func TestFastPath_ServesTheReferenceQueries(t *testing.T) {
 		vars  map[string]any
 	}{
 		{benchQ1, map[string]any{"slug": "django"}}, {benchQ2, nil}, {benchQ3, nil}, {benchQ2x100, nil}, {benchNested3, nil},
+		{`{ a: trend(id: "VHJlbmQ6MQ") { name } b: trend(id: "VHJlbmQ6Mg") { name } c: trend(id: "VHJlbmQ6Mw") { name } }`, nil},
 	} {
 		for c, h := range e.callers {
 			before := served(t, e.fast)
