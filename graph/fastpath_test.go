@@ -126,7 +126,12 @@ func (e *diffEnv) serve(t testing.TB, h http.Handler, headers map[string]string,
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes()
+	return rec.Code, headerSig(rec.Header()), rec.Body.Bytes()
+}
+
+// headerSig is the headers an answer must share with gqlgen's.
+func headerSig(h http.Header) string {
+	return fmt.Sprintf("type=%q etag=%q cache-control=%q vary=%q", h.Get("Content-Type"), h.Get("ETag"), h.Get("Cache-Control"), h.Values("Vary"))
 }
 
 // same sends one operation to both handlers as one caller and fails the
@@ -737,5 +742,49 @@ func TestFastPath_FallbackWastesNoRelations(t *testing.T) {
 			t.Errorf("as %s, the fast path's attempt cost %d more statements than gqlgen's answer (%d vs %d), want at most one per root field", c, extra, q1-q0, q2-q1)
 		}
 		e.same(t, c, q, nil)
+	}
+}
+
+// TestFastPath_CacheETagsAndMetricsSeeTheSame runs both paths with the
+// response cache on: the same answers and ETags, the same 304s, and the
+// same request metrics (by operation and code) for the same operations.
+func TestFastPath_CacheETagsAndMetricsSeeTheSame(t *testing.T) {
+	env := newEnv(t)
+	e := newDiffEnv(t, env.DB)
+	fast := graph.NewHandler(graph.Options{DB: e.d})
+	slow := graph.NewHandler(graph.Options{DB: e.d, DisableFastReads: true})
+	queries := []string{`query Q2 { frameworks(first: 20) { nodes { id name companies { name } } } }`,
+		`query Bad { trends(after: "x") { nodes { name } } }`, `{ trend(slug: "go") { name framework { name } } }`}
+	for seed := uint64(1); seed <= 20; seed++ {
+		q, _ := newGen(seed, e).operation()
+		if !strings.Contains(q, "$") {
+			queries = append(queries, q)
+		}
+	}
+	for _, q := range queries {
+		for round := range 2 {
+			s1, h1, b1 := e.serve(t, fast, nil, q, nil)
+			s2, h2, b2 := e.serve(t, slow, nil, q, nil)
+			if s1 != s2 || h1 != h2 || !bytes.Equal(b1, b2) && !sameErrors(b1, b2) {
+				t.Fatalf("round %d differs:\n%s\nfast: %d %s %s\nslow: %d %s %s", round, q, s1, h1, b1, s2, h2, b2)
+			}
+		}
+	}
+	metrics := func(h http.Handler) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		var keep []string
+		for _, line := range strings.Split(rec.Body.String(), "\n") {
+			if strings.HasPrefix(line, "trendql_graphql_requests_total{") || strings.HasPrefix(line, "trendql_response_cache") {
+				keep = append(keep, line)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if m1, m2 := metrics(fast), metrics(slow); m1 != m2 || m1 == "" {
+		t.Errorf("metrics differ:\nfast:\n%s\nslow:\n%s", m1, m2)
+	}
+	if served(t, fast) == 0 {
+		t.Error("the fast path served nothing")
 	}
 }
