@@ -459,7 +459,8 @@ func appendQuoted(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// open, key and close write an object's braces and keys.
+// key writes the comma before every field but the first, and the field's
+// response key.
 func (x *run) key(i int, pf *pfield) {
 	if i > 0 {
 		x.buf = append(x.buf, ',')
