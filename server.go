@@ -215,6 +215,7 @@ type serveConfig struct {
 	maxBody               int64
 	noPlayground          bool
 	noIntrospection       bool
+	fastReads             bool
 	logFormat             string
 	noAccessLog           bool
 	limits                graph.Limits
@@ -314,6 +315,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Int64Var(&c.maxBody, "max-body", graph.DefaultMaxBodyBytes, "maximum request body in bytes (larger: HTTP 413)")
 	fs.BoolVar(&c.noPlayground, "no-playground", getenv("TRENDQL_NO_PLAYGROUND") != "", "turn off the GraphiQL playground (env TRENDQL_NO_PLAYGROUND)")
 	fs.BoolVar(&c.noIntrospection, "no-introspection", getenv("TRENDQL_NO_INTROSPECTION") != "", "turn off schema introspection (env TRENDQL_NO_INTROSPECTION)")
+	fs.BoolVar(&c.fastReads, "fast-reads", getenv("TRENDQL_FAST_READS") != "false" && getenv("TRENDQL_FAST_READS") != "0",
+		"answer read-only queries with the compiled read path; false: gqlgen executes everything (env TRENDQL_FAST_READS=false)")
 	fs.BoolVar(&c.noAccessLog, "no-access-log", getenv("TRENDQL_NO_ACCESS_LOG") != "", "do not log each request (env TRENDQL_NO_ACCESS_LOG)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "TRENDQL_LOG_FORMAT", "text"), "log format: text or json (env TRENDQL_LOG_FORMAT)")
 	fs.IntVar(&c.limits.MaxDepth, "max-depth", graph.DefaultMaxDepth, "deepest field nesting of an operation (introspection exempt)")
@@ -415,6 +418,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		DisablePlayground:    c.noPlayground,
 		DisableIntrospection: c.noIntrospection,
 		DisableAccessLog:     c.noAccessLog,
+		DisableFastReads:     !c.fastReads,
 		Limits:               c.limits,
 		RateLimits:           c.rates,
 		ResponseCacheEntries: cacheEntries,

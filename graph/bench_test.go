@@ -171,3 +171,16 @@ func BenchmarkQ2Token(b *testing.B) {
 func BenchmarkQ2Preview(b *testing.B) {
 	benchQueryAs(b, benchQ2, nil, previewOfDrafts(b, true), uncached)
 }
+
+// benchQ2x100 is q2 at the largest page: 100 frameworks with their companies.
+const benchQ2x100 = `{ frameworks(first: 100) { nodes { id name slug language creator firstReleased architecture summary companies { id name slug } } } }`
+
+// benchNested3 follows relations three levels deep: trends → framework →
+// companies → frameworks.
+const benchNested3 = `{ trends(first: 10) { nodes { id name framework { id name companies { id name frameworks { id name slug } } } companies { id name } } } }`
+
+// BenchmarkQ2x100 is a page of 100 frameworks with their companies.
+func BenchmarkQ2x100(b *testing.B) { benchQuery(b, benchQ2x100, nil, uncached) }
+
+// BenchmarkNested3 is a query three relations deep.
+func BenchmarkNested3(b *testing.B) { benchQuery(b, benchNested3, nil, uncached) }

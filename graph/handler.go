@@ -64,6 +64,9 @@ type Options struct {
 	ResponseCacheEntries int
 	// HTTPCaching is the Cache-Control policy of public responses.
 	HTTPCaching HTTPCaching
+	// DisableFastReads turns off the compiled read path (fastpath.go):
+	// gqlgen then executes every operation.
+	DisableFastReads bool
 
 	// StreamContext ends every subscription stream (websocket, SSE or
 	// multipart) when it is done: give it the server's shutdown signal.
@@ -223,6 +226,11 @@ func newGraphQLServer(cfg Options, metrics *Metrics, lim *limiter) *handler.Serv
 	srv.Use(subscriptionExtension{db: cfg.DB})
 	srv.Use(atomicMutations{db: cfg.DB, present: errorPresenter(cfg.Logger)})
 	srv.Use(newSubscriptions(lim, metrics))
+	// Innermost, so that everything above has run and sees its answer as
+	// it sees gqlgen's.
+	if !cfg.DisableFastReads {
+		srv.Use(newFastReads(es.(*executableSchema), cfg.DB, metrics.Registry))
+	}
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	return srv
