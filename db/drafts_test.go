@@ -385,3 +385,45 @@ func diffLines(a, b string) string {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// A record's draft is checked as the record is: only a published item has
+// one, it has no status or draft of its own, its fields are valid and the
+// items it names exist; a bad one names its field and changes nothing.
+func TestDrafts_ImportRefusesBadDrafts(t *testing.T) {
+	d := MustOpenDB(t)
+	ctx := context.Background()
+	var before bytes.Buffer
+	if err := d.ExportTo(asEditor(), &before); err != nil {
+		t.Fatal(err)
+	}
+	co := func(x db.CompanyDoc) *db.Content {
+		return &db.Content{Format: db.ContentFormat, Companies: []db.CompanyDoc{x}}
+	}
+	cases := []struct {
+		c     *db.Content
+		field string
+	}{
+		{co(db.CompanyDoc{Slug: "acme", Name: "Acme", Status: db.StatusDraft, Draft: &db.CompanyDoc{Slug: "acme", Name: "Acme 2"}}), "companies[0].draft"},
+		{co(db.CompanyDoc{Slug: "acme", Name: "Acme", Draft: &db.CompanyDoc{Slug: "acme", Name: "Acme 2", Status: db.StatusPublished}}), "companies[0].draft.status"},
+		{co(db.CompanyDoc{Slug: "acme", Name: "Acme", Draft: &db.CompanyDoc{Slug: "acme", Name: "Acme 2", Draft: &db.CompanyDoc{Slug: "acme", Name: "x"}}}), "companies[0].draft.draft"},
+		{co(db.CompanyDoc{Slug: "acme", Name: "Acme", Draft: &db.CompanyDoc{Slug: "acme", Name: " "}}), "companies[0].draft.name"},
+		{&db.Content{Format: db.ContentFormat, Trends: []db.TrendDoc{{Slug: "t", Rank: 99, Name: "T", Category: "API",
+			Draft: &db.TrendDoc{Slug: "t", Rank: 99, Name: "T", Category: "API", Companies: []string{"no-such-company"}}}}}, "trends[0].draft.companies"},
+		{&db.Content{Format: db.ContentFormat, FAQs: []db.FAQDoc{{Slug: "q", Position: 99, Question: "Q?",
+			Draft: &db.FAQDoc{Slug: "q", Position: 99, Question: "Q?", Trends: []string{"no-such-trend"}}}}}, "faqs[0].draft.trends"},
+	}
+	for _, tc := range cases {
+		_, err := d.Import(ctx, tc.c, false)
+		var de *db.Error
+		if !errors.As(err, &de) || de.Code != db.EINVALID || de.Field != tc.field {
+			t.Errorf("want EINVALID on %s, got %v", tc.field, err)
+		}
+	}
+	var after bytes.Buffer
+	if err := d.ExportTo(asEditor(), &after); err != nil {
+		t.Fatal(err)
+	}
+	if before.String() != after.String() {
+		t.Errorf("a refused import changed the content:\n%s", diffLines(before.String(), after.String()))
+	}
+}

@@ -523,51 +523,88 @@ func (im *importer) validateDraft(v *validator, p string, status Status, draft a
 		v.fail(p+"draft.status", "a draft has no status of its own")
 		return nil
 	}
+	if takeDraft(draft) != nil {
+		v.fail(p+"draft.draft", "a draft has no draft")
+	}
 	// Validated as the published item it will be; stored without a status.
 	setStatus(draft, StatusPublished)
 	defer setStatus(draft, "")
-	switch d := draft.(type) {
+	return im.checkDoc(v, p+"draft.", draft)
+}
+
+// checkRecord checks a record and its draft, which it takes out of the
+// record (the draft is written apart, at the end) and returns.
+func (im *importer) checkRecord(v *validator, p string, doc any) (any, error) {
+	draft := takeDraft(doc)
+	if err := im.checkDoc(v, p, doc); err != nil {
+		return nil, err
+	}
+	if v.err != nil {
+		return draft, nil
+	}
+	return draft, im.validateDraft(v, p, docStatus(doc), draft)
+}
+
+// checkDoc checks a record (or a record's draft: p names it): its empty
+// lists filled in, its fields valid, and the items it names existing,
+// earlier in the file or in the database.
+func (im *importer) checkDoc(v *validator, p string, doc any) error {
+	type refs struct {
+		t     TypeName
+		field string
+		slugs []string
+	}
+	var named []refs
+	switch d := doc.(type) {
 	case *CompanyDoc:
-		if d.Draft != nil {
-			v.fail(p+"draft.draft", "a draft has no draft")
-		}
-		d.validate(v, p+"draft.")
+		d.validate(v, p)
 	case *FrameworkDoc:
-		if d.Draft != nil {
-			v.fail(p+"draft.draft", "a draft has no draft")
-		}
 		orEmpty(&d.Features, &d.Companies)
-		d.validate(v, p+"draft.")
-		if v.err == nil {
-			return im.refs(v, TypeCompany, p+"draft.companies", d.Companies)
+		d.validate(v, p)
+		named = []refs{{TypeCompany, "companies", d.Companies}}
+	case *TrendDoc:
+		orEmpty(&d.Highlights, &d.Examples, &d.Frameworks, &d.Companies)
+		d.validate(v, p)
+		named = []refs{{TypeFramework, "frameworks", d.Frameworks}, {TypeCompany, "companies", d.Companies}}
+	case *FAQDoc:
+		orEmpty(&d.Items, &d.Frameworks, &d.Trends)
+		d.validate(v, p)
+		named = []refs{{TypeFramework, "frameworks", d.Frameworks}, {TypeTrend, "trends", d.Trends}}
+	}
+	for _, r := range named {
+		if v.err != nil {
+			break
+		}
+		if err := im.refs(v, r.t, p+r.field, r.slugs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takeDraft removes a record's draft from it and returns it (nil when it
+// has none).
+func takeDraft(doc any) any {
+	switch d := doc.(type) {
+	case *CompanyDoc:
+		if x := d.Draft; x != nil {
+			d.Draft = nil
+			return x
+		}
+	case *FrameworkDoc:
+		if x := d.Draft; x != nil {
+			d.Draft = nil
+			return x
 		}
 	case *TrendDoc:
-		if d.Draft != nil {
-			v.fail(p+"draft.draft", "a draft has no draft")
-		}
-		orEmpty(&d.Highlights, &d.Examples, &d.Frameworks, &d.Companies)
-		d.validate(v, p+"draft.")
-		if v.err == nil {
-			if err := im.refs(v, TypeFramework, p+"draft.frameworks", d.Frameworks); err != nil {
-				return err
-			}
-		}
-		if v.err == nil {
-			return im.refs(v, TypeCompany, p+"draft.companies", d.Companies)
+		if x := d.Draft; x != nil {
+			d.Draft = nil
+			return x
 		}
 	case *FAQDoc:
-		if d.Draft != nil {
-			v.fail(p+"draft.draft", "a draft has no draft")
-		}
-		orEmpty(&d.Items, &d.Frameworks, &d.Trends)
-		d.validate(v, p+"draft.")
-		if v.err == nil {
-			if err := im.refs(v, TypeFramework, p+"draft.frameworks", d.Frameworks); err != nil {
-				return err
-			}
-		}
-		if v.err == nil {
-			return im.refs(v, TypeTrend, p+"draft.trends", d.Trends)
+		if x := d.Draft; x != nil {
+			d.Draft = nil
+			return x
 		}
 	}
 	return nil
@@ -590,10 +627,8 @@ func (im *importer) company(i int, x *CompanyDoc) error {
 	if err := im.common(&v, TypeCompany, p, x.Slug, &x.Status); err != nil {
 		return err
 	}
-	draft := x.Draft
-	x.Draft = nil
-	x.validate(&v, p)
-	if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
+	draft, err := im.checkRecord(&v, p, x)
+	if err != nil {
 		return err
 	}
 	if v.err != nil {
@@ -614,19 +649,9 @@ func (im *importer) framework(i int, x *FrameworkDoc) error {
 	if err := im.common(&v, TypeFramework, p, x.Slug, &x.Status); err != nil {
 		return err
 	}
-	orEmpty(&x.Features, &x.Companies)
-	draft := x.Draft
-	x.Draft = nil
-	x.validate(&v, p)
-	if v.err == nil {
-		if err := im.refs(&v, TypeCompany, p+"companies", x.Companies); err != nil {
-			return err
-		}
-	}
-	if v.err == nil {
-		if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
-			return err
-		}
+	draft, err := im.checkRecord(&v, p, x)
+	if err != nil {
+		return err
 	}
 	if v.err != nil {
 		return v.err
@@ -650,24 +675,9 @@ func (im *importer) trend(i int, x *TrendDoc) error {
 		v.fail(p+"rank", "rank %d appears twice", x.Rank)
 	}
 	im.ranks[x.Rank] = i
-	orEmpty(&x.Highlights, &x.Examples, &x.Frameworks, &x.Companies)
-	draft := x.Draft
-	x.Draft = nil
-	x.validate(&v, p)
-	if v.err == nil {
-		if err := im.refs(&v, TypeFramework, p+"frameworks", x.Frameworks); err != nil {
-			return err
-		}
-	}
-	if v.err == nil {
-		if err := im.refs(&v, TypeCompany, p+"companies", x.Companies); err != nil {
-			return err
-		}
-	}
-	if v.err == nil {
-		if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
-			return err
-		}
+	draft, err := im.checkRecord(&v, p, x)
+	if err != nil {
+		return err
 	}
 	if v.err != nil {
 		return v.err
@@ -701,24 +711,9 @@ func (im *importer) faq(i int, x *FAQDoc) error {
 		v.fail(p+"position", "position %d appears twice", x.Position)
 	}
 	im.positions[x.Position] = i
-	orEmpty(&x.Items, &x.Frameworks, &x.Trends)
-	draft := x.Draft
-	x.Draft = nil
-	x.validate(&v, p)
-	if v.err == nil {
-		if err := im.refs(&v, TypeFramework, p+"frameworks", x.Frameworks); err != nil {
-			return err
-		}
-	}
-	if v.err == nil {
-		if err := im.refs(&v, TypeTrend, p+"trends", x.Trends); err != nil {
-			return err
-		}
-	}
-	if v.err == nil {
-		if err := im.validateDraft(&v, p, x.Status, draft); err != nil {
-			return err
-		}
+	draft, err := im.checkRecord(&v, p, x)
+	if err != nil {
+		return err
 	}
 	if v.err != nil {
 		return v.err
