@@ -160,7 +160,7 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	if action == ActionDelete {
 		prev, document = doc, string(b)
 	}
-	if prev != nil && !reflect.ValueOf(prev).IsNil() {
+	if !isNilDoc(prev) {
 		pb := b
 		if action != ActionDelete {
 			if pb, err = json.Marshal(prev); err != nil {
@@ -210,7 +210,7 @@ func (tx *Tx) publicView(t TypeName, action string, status Status, changed any, 
 		return true, &list, &d, nil
 	}
 	var old any
-	if c, ok := changed.(changedSince); ok && c.old != nil && !reflect.ValueOf(c.old).IsNil() {
+	if c, ok := changed.(changedSince); ok && !isNilDoc(c.old) {
 		old = c.old
 	}
 	if c, ok := changed.(changedSince); ok && c.draft {
@@ -409,7 +409,7 @@ func docStatus(doc any) Status {
 // as JSON newJSON) and old of the same type; for a new item (old nil), the
 // fields it sets.
 func changedFields(old any, newJSON []byte, new any) []string {
-	if old == nil || reflect.ValueOf(old).IsNil() {
+	if isNilDoc(old) {
 		return setFields(new)
 	}
 	var a, b map[string]json.RawMessage

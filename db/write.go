@@ -325,7 +325,7 @@ func (w *writer) putWith(t TypeName, id int64, old, doc any, action string, o pu
 			return 0, err
 		}
 	}
-	if old != nil && !reflect.ValueOf(old).IsNil() {
+	if !isNilDoc(old) {
 		if oldSlug, _, _, _ := docFields(old); oldSlug != nil && *oldSlug != slug {
 			if err := w.pinLinkers(t, id); err != nil {
 				return 0, err
