@@ -267,7 +267,7 @@ func (b *filterBuilder) relation(w *where, field, alias string, l link, target s
 				" WHERE l." + l.from + " = " + alias + ".id AND " + sub.sql() + extra + ")"
 		}
 		w.add("("+exists(l.table+"_drafts", "")+" OR "+exists(l.table, " AND "+linkNotDrafted(l.table))+")",
-			append(append([]any{}, sub.args...), sub.args...)...)
+			twice(sub.args)...)
 		return nil
 	}
 	w.add("EXISTS (SELECT 1 FROM "+l.table+" l JOIN "+target+" x ON x.id = l."+l.to+

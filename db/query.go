@@ -329,7 +329,7 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 		q = fmt.Sprintf("SELECT * FROM (%s UNION ALL %s) %s ORDER BY %s LIMIT %d",
 			arm(tb.name, " AND "+notDrafted(tb.typ, tb.alias+".id")), arm(tb.name+"_drafted", ""),
 			tb.alias, orderBySQL(keys, backward), n+1)
-		args = append(append([]any{}, w.args...), w.args...)
+		args = twice(w.args)
 	}
 	items, err := scanAll(ctx, d, tb, q, args...)
 	if err != nil {
@@ -361,7 +361,7 @@ func count[T any](ctx context.Context, d *DB, tb *table[T], w where) (int, error
 	if Previewing(ctx) {
 		q = fmt.Sprintf("SELECT (SELECT count(*) FROM %s %s WHERE %s AND %s) + (SELECT count(*) FROM %s_drafted %s WHERE %s)",
 			tb.name, tb.alias, w.sql(), notDrafted(tb.typ, tb.alias+".id"), tb.name, tb.alias, w.sql())
-		args = append(append([]any{}, w.args...), w.args...)
+		args = twice(w.args)
 	}
 	if err := d.queryRow(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", tb.typ, err)
@@ -460,7 +460,7 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 		}
 		q = fmt.Sprintf("SELECT * FROM (%s UNION ALL %s) %s ORDER BY %s._from, %s",
 			arm(l.table+"_drafts", ""), arm(l.table, " AND "+linkNotDrafted(l.table)), tb.alias, tb.alias, order)
-		args = append(append([]any{}, w.args...), w.args...)
+		args = twice(w.args)
 		scan = func(s scanner, from *int64) (T, error) {
 			return tb.scan(prefixScanner{s: s, first: from, discardLast: true})
 		}
@@ -516,6 +516,12 @@ var linkOwner = map[string][2]string{
 func linkNotDrafted(table string) string {
 	o := linkOwner[table]
 	return "NOT EXISTS (SELECT 1 FROM " + o[1] + " dd WHERE dd.id = l." + o[0] + ")"
+}
+
+// twice is the arguments of a condition written in both arms of a
+// preview's query (see list and related), in a new slice.
+func twice(args []any) []any {
+	return append(append(make([]any, 0, 2*len(args)), args...), args...)
 }
 
 // notDrafted is the condition "item id of type t has no draft".
