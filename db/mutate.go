@@ -502,8 +502,8 @@ func (w *writer) unlinkFromOwners(t TypeName, m itemMeta, id int64) error {
 			if err != nil {
 				return err
 			}
+			doc, _ := drop(old, m.slug)
 			if !om.drafted {
-				doc, _ := drop(old, m.slug)
 				floor, err := w.versionFloor(rel.Owner, om)
 				if err != nil {
 					return err
@@ -513,7 +513,6 @@ func (w *writer) unlinkFromOwners(t TypeName, m itemMeta, id int64) error {
 				}
 				continue
 			}
-			doc, _ := drop(old, m.slug)
 			live, err := w.loadLiveDoc(rel.Owner, o, om)
 			if err != nil {
 				return err
