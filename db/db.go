@@ -222,11 +222,30 @@ func (d *DB) Close() error {
 // QueryCount returns how many SQL statements this DB has executed.
 func (d *DB) QueryCount() int64 { return d.queries.Load() }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers a query. On PostgreSQL its
+// failure is a *PingError.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.queryRow(ctx, "SELECT 1").Scan(&one)
+	err := d.queryRow(ctx, "SELECT 1").Scan(&one)
+	if err != nil && d.eng.name() == "postgres" {
+		// Readiness answers say why in one sentence, which must never
+		// repeat the URL (its password) or pgx's internals.
+		return &PingError{Reason: "PostgreSQL does not answer: " + pgErrorSentence(err), err: err}
+	}
+	return err
 }
+
+// PingError is Ping's failure on PostgreSQL: Reason is one sentence that
+// names no host, user or password, fit for a public readiness answer.
+type PingError struct {
+	Reason string
+	err    error
+}
+
+func (e *PingError) Error() string { return e.Reason }
+
+// Unwrap returns the driver's error, for the log.
+func (e *PingError) Unwrap() error { return e.err }
 
 // PoolStats returns the reader and writer pools' statistics.
 func (d *DB) PoolStats() (read, write sql.DBStats) {

@@ -326,8 +326,13 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 			}
 		}
 		seen()
-		d.hub.broadcast(types)
-		d.deliveryHub.broadcast(nil)
+		if len(types) > 0 {
+			// A commit with no events (a schedule set, say) changed
+			// nothing a cache or a subscription reads: on its own replica
+			// it wakes no one either.
+			d.hub.broadcast(types)
+			d.deliveryHub.broadcast(nil)
+		}
 		if strings.Contains(flags, "schedule") {
 			select {
 			case d.scheduleWake <- struct{}{}:
