@@ -390,6 +390,38 @@ func TestReplicas_WriteInvalidatesEveryReplicasCache(t *testing.T) {
 			t.Errorf("%s: after the writes, a repeated read is not answered from the cache", r.name)
 		}
 	}
+
+	// A commit without events (setting a schedule) changes nothing an
+	// anonymous answer holds: it must not empty the other replicas'
+	// caches. A framework created after it is the marker: notifications
+	// arrive in commit order, so once B shows the framework, it has heard
+	// of the schedule too.
+	var c struct{ CreateCompany struct{ ID string } }
+	rs[0].must(t, editor, `mutation { createCompany(input: {name: "Scheduled Later"}) { id } }`, nil, &c)
+	const frameworks = `{ frameworks(first: 1) { totalCount } }`
+	var f struct{ Frameworks struct{ TotalCount int } }
+	rs[1].must(t, "", frameworks, nil, &f)
+	fw := f.Frameworks.TotalCount
+	waitFor(t, "B's cache to settle", func() bool {
+		hits := rs[1].metric(t, "trendql_response_cache_hits_total")
+		rs[1].anonymousCompanies(t)
+		return rs[1].metric(t, "trendql_response_cache_hits_total") == hits+1
+	})
+	rs[0].must(t, editor, `mutation($id: ID!, $at: DateTime!) { schedule(id: $id, input: {publishAt: $at}) { id } }`,
+		map[string]any{"id": c.CreateCompany.ID, "at": soon(time.Hour)}, nil)
+	var fwID struct{ CreateFramework struct{ ID string } }
+	rs[0].must(t, editor, `mutation { createFramework(input: {name: "Marker", kind: FRAMEWORK}) { id } }`, nil, &fwID)
+	rs[0].must(t, editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": fwID.CreateFramework.ID}, nil)
+	waitFor(t, "B to show the marker framework", func() bool {
+		rs[1].must(t, "", frameworks, nil, &f)
+		return f.Frameworks.TotalCount == fw+1
+	})
+	hits := rs[1].metric(t, "trendql_response_cache_hits_total")
+	rs[1].anonymousCompanies(t)
+	if rs[1].metric(t, "trendql_response_cache_hits_total") != hits+1 {
+		t.Error("setting a schedule on A emptied B's cached answers about companies")
+	}
+
 	t.Logf("a write's invalidation seen on the other replicas (%d samples, poll every 1 ms, includes one read): p50 %v, p99 %v, max %v",
 		len(lags), percentile(lags, 50), percentile(lags, 99), percentile(lags, 100))
 }
