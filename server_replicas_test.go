@@ -1179,3 +1179,74 @@ func BenchmarkReplicas_WriteRate(b *testing.B) {
 		})
 	}
 }
+
+// A replica may run with --no-webhooks; a ping or a retry asked of it
+// (no event: nothing for the watch to notice) still wakes the replicas
+// that send at once, rather than at their next idle look (30 s).
+func TestReplicas_PingThroughAReplicaThatSendsNoWebhooks(t *testing.T) {
+	dbURL := replicaDatabase(t)
+	got := make(chan string, 10)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		got <- r.Header.Get("X-Trendql-Event")
+	}))
+	defer rc.Close()
+	a := startReplica(t, "A", dbURL, "--no-webhooks")
+	startReplica(t, "B", dbURL, "--webhook-allow-private", "--watch-interval", "1h")
+	admin := replicaToken(t, dbURL, "admin")
+	var wh struct {
+		CreateWebhook struct{ Webhook struct{ ID string } }
+	}
+	a.must(t, admin, `mutation($u: String!) { createWebhook(input: {url: $u, types: [COMPANY]}) { webhook { id } } }`, map[string]any{"u": rc.URL}, &wh)
+	// B's dispatcher has looked and found nothing due: it idles.
+	time.Sleep(500 * time.Millisecond)
+	var ping struct{ TestWebhook struct{ ID string } }
+	a.must(t, admin, `mutation($id: ID!) { testWebhook(id: $id) { id } }`, map[string]any{"id": wh.CreateWebhook.Webhook.ID}, &ping)
+	start := time.Now()
+	select {
+	case ev := <-got:
+		if ev != "ping" {
+			t.Errorf("X-Trendql-Event = %q", ev)
+		}
+		t.Logf("the ping asked of A was sent by B after %v", time.Since(start))
+	case <-time.After(20 * time.Second):
+		t.Fatal("B did not send the ping asked of A within 20s: it was not woken")
+	}
+	// The retry must come after B recorded the ping's success, which
+	// would otherwise stand over it.
+	waitFor(t, "the ping to be recorded as succeeded", func() bool {
+		return pgQueryInt(t, dbURL, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'") == 1
+	})
+	time.Sleep(500 * time.Millisecond) // B idles again
+	a.must(t, admin, `mutation($id: ID!) { retryWebhookDelivery(id: $id) { id } }`, map[string]any{"id": ping.TestWebhook.ID}, nil)
+	start = time.Now()
+	select {
+	case <-got:
+		t.Logf("the retry asked of A was sent by B after %v", time.Since(start))
+	case <-time.After(20 * time.Second):
+		t.Fatal("B did not send the retry asked of A within 20s")
+	}
+}
+
+// A webhook lease no longer than the attempt's timeout would let another
+// replica start a second attempt while the first is in flight: refused as
+// bad usage, from the flag and from the environment.
+func TestRun_WebhookLeaseMustExceedTheTimeout(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{args: []string{"--webhook-timeout", "10s", "--webhook-lease", "10s"}},
+		{args: []string{"--webhook-lease", "-1s"}},
+		{args: []string{"--webhook-timeout", "5s"}, env: map[string]string{"TRENDQL_WEBHOOK_LEASE": "2s"}},
+		{env: map[string]string{"TRENDQL_WEBHOOK_LEASE": "soon"}},
+	} {
+		var stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"serve", "--db", dbPath, "--addr", "127.0.0.1:0"}, c.args...),
+			func(k string) string { return c.env[k] }, strings.NewReader(""), io.Discard, &stderr)
+		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(strings.ToLower(stderr.String()), "lease") {
+			t.Errorf("%v %v: exit %d, %q", c.args, c.env, code, stderr.String())
+		}
+	}
+}

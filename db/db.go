@@ -365,6 +365,10 @@ type Tx struct {
 	// scheduled is set on the root when the transaction set a schedule:
 	// its commit wakes RunSchedules.
 	scheduled bool
+	// deliveries is set on the root when the transaction made webhook
+	// deliveries due with no event (a ping, a retry, a webhook made
+	// active), so the other replicas' dispatchers look at once.
+	deliveries bool
 }
 
 // txMark is what a savepoint's rollback restores of the root's state.

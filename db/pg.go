@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -233,7 +234,7 @@ const pgChannel = "trendql"
 // PostgreSQL at commit and only then: "events of these types were appended
 // (or a schedule set) by replica <instance>".
 func (e *postgresEngine) beforeCommit(tx *Tx) error {
-	if len(tx.events) == 0 && !tx.scheduled {
+	if len(tx.events) == 0 && !tx.scheduled && !tx.deliveries {
 		return nil
 	}
 	types := make([]string, len(tx.events))
@@ -243,6 +244,9 @@ func (e *postgresEngine) beforeCommit(tx *Tx) error {
 	payload := e.instance + " " + strings.Join(types, ",")
 	if tx.scheduled {
 		payload += " schedule"
+	}
+	if tx.deliveries {
+		payload += " deliveries"
 	}
 	_, err := tx.exec(pgNative+"\nSELECT pg_notify('"+pgChannel+"', $1)", payload)
 	return err
@@ -318,7 +322,8 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 		if instance == e.instance {
 			continue // this process's own commit: already broadcast
 		}
-		typesCSV, flags, _ := strings.Cut(rest, " ")
+		typesCSV, flagList, _ := strings.Cut(rest, " ")
+		flags := strings.Fields(flagList)
 		var types []TypeName
 		for _, t := range strings.Split(typesCSV, ",") {
 			if t != "" {
@@ -332,8 +337,10 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 			// it wakes no one either.
 			d.hub.broadcast(types)
 			d.deliveryHub.broadcast(nil)
+		} else if slices.Contains(flags, "deliveries") {
+			d.deliveryHub.broadcast(nil)
 		}
-		if strings.Contains(flags, "schedule") {
+		if slices.Contains(flags, "schedule") {
 			select {
 			case d.scheduleWake <- struct{}{}:
 			default:
