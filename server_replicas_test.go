@@ -1080,7 +1080,7 @@ func TestReplicas_ReadinessWhenPostgreSQLIsUnreachable(t *testing.T) {
 	const password = "s3cret-not-to-be-logged"
 	u.Host = proxy.ln.Addr().String()
 	u.User = url.UserPassword(u.User.Username(), password)
-	r := startReplica(t, "R", u.String(), "--watch-interval", "1h")
+	r := startReplica(t, "R", u.String(), "--watch-interval", "1h", "--request-timeout", "5s")
 	if code, body, _ := r.readyz(t, "/readyz"); code != 200 || body != "ok\n" {
 		t.Fatalf("/readyz = %d %q before the outage", code, body)
 	}
@@ -1108,6 +1108,14 @@ func TestReplicas_ReadinessWhenPostgreSQLIsUnreachable(t *testing.T) {
 		}
 		_, body, _ := r.readyz(t, "/readyz")
 		t.Logf("PostgreSQL %s: /readyz answered 503 in %v (%q)", mode, took, strings.TrimSpace(body))
+		// An uncached read fails with a coded error that names nothing.
+		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+		res, err := r.post(ctx, "", `{ trends(first: 3) { nodes { name } } }`, nil)
+		cancel()
+		if err != nil || len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "INTERNAL_SERVER_ERROR" ||
+			strings.Contains(res.Errors[0].Message, u.Host) || strings.Contains(res.Errors[0].Message, password) {
+			t.Errorf("%s: a read answers %v %+v", mode, err, res)
+		}
 	}
 	// A write elsewhere while R cannot hear of it.
 	other.createPublished(t, editor, "During The Outage")
