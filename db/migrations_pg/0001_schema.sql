@@ -34,14 +34,17 @@ CREATE TEXT SEARCH CONFIGURATION trendql (COPY = pg_catalog.english);
 ALTER TEXT SEARCH CONFIGURATION trendql
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
 
--- The weighted document of one search row.
+-- The weighted document of one search row. The body is parsed here, once
+-- (BEGIN ATOMIC), so it names the configuration by its oid and works under
+-- any search_path, e.g. pg_dump's empty one while it restores the stored tsv.
 CREATE FUNCTION trendql_tsvector(name text, keywords text, summary text, body text)
-RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT setweight(to_tsvector('trendql'::regconfig, coalesce(name, '')), 'A')
         || setweight(to_tsvector('trendql'::regconfig, coalesce(keywords, '')), 'B')
         || setweight(to_tsvector('trendql'::regconfig, coalesce(summary, '')), 'C')
-        || setweight(to_tsvector('trendql'::regconfig, coalesce(body, '')), 'D')
-$$;
+        || setweight(to_tsvector('trendql'::regconfig, coalesce(body, '')), 'D');
+END;
 
 -- A JSON list column as the search views index it, as SQLite's
 --   CASE WHEN json_valid(x) THEN group_concat(json_extract(x, '$[n]'), ' · ') ELSE x END
