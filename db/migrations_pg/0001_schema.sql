@@ -719,7 +719,7 @@ CREATE TABLE search (
     keywords text COLLATE "C",
     summary  text COLLATE "C",
     body     text COLLATE "C",
-    tsv      tsvector GENERATED ALWAYS AS (trendql_tsvector(name, keywords, summary, body)) STORED
+    tsv      tsvector NOT NULL
 );
 CREATE INDEX search_tsv ON search USING gin (tsv);
 CREATE TABLE search_public (
@@ -728,9 +728,24 @@ CREATE TABLE search_public (
     keywords text COLLATE "C",
     summary  text COLLATE "C",
     body     text COLLATE "C",
-    tsv      tsvector GENERATED ALWAYS AS (trendql_tsvector(name, keywords, summary, body)) STORED
+    tsv      tsvector NOT NULL
 );
 CREATE INDEX search_public_tsv ON search_public USING gin (tsv);
+
+-- tsv is computed from the text unless the writer gives it: the public index
+-- copies the rows (tsv included) that it shares with search, so that each
+-- text is analysed once. (A generated column would analyse every copy again.)
+CREATE FUNCTION search_tsv() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.tsv IS NULL OR (TG_OP = 'UPDATE' AND NEW.tsv IS NOT DISTINCT FROM OLD.tsv
+            AND (NEW.name, NEW.keywords, NEW.summary, NEW.body) IS DISTINCT FROM (OLD.name, OLD.keywords, OLD.summary, OLD.body)) THEN
+        NEW.tsv := trendql_tsvector(NEW.name, NEW.keywords, NEW.summary, NEW.body);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER search_tsv BEFORE INSERT OR UPDATE ON search FOR EACH ROW EXECUTE FUNCTION search_tsv();
+CREATE TRIGGER search_public_tsv BEFORE INSERT OR UPDATE ON search_public FOR EACH ROW EXECUTE FUNCTION search_tsv();
 
 -- search_rebuild empties both indexes and refills them from the views: the
 -- bulk import calls it after writing with search_suspended set.
@@ -740,8 +755,13 @@ BEGIN
     DELETE FROM search_public;
     INSERT INTO search (rid, name, keywords, summary, body)
     SELECT rid, name, keywords, summary, body FROM search_docs;
-    INSERT INTO search_public (rid, name, keywords, summary, body)
-    SELECT rid, name, keywords, summary, body FROM search_public_docs;
+    -- search_public_docs is search_docs' live rows of published items.
+    INSERT INTO search_public (rid, name, keywords, summary, body, tsv)
+    SELECT rid, name, keywords, summary, body, tsv FROM search WHERE rid IN (
+        SELECT id * 4 + 0 FROM trends WHERE status = 'PUBLISHED'
+        UNION ALL SELECT id * 4 + 1 FROM frameworks WHERE status = 'PUBLISHED'
+        UNION ALL SELECT id * 4 + 2 FROM companies WHERE status = 'PUBLISHED'
+        UNION ALL SELECT id * 4 + 3 FROM faqs WHERE status = 'PUBLISHED');
 END
 $$;
 
@@ -755,8 +775,9 @@ BEGIN
     DELETE FROM search_public WHERE rid IN (SELECT i * 4 + 0 FROM unnest(ids) AS i);
     INSERT INTO search (rid, name, keywords, summary, body)
     SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs WHERE id = ANY (ids);
-    INSERT INTO search_public (rid, name, keywords, summary, body)
-    SELECT id * 4 + 0, name, keywords, summary, body FROM search_trend_docs WHERE id = ANY (ids) AND status = 'PUBLISHED';
+    INSERT INTO search_public (rid, name, keywords, summary, body, tsv)
+    SELECT rid, name, keywords, summary, body, tsv FROM search
+    WHERE rid IN (SELECT id * 4 + 0 FROM trends WHERE id = ANY (ids) AND status = 'PUBLISHED');
 END
 $$;
 CREATE FUNCTION search_index_frameworks(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -765,8 +786,9 @@ BEGIN
     DELETE FROM search_public WHERE rid IN (SELECT i * 4 + 1 FROM unnest(ids) AS i);
     INSERT INTO search (rid, name, keywords, summary, body)
     SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id = ANY (ids);
-    INSERT INTO search_public (rid, name, keywords, summary, body)
-    SELECT id * 4 + 1, name, keywords, summary, body FROM search_framework_docs WHERE id = ANY (ids) AND status = 'PUBLISHED';
+    INSERT INTO search_public (rid, name, keywords, summary, body, tsv)
+    SELECT rid, name, keywords, summary, body, tsv FROM search
+    WHERE rid IN (SELECT id * 4 + 1 FROM frameworks WHERE id = ANY (ids) AND status = 'PUBLISHED');
 END
 $$;
 CREATE FUNCTION search_index_companies(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -775,8 +797,9 @@ BEGIN
     DELETE FROM search_public WHERE rid IN (SELECT i * 4 + 2 FROM unnest(ids) AS i);
     INSERT INTO search (rid, name, keywords, summary, body)
     SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs WHERE id = ANY (ids);
-    INSERT INTO search_public (rid, name, keywords, summary, body)
-    SELECT id * 4 + 2, name, keywords, summary, body FROM search_company_docs WHERE id = ANY (ids) AND status = 'PUBLISHED';
+    INSERT INTO search_public (rid, name, keywords, summary, body, tsv)
+    SELECT rid, name, keywords, summary, body, tsv FROM search
+    WHERE rid IN (SELECT id * 4 + 2 FROM companies WHERE id = ANY (ids) AND status = 'PUBLISHED');
 END
 $$;
 CREATE FUNCTION search_index_faqs(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -785,8 +808,9 @@ BEGIN
     DELETE FROM search_public WHERE rid IN (SELECT i * 4 + 3 FROM unnest(ids) AS i);
     INSERT INTO search (rid, name, keywords, summary, body)
     SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs WHERE id = ANY (ids);
-    INSERT INTO search_public (rid, name, keywords, summary, body)
-    SELECT id * 4 + 3, name, keywords, summary, body FROM search_faq_docs WHERE id = ANY (ids) AND status = 'PUBLISHED';
+    INSERT INTO search_public (rid, name, keywords, summary, body, tsv)
+    SELECT rid, name, keywords, summary, body, tsv FROM search
+    WHERE rid IN (SELECT id * 4 + 3 FROM faqs WHERE id = ANY (ids) AND status = 'PUBLISHED');
 END
 $$;
 CREATE FUNCTION search_index_trend_drafts(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
