@@ -732,3 +732,37 @@ func TestPgSchema_DumpRestore(t *testing.T) {
 		t.Fatal("the restored event log accepted an update")
 	}
 }
+
+// Every text column of every table and view compares bytes (COLLATE "C"), as
+// SQLite's BINARY does, so ORDER BY, UNION arms and comparisons agree with
+// SQLite and never meet two collations; numbers are bigint, as SQLite's
+// INTEGER. trendql_meta exists and is left for the engine to fill.
+func TestPgSchema_Types(t *testing.T) {
+	ctx := context.Background()
+	pg := freshPostgres(t)
+	loadPgSchema(t, pg)
+	rows, err := pg.Query(ctx, `
+		SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || coalesce(co.collname, '-')
+		FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_collation co ON co.oid = a.attcollation
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
+		  AND NOT (a.atttypid = 'text'::regtype AND co.collname = 'C')
+		  AND a.atttypid NOT IN ('bigint'::regtype, 'bytea'::regtype)
+		  AND NOT (a.atttypid = 'tsvector'::regtype AND a.attname = 'tsv')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Fatalf("columns neither bigint nor text COLLATE \"C\": %v", bad)
+	}
+	var n int
+	if err := pg.QueryRow(ctx, "SELECT count(*) FROM trendql_meta").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("trendql_meta: %d rows, %v", n, err)
+	}
+}
