@@ -18,6 +18,7 @@ package dbtest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,6 +32,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
 
 // Engine names, as Engine returns them.
@@ -271,4 +274,25 @@ func copyFile(dst, src string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// RawSQL opens the database at dsn (a path or a PostgreSQL URL, as
+// db.DB.Path returns it) directly with database/sql, closed at cleanup, for
+// tests that look under the API: rows the API does not show, or writes
+// that bypass it. Its placeholders are the engine's own (? for SQLite, $1
+// for PostgreSQL): write portable statements or branch on Engine.
+func RawSQL(tb testing.TB, dsn string) *sql.DB {
+	tb.Helper()
+	driver := "sqlite"
+	if IsPostgresDSN(dsn) {
+		driver = "pgx"
+	} else {
+		dsn = "file:" + dsn + "?_pragma=busy_timeout(10000)"
+	}
+	c, err := sql.Open(driver, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
 }
