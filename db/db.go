@@ -26,6 +26,7 @@ import (
 // writer thanks to WAL.
 type DB struct {
 	path    string
+	eng     engine // the storage engine's adapter: SQLite or PostgreSQL
 	write   *sql.DB
 	read    *sql.DB
 	queries atomic.Int64 // SQL statements executed, for trendql_db_queries_total
@@ -80,9 +81,15 @@ func dsn(path string, extra ...string) string {
 // database was new (had no schema), so the caller can seed it. A file that
 // is not SQLite, or a SQLite database that trendql did not create, fails with
 // a clear error and is left untouched.
+//
+// A postgres:// or postgresql:// URL opens a PostgreSQL database instead
+// (see openPostgres), with the same behaviour.
 func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, err error) {
 	if path == "" {
 		return nil, false, errors.New("no database path given")
+	}
+	if IsPostgresURL(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, false, fmt.Errorf("database %s is a directory, not a file", path)
@@ -101,7 +108,8 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	d := &DB{path: path, write: write, stmts: map[string]*sql.Stmt{}, Now: time.Now, scheduleWake: make(chan struct{}, 1)}
+	d := newDB(path, sqliteEngine{})
+	d.write = write
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -170,8 +178,25 @@ func openError(path string, err error) error {
 	return fmt.Errorf("open database %s: %w", path, err)
 }
 
-// Path returns the file the database lives in.
+func newDB(path string, eng engine) *DB {
+	return &DB{path: path, eng: eng, stmts: map[string]*sql.Stmt{}, Now: time.Now, scheduleWake: make(chan struct{}, 1)}
+}
+
+// Path returns the file the database lives in, or its URL on PostgreSQL
+// (with the password, which Name leaves out).
 func (d *DB) Path() string { return d.path }
+
+// Name is how messages and logs name the database: its file, or its URL
+// without the password.
+func (d *DB) Name() string {
+	if d.eng.name() == "postgres" {
+		return RedactURL(d.path)
+	}
+	return d.path
+}
+
+// Engine names the storage engine: "sqlite" or "postgres".
+func (d *DB) Engine() string { return d.eng.name() }
 
 // Close closes both pools.
 func (d *DB) Close() error {
@@ -187,6 +212,9 @@ func (d *DB) Close() error {
 	}
 	if d.write != nil {
 		errs = append(errs, d.write.Close())
+	}
+	if d.eng != nil {
+		errs = append(errs, d.eng.close())
 	}
 	return errors.Join(errs...)
 }
@@ -237,6 +265,10 @@ func (d *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	if tx := d.requestTx(ctx); tx != nil {
 		return tx.QueryContext(ctx, q, args...)
 	}
+	if d.eng.name() == "postgres" {
+		// pgx prepares and caches each statement on each connection.
+		return d.read.QueryContext(ctx, q, args...)
+	}
 	s, err := d.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -261,6 +293,9 @@ func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
 		return row{r: tx.QueryRowContext(ctx, q, args...)}
+	}
+	if d.eng.name() == "postgres" {
+		return row{r: d.read.QueryRowContext(ctx, q, args...)}
 	}
 	s, err := d.stmt(ctx, q)
 	if err != nil {
@@ -355,6 +390,25 @@ func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
 	return st.ExecContext(tx.ctx, args...)
 }
 
+// queryRowPrepared is execPrepared for a statement that returns a row.
+func (tx *Tx) queryRowPrepared(q string, args ...any) *sql.Row {
+	st, ok := tx.stmts[q]
+	if !ok {
+		var err error
+		if st, err = tx.tx.PrepareContext(tx.ctx, q); err != nil {
+			// The statement fails again, with the same error, at Scan.
+			tx.db.queries.Add(1)
+			return tx.tx.QueryRowContext(tx.ctx, q, args...)
+		}
+		if tx.stmts == nil {
+			tx.stmts = map[string]*sql.Stmt{}
+		}
+		tx.stmts[q] = st
+	}
+	tx.db.queries.Add(1)
+	return st.QueryRowContext(tx.ctx, args...)
+}
+
 // BeginTx starts an immediate write transaction; with a context from
 // BeginRequest, it joins the request's transaction instead (beginning it
 // at the first write).
@@ -392,6 +446,9 @@ func (tx *Tx) Commit() error {
 		return err
 	}
 	if err := tx.checkPreviewUnique(); err != nil {
+		return err
+	}
+	if err := tx.db.eng.beforeCommit(tx); err != nil {
 		return err
 	}
 	tx.db.queries.Add(1)
@@ -449,17 +506,7 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05
 
 // Backup writes a consistent copy of the database to path (which must not
 // exist), while readers and writers go on. EINVALID when path exists.
-func (d *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return Invalid("path", "%s already exists", path)
-	}
-	d.queries.Add(1)
-	// VACUUM INTO reads one snapshot and writes a compact copy.
-	if _, err := d.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, err)
-	}
-	return nil
-}
+func (d *DB) Backup(ctx context.Context, path string) error { return d.eng.backup(ctx, d, path) }
 
 // Pools returns the reader and writer connection pools, for metrics only:
 // all SQL goes through DB's methods.

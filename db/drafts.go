@@ -399,7 +399,7 @@ func (d *DB) DraftedIDs(ctx context.Context, t TypeName, ids []int64) (map[int64
 	if !canSeeDrafts(ctx) || len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := d.query(ctx, "SELECT id FROM "+draftTableOf[t]+" WHERE id IN (SELECT value FROM json_each(?))", int64sJSON(ids))
+	rows, err := d.query(ctx, "SELECT id FROM "+draftTableOf[t]+" WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
 	if err != nil {
 		return nil, fmt.Errorf("drafts of %s: %w", t, err)
 	}

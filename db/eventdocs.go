@@ -69,7 +69,7 @@ func fillDocuments(query rowsFunc, events []*Event) error {
 		}
 	}
 	stored := map[int64]string{}
-	err := eachDocRow(query, "SELECT id, document FROM events WHERE document IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+	err := eachDocRow(query, "SELECT id, document FROM events WHERE document IS NOT NULL AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
 		[]any{int64sJSON(ids)}, func(r *sql.Rows) error {
 			var id int64
 			var doc string
@@ -134,7 +134,7 @@ func eachDocRow(query rowsFunc, q string, args []any, fn func(*sql.Rows) error) 
 // slugList is the SQL for an item's ordered link slugs as a JSON array.
 func slugList(linkTable, from, to, target, owner string) string {
 	return fmt.Sprintf(`(SELECT json_group_array(slug) FROM (SELECT x.slug FROM %s l JOIN %s x ON x.id = l.%s
-		WHERE l.%s = %s ORDER BY l.position))`, linkTable, target, to, from, owner)
+		WHERE l.%s = %s ORDER BY l.position) AS s)`, linkTable, target, to, from, owner)
 }
 
 // previewSlugList is slugList with drafts applied: a drafted owner's links
@@ -146,7 +146,7 @@ func previewSlugList(linkTable, from, to, target, owner string) string {
 		SELECT x.slug, l.position FROM %s_drafts l JOIN %s_overlay x ON x.id = l.%s WHERE l.%s = %s
 		UNION ALL
 		SELECT x.slug, l.position FROM %s l JOIN %s_overlay x ON x.id = l.%s WHERE l.%s = %s AND %s
-		ORDER BY 2))`, linkTable, target, to, from, owner, linkTable, target, to, from, owner, linkNotDrafted(linkTable))
+		ORDER BY 2) AS s)`, linkTable, target, to, from, owner, linkTable, target, to, from, owner, linkNotDrafted(linkTable))
 }
 
 // currentDocuments reads the documents of items of type t as they are now,
@@ -197,7 +197,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		return err
 	}
 	in := []any{int64sJSON(ids)}
-	const inIDs = " IN (SELECT value FROM json_each(?))"
+	const inIDs = " IN (SELECT CAST(value AS INTEGER) FROM json_each(?))"
 	list := func(s string, dst *[]string) error { return json.Unmarshal([]byte(s), dst) }
 	switch t {
 	case TypeCompany:
@@ -267,7 +267,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		})
 	case TypeArticle:
 		q := `SELECT title, last_updated, intro, conclusion,
-			(SELECT json_group_array(json_object('heading', heading, 'body', body)) FROM (SELECT heading, body FROM article_sections ORDER BY position))
+			(SELECT json_group_array(json_object('heading', heading, 'body', body)) FROM (SELECT heading, body FROM article_sections ORDER BY position) AS s)
 			FROM article WHERE id = 1`
 		return out, eachDocRow(query, q, nil, func(r *sql.Rows) error {
 			a := &ArticleDoc{}

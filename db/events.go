@@ -177,16 +177,17 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 			return 0, fmt.Errorf("event: %w", err)
 		}
 	}
-	r, err := tx.execPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document,
+	var eventID int64
+	err = tx.queryRowPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document,
 		public, public_form, public_changed, public_document, tx_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`,
 		tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor, encodeList(fields), document,
-		public, pubChanged, pubDoc, root.txID)
+		public, pubChanged, pubDoc, root.txID).Scan(&eventID)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
 	root.eventTypes(t)
-	return r.LastInsertId()
+	return eventID, nil
 }
 
 // publicView decides what anonymous callers see of an event, from the
@@ -490,11 +491,7 @@ const eventCols = "id, at, type, item_id, slug, action, version, status, token_i
 // gets: the events table is AUTOINCREMENT, so it is one above the highest
 // id ever handed out (sqlite_sequence), and nobody else can append while
 // the writer is ours.
-func (tx *Tx) nextEventID() (int64, error) {
-	var id int64
-	err := tx.queryRow("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").Scan(&id)
-	return id, err
-}
+func (tx *Tx) nextEventID() (int64, error) { return tx.db.eng.nextEventID(tx) }
 
 // scanEvent reads an event; one stored without a document (an item's
 // newest) has a nil Document until fillDocuments gives it one.

@@ -158,7 +158,7 @@ func exportContent(query rowsFunc, article func(*ArticleDoc) error, record func(
 	}
 	linkQuery := func(l link, target string) string {
 		return "SELECT l." + l.from + ", x.slug FROM " + l.table + " l JOIN " + target + " x ON x.id = l." + l.to +
-			" WHERE l." + l.from + " IN (SELECT value FROM json_each(?)) ORDER BY l." + l.from + ", l.position"
+			" WHERE l." + l.from + " IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) ORDER BY l." + l.from + ", l.position"
 	}
 	orEmpty := func(l []string) []string {
 		if l == nil {

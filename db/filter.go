@@ -305,7 +305,7 @@ func logic[F any](b *filterBuilder, w *where, depth int, and, or []*F, not *F, o
 			args = append(args, sub.args...)
 		}
 		if len(parts) == 0 {
-			parts = []string{"0"} // OR of nothing matches nothing
+			parts = []string{"FALSE"} // OR of nothing matches nothing
 		}
 		w.add("("+strings.Join(parts, " OR ")+")", args...)
 	}

@@ -121,7 +121,7 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	// Inside a request's transaction (see BeginRequest) the one writer
 	// connection is the request's: taking it here would wait for ever, so
 	// the import joins the transaction with the cache it has.
-	if requestFrom(ctx, d) == nil {
+	if requestFrom(ctx, d) == nil && d.eng.name() == "sqlite" {
 		var cacheSize int
 		if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
@@ -786,7 +786,7 @@ func (w *writer) putArticle(old, a *ArticleDoc) error {
 	err := w.queryRow(`INSERT INTO article (id, title, last_updated, intro, conclusion, version, created_at, updated_at)
 		VALUES (1, ?, ?, ?, ?, 1, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, last_updated = excluded.last_updated,
-			intro = excluded.intro, conclusion = excluded.conclusion, version = version + 1, updated_at = excluded.updated_at
+			intro = excluded.intro, conclusion = excluded.conclusion, version = article.version + 1, updated_at = excluded.updated_at
 		RETURNING version`,
 		a.Title, a.LastUpdated, a.Intro, a.Conclusion, now, now).Scan(&version)
 	if err != nil {

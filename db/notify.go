@@ -98,7 +98,16 @@ func (d *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]*Event,
 // WatchExternal wakes listeners when another process (a CLI import, say)
 // appends events: it polls the newest event id every interval until ctx
 // ends. Writes through this DB wake listeners at once without it.
+//
+// On PostgreSQL every replica's commits notify the others (LISTEN/NOTIFY),
+// so they invalidate their caches and wake their subscribers and webhook
+// workers at once; the poll stays as the safety net for a lost
+// connection.
 func (d *DB) WatchExternal(ctx context.Context, interval time.Duration) {
+	d.eng.watch(ctx, d, interval)
+}
+
+func (d *DB) pollExternal(ctx context.Context, interval time.Duration) {
 	last, _ := d.LastEventID(ctx)
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -75,10 +75,10 @@ func (w *where) add(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
-// sql returns the conditions joined with AND ("1" when there are none).
+// sql returns the conditions joined with AND ("TRUE" when there are none).
 func (w *where) sql() string {
 	if len(w.parts) == 0 {
-		return "1"
+		return "TRUE"
 	}
 	return strings.Join(w.parts, " AND ")
 }
@@ -323,7 +323,7 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 		// index order) and the page of the drafted items, merged: a view
 		// of both would be read whole and sorted.
 		arm := func(from, extra string) string {
-			return fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s %s WHERE %s%s ORDER BY %s LIMIT %d)",
+			return fmt.Sprintf("SELECT * FROM (SELECT %s FROM %s %s WHERE %s%s ORDER BY %s LIMIT %d) AS arm",
 				tb.cols, from, tb.alias, w.sql(), extra, orderBySQL(keys, backward), n+1)
 		}
 		q = fmt.Sprintf("SELECT * FROM (%s UNION ALL %s) %s ORDER BY %s LIMIT %d",
@@ -411,7 +411,7 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 // ids are missing from the map. One statement whatever the number of ids.
 func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[int64]T, error) {
 	w := where{}
-	w.add(tb.alias+".id IN (SELECT value FROM json_each(?))", int64sJSON(ids))
+	w.add(tb.alias+".id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
 	visible(ctx, &w, tb.alias)
 	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
 	items, err := scanAll(ctx, d, tb, q, w.args...)
@@ -437,7 +437,7 @@ type link struct {
 // statement whatever the number of ids (the ids travel as one JSON array).
 func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int64) (map[int64][]T, error) {
 	w := where{}
-	w.add("l."+l.from+" IN (SELECT value FROM json_each(?))", int64sJSON(ids))
+	w.add("l."+l.from+" IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
 	visible(ctx, &w, tb.alias)
 	order := l.order
 	if order == "" {

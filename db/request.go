@@ -286,7 +286,7 @@ func (tx *Tx) checkParked() error {
 	for _, k := range keys {
 		p := tx.parked[k]
 		_, err := tx.exec("UPDATE "+tableOf[k.t]+" SET "+k.col+" = ? WHERE id = ?", p.value, k.id)
-		if isUniqueViolation(err) {
+		if tx.isUniqueViolation(err) {
 			return p.err
 		}
 		if err != nil {

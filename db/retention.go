@@ -126,7 +126,7 @@ func (d *DB) pruneWindow(ctx context.Context, from int64, before string, keep in
 	var to, young sql.NullInt64
 	var count int
 	err = tx.queryRow(`SELECT max(id) FILTER (WHERE at < ?2), min(id) FILTER (WHERE at >= ?2), count(*)
-		FROM (SELECT id, at FROM events WHERE id > ?1 ORDER BY id LIMIT ?3)`, from, before, PruneBatch).Scan(&to, &young, &count)
+		FROM (SELECT id, at FROM events WHERE id > ?1 ORDER BY id LIMIT ?3) AS w`, from, before, PruneBatch).Scan(&to, &young, &count)
 	if err != nil {
 		return 0, 0, true, fmt.Errorf("prune events: %w", err)
 	}

@@ -522,6 +522,9 @@ func decodeSearchCursor(field, cursor, sig string) (float64, int64, error) {
 // failed or dry import rolls it back with the rest, and rebuildSearch
 // creates them again, from their own SQL, before the commit.
 func (tx *Tx) suspendSearch() (triggers []string, err error) {
+	if pg, ok := tx.db.eng.(*postgresEngine); ok {
+		return nil, pg.suspendSearch(tx)
+	}
 	if _, err := tx.exec("INSERT OR IGNORE INTO search_suspended (one) VALUES (1)"); err != nil {
 		return nil, err
 	}
@@ -555,6 +558,9 @@ func (tx *Tx) suspendSearch() (triggers []string, err error) {
 // suspendSearch dropped): cheaper than the triggers' row-by-row work for a
 // bulk import, and the index it leaves is one compact segment.
 func (tx *Tx) rebuildSearch(changed bool, triggers []string) error {
+	if pg, ok := tx.db.eng.(*postgresEngine); ok {
+		return pg.rebuildSearch(tx, changed)
+	}
 	if changed {
 		if err := tx.rebuildIndex(searchAllIndex); err != nil {
 			return fmt.Errorf("rebuild search index: %w", err)
@@ -777,7 +783,7 @@ func (tx *Tx) rebuildIndex(idx string) error {
 // fast once merged. Single-item writes need none of this: FTS5's automerge
 // keeps up.
 func (tx *Tx) compactSearchAfter(changed int) error {
-	if changed == 0 {
+	if changed == 0 || tx.db.eng.name() != "sqlite" {
 		return nil
 	}
 	var items int

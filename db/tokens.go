@@ -58,12 +58,9 @@ func (d *DB) CreateToken(ctx context.Context, name string, role Role, ttl time.D
 		exp := formatTime(tx.Now.Add(ttl))
 		t.ExpiresAt = &exp
 	}
-	r, err := tx.exec("INSERT INTO tokens (name, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-		name, string(role), hash[:], t.CreatedAt, t.ExpiresAt)
+	err = tx.queryRow("INSERT INTO tokens (name, role, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		name, string(role), hash[:], t.CreatedAt, t.ExpiresAt).Scan(&t.ID)
 	if err != nil {
-		return nil, "", fmt.Errorf("token: %w", err)
-	}
-	if t.ID, err = r.LastInsertId(); err != nil {
 		return nil, "", fmt.Errorf("token: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

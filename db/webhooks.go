@@ -432,7 +432,7 @@ func (d *DB) Delivery(ctx context.Context, id int64) (*WebhookDelivery, error) {
 // first, in one statement.
 func (d *DB) AttemptsOfDeliveries(ctx context.Context, ids []int64) (map[int64][]*WebhookAttempt, error) {
 	rows, err := d.query(ctx, `SELECT delivery_id, number, started_at, finished_at, status_code, error, duration_ms
-		FROM webhook_attempts WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY delivery_id, number`, int64sJSON(ids))
+		FROM webhook_attempts WHERE delivery_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) ORDER BY delivery_id, number`, int64sJSON(ids))
 	if err != nil {
 		return nil, fmt.Errorf("delivery attempts: %w", err)
 	}
@@ -453,7 +453,7 @@ func (d *DB) AttemptsOfDeliveries(ctx context.Context, ids []int64) (map[int64][
 
 // EventsByIDs returns events keyed by id, in one statement.
 func (d *DB) EventsByIDs(ctx context.Context, ids []int64) (map[int64]*Event, error) {
-	rows, err := d.query(ctx, "SELECT "+eventCols+" FROM events WHERE id IN (SELECT value FROM json_each(?))", int64sJSON(ids))
+	rows, err := d.query(ctx, "SELECT "+eventCols+" FROM events WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
@@ -703,7 +703,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 		}
 	}
 	if len(eventIDs) > 0 {
-		rows, err := tx.query("SELECT "+eventCols+" FROM events WHERE id IN (SELECT value FROM json_each(?))", int64sJSON(eventIDs))
+		rows, err := tx.query("SELECT "+eventCols+" FROM events WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(eventIDs))
 		if err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}

@@ -354,8 +354,8 @@ func (w *writer) putWith(t TypeName, id int64, old, doc any, action string, o pu
 			"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ? RETURNING version"
 		return w.queryRow(q, append(vals, string(status), o.floor, now, string(status), now, id)...).Scan(&version)
 	}
-	err = write()
-	if isUniqueViolation(err) {
+	err = w.tx.try(write)
+	if w.tx.isUniqueViolation(err) {
 		// Unique values are checked at commit, not here (see park): the
 		// rows holding ours give them up for now, and we write again.
 		if err := w.freeUnique(t, id, cols, vals); err != nil {
@@ -508,7 +508,32 @@ func (d *DB) writeTx(ctx context.Context, fn func(w *writer) error) error {
 
 // isUniqueViolation reports whether err is SQLite refusing a duplicate
 // value of a UNIQUE column.
-func isUniqueViolation(err error) bool {
+// try runs fn, a statement whose failure the caller handles and goes on
+// from. SQLite goes on after a failed statement; PostgreSQL aborts the
+// transaction, so there fn runs inside a savepoint that its failure rolls
+// back to.
+func (tx *Tx) try(fn func() error) error {
+	if tx.db.eng.name() == "sqlite" {
+		return fn()
+	}
+	if _, err := tx.exec("SAVEPOINT trendql_try"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.exec("ROLLBACK TO SAVEPOINT trendql_try; RELEASE SAVEPOINT trendql_try"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.exec("RELEASE SAVEPOINT trendql_try")
+	return err
+}
+
+func (tx *Tx) isUniqueViolation(err error) bool {
+	return tx.db.eng.isUniqueViolation(err)
+}
+
+func isSQLiteUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }

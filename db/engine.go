@@ -1,0 +1,69 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
+
+// engine is what differs between the storage engines. Everything else in
+// package db (the content types, filters, validation, errors, the event
+// log's rules, drafts, schedules, webhooks) is written once, with SQL in
+// SQLite's dialect that the PostgreSQL adapter translates (pgsql.go).
+type engine interface {
+	// name is "sqlite" or "postgres".
+	name() string
+	// close releases what the adapter holds beyond the two database/sql
+	// pools.
+	close() error
+	// isUniqueViolation reports whether err is the engine refusing a
+	// duplicate value of a UNIQUE column.
+	isUniqueViolation(err error) bool
+	// nextEventID is the id the next event appended in tx gets.
+	nextEventID(tx *Tx) (int64, error)
+	// backup writes a consistent copy of the database to path.
+	backup(ctx context.Context, d *DB, path string) error
+	// beforeCommit runs last in a root write transaction: PostgreSQL
+	// queues the notification that tells the other replicas what changed.
+	beforeCommit(tx *Tx) error
+	// watch wakes this process's listeners and commit hooks when other
+	// processes write, until ctx ends (see WatchExternal).
+	watch(ctx context.Context, d *DB, interval time.Duration)
+}
+
+// sqliteEngine is the SQLite adapter, the default.
+type sqliteEngine struct{}
+
+func (sqliteEngine) name() string           { return "sqlite" }
+func (sqliteEngine) close() error           { return nil }
+func (sqliteEngine) beforeCommit(*Tx) error { return nil }
+
+// watch polls the newest event id: SQLite has no way to tell another
+// process that it committed.
+func (sqliteEngine) watch(ctx context.Context, d *DB, interval time.Duration) {
+	d.pollExternal(ctx, interval)
+}
+func (sqliteEngine) isUniqueViolation(err error) bool { return isSQLiteUniqueViolation(err) }
+
+// nextEventID: the events table is AUTOINCREMENT, so the next id is one
+// above the highest ever handed out (sqlite_sequence), and nobody else can
+// append while the writer is ours.
+func (sqliteEngine) nextEventID(tx *Tx) (int64, error) {
+	var id int64
+	err := tx.queryRow("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").Scan(&id)
+	return id, err
+}
+
+// backup: VACUUM INTO reads one snapshot and writes a compact copy, while
+// readers and writers go on.
+func (sqliteEngine) backup(ctx context.Context, d *DB, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return Invalid("path", "%s already exists", path)
+	}
+	d.queries.Add(1)
+	if _, err := d.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package db
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations_pg/*.sql
+var pgMigrationFS embed.FS
+
+// pgNative marks SQL written for PostgreSQL: pgSQL leaves it as it is.
+const pgNative = "-- trendql:postgres"
+
+// pgMigrations are PostgreSQL's schema steps. The series starts at the
+// schema SQLite reached at its version 10 (the PostgreSQL adapter came
+// then), so its numbers are its own: trendql_meta keeps the version.
+func pgMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(pgMigrationFS, "migrations_pg")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number", e.Name())
+		}
+		b, err := pgMigrationFS.ReadFile("migrations_pg/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		sql := string(b)
+		if !strings.HasPrefix(sql, pgNative) {
+			sql = pgNative + "\n" + sql
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: sql})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// migratePG brings a PostgreSQL database's schema up to date in one
+// transaction that holds the writer lock: when several replicas start at
+// once, one migrates and the others wait for it, then find nothing to do.
+// A database with tables but no trendql_meta belongs to another
+// application and is refused untouched.
+func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
+	ms, err := pgMigrations()
+	if err != nil {
+		return false, err
+	}
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("cannot use database %s: %s", d.Name(), pgErrorSentence(err))
+	}
+	defer tx.Rollback()
+	var meta bool
+	if err := tx.QueryRowContext(ctx, pgNative+"\nSELECT to_regclass('trendql_meta') IS NOT NULL").Scan(&meta); err != nil {
+		return false, err
+	}
+	version := 0
+	if meta {
+		var app string
+		err := tx.QueryRowContext(ctx, pgNative+"\nSELECT coalesce((SELECT value FROM trendql_meta WHERE key = 'application'), ''), coalesce((SELECT value FROM trendql_meta WHERE key = 'schema_version'), '0')").Scan(&app, &version)
+		if err != nil {
+			return false, err
+		}
+		if app != "trendql" {
+			return false, fmt.Errorf("%s is not a trendql database (a PostgreSQL database of another application)", d.Name())
+		}
+	} else {
+		var tables int
+		err := tx.QueryRowContext(ctx, pgNative+`
+			SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S')`).Scan(&tables)
+		if err != nil {
+			return false, err
+		}
+		if tables > 0 {
+			return false, fmt.Errorf("%s is not a trendql database (a PostgreSQL database of another application)", d.Name())
+		}
+		created = true
+	}
+	if version > len(ms) {
+		return false, fmt.Errorf("database %s has schema version %d, newer than this trendql (%d): upgrade trendql", d.Name(), version, len(ms))
+	}
+	if version == len(ms) {
+		return false, nil
+	}
+	for _, m := range ms[version:] {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return false, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, pgNative+`
+		INSERT INTO trendql_meta (key, value) VALUES ('application', 'trendql'), ('schema_version', '`+strconv.Itoa(len(ms))+`')
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+	if err != nil {
+		return false, err
+	}
+	return created, tx.Commit()
+}

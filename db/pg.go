@@ -1,0 +1,338 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// IsPostgresURL reports whether dsn selects PostgreSQL (a postgres:// or
+// postgresql:// URL) rather than naming an SQLite file.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// writerLock is the key of the transaction-level advisory lock every
+// PostgreSQL write transaction takes first: writers run one at a time, as
+// on SQLite, so the event log's ids are in commit order on every replica
+// and the unique checks made at commit see every earlier write.
+const writerLock = 0x54514c31 // "TQL1", as the SQLite application_id
+
+// RedactURL returns dsn with its password replaced, for messages and logs.
+func RedactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "the PostgreSQL URL"
+		}
+		return u.String()
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// openPostgres opens the database at a PostgreSQL URL: one pgx pool, seen
+// by database/sql through two connectors, the writers' (each transaction
+// takes the writer lock) and the readers'.
+func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created bool, err error) {
+	name := RedactURL(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot use database URL %s: %s", name, pgErrorSentence(err))
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(3, runtime.GOMAXPROCS(0)+1)
+	}
+	writers := 4
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// Readers, writers waiting for the writer lock, and the listener.
+		cfg.MaxConns = int32(n + writers + 1)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "trendql"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot open database %s: %s", name, pgErrorSentence(err))
+	}
+	d := newDB(dsn, &postgresEngine{pool: pool, url: name, instance: rand.Text()})
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	inner := stdlib.GetPoolConnector(pool)
+	d.write = sql.OpenDB(pgConnector{inner: inner, write: true})
+	d.write.SetMaxOpenConns(writers)
+	d.write.SetMaxIdleConns(0)
+	d.read = sql.OpenDB(pgConnector{inner: inner})
+	d.read.SetMaxOpenConns(n)
+	d.read.SetMaxIdleConns(0)
+	if err := pool.Ping(ctx); err != nil {
+		return nil, false, fmt.Errorf("cannot connect to database %s: %s", name, pgErrorSentence(err))
+	}
+	created, err = d.migratePG(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return d, created, nil
+}
+
+// pgErrorSentence is the one clear sentence of a connection failure,
+// without the URL (whose password it must never repeat).
+func pgErrorSentence(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "28P01", "28000":
+			return "authentication failed (wrong user or password)"
+		case "3D000":
+			return "the database does not exist"
+		case "42501":
+			return "permission denied"
+		}
+		return pe.Message
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return "the server cannot be reached or refused the connection"
+	}
+	var pe2 *pgconn.ParseConfigError
+	if errors.As(err, &pe2) {
+		return "the URL is malformed"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the server did not answer in time"
+	}
+	return "the connection failed"
+}
+
+// pgConnector hands database/sql pooled pgx connections whose statements
+// are translated from SQLite's dialect, and whose write transactions take
+// the writer lock.
+type pgConnector struct {
+	inner driver.Connector
+	write bool
+}
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgConn{Conn: conn.(*stdlib.Conn), write: c.write}, nil
+}
+
+func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+type pgConn struct {
+	*stdlib.Conn
+	write bool
+}
+
+func (c *pgConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, pgSQL(q))
+}
+
+// CheckNamedValue stores Go booleans as 1 and 0, as the SQLite driver
+// does: the schema keeps flags in integer columns on both engines.
+func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if b, ok := nv.Value.(bool); ok {
+		if b {
+			nv.Value = int64(1)
+		} else {
+			nv.Value = int64(0)
+		}
+	}
+	return c.Conn.CheckNamedValue(nv)
+}
+
+func (c *pgConn) Prepare(q string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), q)
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, pgSQL(q), args)
+}
+
+func (c *pgConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, pgSQL(q), args)
+}
+
+// BeginTx begins a transaction: a writer's takes the writer lock first; a
+// read-only one reads one snapshot, as an SQLite read transaction does.
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if opts.ReadOnly && sql.IsolationLevel(opts.Isolation) == sql.LevelDefault {
+		opts.Isolation = driver.IsolationLevel(sql.LevelRepeatableRead)
+	}
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	if err != nil || !c.write || opts.ReadOnly {
+		return tx, err
+	}
+	if _, err := c.Conn.Conn().Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(writerLock)); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+func (c *pgConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// postgresEngine is the PostgreSQL adapter.
+type postgresEngine struct {
+	pool *pgxpool.Pool
+	url  string // redacted
+	// instance tells this process's notifications from the others'.
+	instance string
+}
+
+func (e *postgresEngine) name() string { return "postgres" }
+
+func (e *postgresEngine) close() error {
+	e.pool.Close()
+	return nil
+}
+
+func (e *postgresEngine) isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func (e *postgresEngine) nextEventID(tx *Tx) (int64, error) {
+	var id int64
+	err := tx.queryRow("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM events_id_seq").Scan(&id)
+	return id, err
+}
+
+// backup on PostgreSQL has no file to copy: the consistent copy is the
+// content file (Export reads one snapshot), and pg_dump copies everything
+// else. Backup says so instead of pretending.
+func (e *postgresEngine) backup(ctx context.Context, d *DB, path string) error {
+	return Invalid("path", "backup copies an SQLite file; on PostgreSQL use `trendql export` for a consistent copy of the content, or pg_dump for the whole database")
+}
+
+// pgChannel is the channel of the notifications replicas send each other.
+const pgChannel = "trendql"
+
+// beforeCommit queues a notification to the other replicas, delivered by
+// PostgreSQL at commit and only then: "events of these types were appended
+// (or a schedule set) by replica <instance>".
+func (e *postgresEngine) beforeCommit(tx *Tx) error {
+	if len(tx.events) == 0 && !tx.scheduled {
+		return nil
+	}
+	types := make([]string, len(tx.events))
+	for i, t := range tx.events {
+		types[i] = string(t)
+	}
+	payload := e.instance + " " + strings.Join(types, ",")
+	if tx.scheduled {
+		payload += " schedule"
+	}
+	_, err := tx.exec(pgNative+"\nSELECT pg_notify('"+pgChannel+"', $1)", payload)
+	return err
+}
+
+// watch listens for the other replicas' notifications on a connection of
+// its own and passes each on to this process's listeners and hooks, as a
+// commit of its own would. After the connection is lost (and on each
+// interval with nothing heard, as a safety net) it compares the newest
+// event id, so a write made while it was not listening is noticed too.
+func (e *postgresEngine) watch(ctx context.Context, d *DB, interval time.Duration) {
+	last, _ := d.LastEventID(ctx)
+	check := func() {
+		id, err := d.LastEventID(ctx)
+		if err == nil && id != last {
+			last = id
+			d.hub.broadcast(nil)
+			d.deliveryHub.broadcast(nil)
+		}
+	}
+	// seen notes the newest id after a notification, whose broadcast
+	// covers it.
+	seen := func() {
+		if id, err := d.LastEventID(ctx); err == nil {
+			last = id
+		}
+	}
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		err := e.listen(ctx, d, interval, check, seen)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			slog.Default().Warn("listening for other replicas' writes failed; retrying", "err", pgErrorSentence(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+		check()
+	}
+}
+
+func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Duration, check, seen func()) error {
+	pconn, err := e.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection carries LISTEN state: it never goes back to the pool.
+	conn := pconn.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgChannel); err != nil {
+		return err
+	}
+	check() // whatever was committed before LISTEN took effect
+	for {
+		wctx, cancel := context.WithTimeout(ctx, interval)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, context.DeadlineExceeded):
+			check()
+			continue
+		case err != nil:
+			return err
+		}
+		instance, rest, _ := strings.Cut(n.Payload, " ")
+		if instance == e.instance {
+			continue // this process's own commit: already broadcast
+		}
+		typesCSV, flags, _ := strings.Cut(rest, " ")
+		var types []TypeName
+		for _, t := range strings.Split(typesCSV, ",") {
+			if t != "" {
+				types = append(types, TypeName(t))
+			}
+		}
+		seen()
+		d.hub.broadcast(types)
+		d.deliveryHub.broadcast(nil)
+		if strings.Contains(flags, "schedule") {
+			select {
+			case d.scheduleWake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
