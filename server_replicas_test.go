@@ -31,21 +31,18 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // replicaDatabase returns the URL of a new, empty PostgreSQL database on
 // the cluster named by TRENDQL_TEST_POSTGRES (an admin URL), dropped when
-// the test ends. Without it the test is skipped, except under CI, where
-// it fails.
+// the test ends, whichever engine the suite runs on (dbtest.NewDSN gives
+// PostgreSQL only under TRENDQL_TEST_ENGINE=postgres). Without a cluster
+// the test is skipped, except under CI, where it fails.
 func replicaDatabase(tb testing.TB) string {
 	tb.Helper()
-	admin := os.Getenv("TRENDQL_TEST_POSTGRES")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("TRENDQL_TEST_POSTGRES is not set under CI: the replica tests need PostgreSQL")
-		}
-		tb.Skip("TRENDQL_TEST_POSTGRES is not set: set it to a PostgreSQL 15+ admin URL to run the replica tests")
-	}
+	// Whatever engine the suite runs on: replicas share PostgreSQL.
+	admin := dbtest.RequirePostgres(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
