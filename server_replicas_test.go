@@ -358,6 +358,26 @@ func TestReplicas_WriteInvalidatesEveryReplicasCache(t *testing.T) {
 			return r.metric(t, "trendql_response_cache_hits_total") == hits+1
 		})
 	}
+	// heard returns once every replica has heard of w's commits so far:
+	// w publishes a framework, and notifications arrive in commit order,
+	// so a replica that shows it has handled every earlier one.
+	const frameworks = `{ frameworks(first: 1) { totalCount } }`
+	markers := 0
+	heard := func(w *replica) {
+		markers++
+		var m struct{ CreateFramework struct{ ID string } }
+		w.must(t, editor, `mutation($n: String!) { createFramework(input: {name: $n, kind: FRAMEWORK}) { id } }`, map[string]any{"n": fmt.Sprintf("Marker %d", markers)}, &m)
+		w.must(t, editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": m.CreateFramework.ID}, nil)
+		var f struct{ Frameworks struct{ TotalCount int } }
+		w.must(t, "", frameworks, nil, &f)
+		n := f.Frameworks.TotalCount
+		for _, r := range rs {
+			waitFor(t, r.name+" to show "+w.name+"'s marker", func() bool {
+				r.must(t, "", frameworks, nil, &f)
+				return f.Frameworks.TotalCount == n
+			})
+		}
+	}
 	for _, r := range rs {
 		if got := r.anonymousCompanies(t); got != want {
 			t.Fatalf("%s: %d companies, want %d", r.name, got, want)
@@ -372,6 +392,7 @@ func TestReplicas_WriteInvalidatesEveryReplicasCache(t *testing.T) {
 		// it is the one change that can make the cached count stale.
 		var c struct{ CreateCompany struct{ ID string } }
 		w.must(t, editor, `mutation($n: String!) { createCompany(input: {name: $n}) { id } }`, map[string]any{"n": fmt.Sprintf("Replicated %d", i)}, &c)
+		heard(w)
 		for _, r := range rs {
 			cached(r)
 		}
@@ -397,25 +418,14 @@ func TestReplicas_WriteInvalidatesEveryReplicasCache(t *testing.T) {
 
 	// A commit without events (setting a schedule) changes nothing an
 	// anonymous answer holds: it must not empty the other replicas'
-	// caches. A framework created after it is the marker: notifications
-	// arrive in commit order, so once B shows the framework, it has heard
-	// of the schedule too.
+	// caches.
 	var c struct{ CreateCompany struct{ ID string } }
 	rs[0].must(t, editor, `mutation { createCompany(input: {name: "Scheduled Later"}) { id } }`, nil, &c)
-	const frameworks = `{ frameworks(first: 1) { totalCount } }`
-	var f struct{ Frameworks struct{ TotalCount int } }
-	rs[1].must(t, "", frameworks, nil, &f)
-	fw := f.Frameworks.TotalCount
+	heard(rs[0])
 	cached(rs[1])
 	rs[0].must(t, editor, `mutation($id: ID!, $at: DateTime!) { schedule(id: $id, input: {publishAt: $at}) { id } }`,
 		map[string]any{"id": c.CreateCompany.ID, "at": soon(time.Hour)}, nil)
-	var fwID struct{ CreateFramework struct{ ID string } }
-	rs[0].must(t, editor, `mutation { createFramework(input: {name: "Marker", kind: FRAMEWORK}) { id } }`, nil, &fwID)
-	rs[0].must(t, editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": fwID.CreateFramework.ID}, nil)
-	waitFor(t, "B to show the marker framework", func() bool {
-		rs[1].must(t, "", frameworks, nil, &f)
-		return f.Frameworks.TotalCount == fw+1
-	})
+	heard(rs[0])
 	hits := rs[1].metric(t, "trendql_response_cache_hits_total")
 	rs[1].anonymousCompanies(t)
 	if rs[1].metric(t, "trendql_response_cache_hits_total") != hits+1 {
