@@ -222,21 +222,20 @@ func (d *DB) Close() error {
 // QueryCount returns how many SQL statements this DB has executed.
 func (d *DB) QueryCount() int64 { return d.queries.Load() }
 
-// Ping checks that the database answers a query. On PostgreSQL its
-// failure is a *PingError.
+// Ping checks that the database answers a query. Its failure is a
+// *PingError.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	err := d.queryRow(ctx, "SELECT 1").Scan(&one)
-	if err != nil && d.eng.name() == "postgres" {
+	if err := d.queryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 		// Readiness answers say why in one sentence, which must never
-		// repeat the URL (its password) or pgx's internals.
-		return &PingError{Reason: "PostgreSQL does not answer: " + pgErrorSentence(err), err: err}
+		// repeat the URL (its password) or the driver's internals.
+		return &PingError{Reason: d.eng.pingReason(err), err: err}
 	}
-	return err
+	return nil
 }
 
-// PingError is Ping's failure on PostgreSQL: Reason is one sentence that
-// names no host, user or password, fit for a public readiness answer.
+// PingError is Ping's failure: Reason is one sentence that names no path,
+// host, user or password, fit for a public readiness answer.
 type PingError struct {
 	Reason string
 	err    error

@@ -302,6 +302,10 @@ func (e *postgresEngine) backup(ctx context.Context, d *DB, path string) error {
 	return Invalid("path", "backup copies an SQLite file; on PostgreSQL use `trendql export` for a consistent copy of the content, or pg_dump for the whole database")
 }
 
+func (e *postgresEngine) pingReason(err error) string {
+	return "PostgreSQL does not answer: " + pgErrorSentence(err)
+}
+
 // pgChannel is the channel of the notifications replicas send each other.
 const pgChannel = "trendql"
 

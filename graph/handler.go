@@ -170,7 +170,7 @@ func NewHandler(cfg Options) http.Handler {
 			cfg.Logger.Warn("readiness check failed", "err", err)
 			reason := "the database does not answer"
 			if pe, ok := errors.AsType[*db.PingError](err); ok {
-				reason = pe.Reason
+				reason = pe.Reason // names no path, host or password
 			}
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusServiceUnavailable)
