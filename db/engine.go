@@ -56,7 +56,7 @@ func (sqliteEngine) beforeCommit(*Tx) error { return nil }
 func (sqliteEngine) preparesReads() bool    { return true }
 func (sqliteEngine) abortsOnError() bool    { return false }
 func (sqliteEngine) pingReason(error) string {
-	return "SQLite cannot read the database file"
+	return "the database file cannot be read"
 }
 
 // tuneImport gives the writer a bigger page cache while it imports: a
