@@ -200,7 +200,7 @@ func schemaOf(t *testing.T, d *db.DB) []string {
 		UNION ALL SELECT 'index', indexname::text, tablename::text, indexdef FROM pg_indexes WHERE schemaname = current_schema()
 		UNION ALL SELECT 'view', viewname::text, viewname::text, definition FROM pg_views WHERE schemaname = current_schema()
 		UNION ALL SELECT 'trigger', tgname::text, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
-		ORDER BY 2`
+		ORDER BY 2, 1, 4`
 	}
 	rows, err := dbtest.RawSQL(t, d.Path()).Query(q)
 	if err != nil {
