@@ -228,6 +228,7 @@ type serveConfig struct {
 
 	noWebhooks         bool
 	webhookTimeout     time.Duration
+	webhookLease       time.Duration
 	webhookAttempts    int
 	webhookBackoff     time.Duration
 	webhookBackoffMax  time.Duration
@@ -348,6 +349,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"longest wait before looking for schedules other processes set (this process's own wake it at once)")
 	fs.BoolVar(&c.noWebhooks, "no-webhooks", getenv("TRENDQL_NO_WEBHOOKS") != "", "do not send webhooks from this process; deliveries queue for one that does (env TRENDQL_NO_WEBHOOKS)")
 	ef.duration(&c.webhookTimeout, "webhook-timeout", "TRENDQL_WEBHOOK_TIMEOUT", webhook.DefaultTimeout, "time limit of one webhook request")
+	ef.duration(&c.webhookLease, "webhook-lease", "TRENDQL_WEBHOOK_LEASE", 0,
+		"how long a claimed webhook attempt is hidden from every replica's other claims; after it, an attempt whose process died is made again (default: --webhook-timeout plus 30s; must exceed --webhook-timeout)")
 	ef.int(&c.webhookAttempts, "webhook-max-attempts", "TRENDQL_WEBHOOK_MAX_ATTEMPTS", webhook.DefaultMaxAttempts, "attempts before a webhook delivery is given up")
 	ef.duration(&c.webhookBackoff, "webhook-backoff", "TRENDQL_WEBHOOK_BACKOFF", webhook.DefaultBackoffBase, "wait after a webhook's first failed attempt; doubles after each next one")
 	ef.duration(&c.webhookBackoffMax, "webhook-backoff-max", "TRENDQL_WEBHOOK_BACKOFF_MAX", webhook.DefaultBackoffMax, "longest wait between webhook attempts")
@@ -375,6 +378,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if d.v <= 0 {
 			return usagef("serve: %s must be positive", d.name)
 		}
+	}
+	if c.webhookLease == 0 {
+		c.webhookLease = c.webhookTimeout + 30*time.Second
+	}
+	if c.webhookLease <= c.webhookTimeout {
+		// A shorter lease lets another replica start a second attempt of a
+		// delivery whose first is still in flight.
+		return usagef("serve: --webhook-lease (%s) must be longer than --webhook-timeout (%s)", c.webhookLease, c.webhookTimeout)
 	}
 	if c.webhookAttempts <= 0 || c.webhookConcurrency <= 0 {
 		return usagef("serve: --webhook-max-attempts and --webhook-concurrency must be positive")
@@ -479,7 +490,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var hooks *webhook.Dispatcher
 	if !c.noWebhooks {
 		hooks = webhook.New(webhook.Options{
-			DB: d, Logger: logger, Timeout: c.webhookTimeout, MaxAttempts: c.webhookAttempts,
+			DB: d, Logger: logger, Timeout: c.webhookTimeout, Lease: c.webhookLease, MaxAttempts: c.webhookAttempts,
 			BackoffBase: c.webhookBackoff, BackoffMax: c.webhookBackoffMax, Concurrency: c.webhookConcurrency,
 			Retention: c.webhookRetention, AllowPrivateTargets: c.webhookPrivate,
 		})
@@ -488,7 +499,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer hooks.Shutdown(context.Background())
 	}
 
-	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", c.dbPath, "graphql", "http://"+displayAddr(ln.Addr())+"/graphql", "webhooks", hooks != nil)
+	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", d.Name(), "graphql", "http://"+displayAddr(ln.Addr())+"/graphql", "webhooks", hooks != nil)
 	// The line scripts and tests wait for: the address actually bound.
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 

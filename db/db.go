@@ -222,11 +222,29 @@ func (d *DB) Close() error {
 // QueryCount returns how many SQL statements this DB has executed.
 func (d *DB) QueryCount() int64 { return d.queries.Load() }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers a query. Its failure is a
+// *PingError.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.queryRow(ctx, "SELECT 1").Scan(&one)
+	if err := d.queryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		// Readiness answers say why in one sentence, which must never
+		// repeat the URL (its password) or the driver's internals.
+		return &PingError{Reason: d.eng.pingReason(err), err: err}
+	}
+	return nil
 }
+
+// PingError is Ping's failure: Reason is one sentence that names no path,
+// host, user or password, fit for a public readiness answer.
+type PingError struct {
+	Reason string
+	err    error
+}
+
+func (e *PingError) Error() string { return e.Reason }
+
+// Unwrap returns the driver's error, for the log.
+func (e *PingError) Unwrap() error { return e.err }
 
 // PoolStats returns the reader and writer pools' statistics.
 func (d *DB) PoolStats() (read, write sql.DBStats) {
@@ -345,6 +363,10 @@ type Tx struct {
 	// scheduled is set on the root when the transaction set a schedule:
 	// its commit wakes RunSchedules.
 	scheduled bool
+	// deliveries is set on the root when the transaction made webhook
+	// deliveries due with no event (a ping, a retry, a webhook made
+	// active), so the other replicas' dispatchers look at once.
+	deliveries bool
 }
 
 // txMark is what a savepoint's rollback restores of the root's state.

@@ -42,6 +42,9 @@ type engine interface {
 	// tuneImport prepares the writer for a large import and returns what
 	// undoes it.
 	tuneImport(ctx context.Context, d *DB) (undo func(), err error)
+	// pingReason is why Ping failed with err, in one sentence that names
+	// no path, host, user or password: a readiness answer shows it.
+	pingReason(err error) string
 }
 
 // sqliteEngine is the SQLite adapter, the default.
@@ -52,6 +55,9 @@ func (sqliteEngine) close() error           { return nil }
 func (sqliteEngine) beforeCommit(*Tx) error { return nil }
 func (sqliteEngine) preparesReads() bool    { return true }
 func (sqliteEngine) abortsOnError() bool    { return false }
+func (sqliteEngine) pingReason(error) string {
+	return "the database file cannot be read"
+}
 
 // tuneImport gives the writer a bigger page cache while it imports: a
 // large import touches every index all the time, and with SQLite's

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -301,6 +302,10 @@ func (e *postgresEngine) backup(ctx context.Context, d *DB, path string) error {
 	return Invalid("path", "backup copies an SQLite file; on PostgreSQL use `trendql export` for a consistent copy of the content, or pg_dump for the whole database")
 }
 
+func (e *postgresEngine) pingReason(err error) string {
+	return "PostgreSQL does not answer: " + pgErrorSentence(err)
+}
+
 // pgChannel is the channel of the notifications replicas send each other.
 const pgChannel = "trendql"
 
@@ -308,7 +313,7 @@ const pgChannel = "trendql"
 // PostgreSQL at commit and only then: "events of these types were appended
 // (or a schedule set) by replica <instance>".
 func (e *postgresEngine) beforeCommit(tx *Tx) error {
-	if len(tx.events) == 0 && !tx.scheduled {
+	if len(tx.events) == 0 && !tx.scheduled && !tx.deliveries {
 		return nil
 	}
 	types := make([]string, len(tx.events))
@@ -318,6 +323,9 @@ func (e *postgresEngine) beforeCommit(tx *Tx) error {
 	payload := e.instance + " " + strings.Join(types, ",")
 	if tx.scheduled {
 		payload += " schedule"
+	}
+	if tx.deliveries {
+		payload += " deliveries"
 	}
 	_, err := tx.exec(pgNative+"\nSELECT pg_notify('"+pgChannel+"', $1)", payload)
 	return err
@@ -393,7 +401,8 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 		if instance == e.instance {
 			continue // this process's own commit: already broadcast
 		}
-		typesCSV, flags, _ := strings.Cut(rest, " ")
+		typesCSV, flagList, _ := strings.Cut(rest, " ")
+		flags := strings.Fields(flagList)
 		var types []TypeName
 		for _, t := range strings.Split(typesCSV, ",") {
 			if t != "" {
@@ -401,9 +410,16 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 			}
 		}
 		seen()
-		d.hub.broadcast(types)
-		d.deliveryHub.broadcast(nil)
-		if strings.Contains(flags, "schedule") {
+		if len(types) > 0 {
+			// A commit with no events (a schedule set, say) changed
+			// nothing a cache or a subscription reads: on its own replica
+			// it wakes no one either.
+			d.hub.broadcast(types)
+			d.deliveryHub.broadcast(nil)
+		} else if slices.Contains(flags, "deliveries") {
+			d.deliveryHub.broadcast(nil)
+		}
+		if slices.Contains(flags, "schedule") {
 			select {
 			case d.scheduleWake <- struct{}{}:
 			default:

@@ -291,6 +291,7 @@ func (d *DB) UpdateWebhook(ctx context.Context, id int64, in WebhookInput) (*Web
 	set(&w.IncludeDrafts, in.IncludeDrafts)
 	set(&w.Active, in.Active)
 	w.UpdatedAt = tx.now()
+	tx.root().deliveries = in.Active != nil && *in.Active
 	_, err = tx.exec(`UPDATE webhooks SET url = ?, secret = ?, types = ?, actions = ?, include_drafts = ?, active = ?, updated_at = ? WHERE id = ?`,
 		w.URL, w.Secret, encodeList(typeStrings(w.Types)), encodeList(w.Actions), w.IncludeDrafts, w.Active, w.UpdatedAt, id)
 	if err != nil {
@@ -493,6 +494,7 @@ func (d *DB) PingWebhook(ctx context.Context, webhookID int64) (*WebhookDelivery
 	if err != nil {
 		return nil, fmt.Errorf("ping webhook: %w", err)
 	}
+	tx.root().deliveries = true
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("ping webhook: %w", err)
 	}
@@ -516,6 +518,7 @@ func (d *DB) RetryDelivery(ctx context.Context, id int64) (*WebhookDelivery, err
 	if err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}
+	tx.root().deliveries = true
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}

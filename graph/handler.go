@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -160,12 +161,20 @@ func NewHandler(cfg Options) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		// Under a second: a load balancer's probe (Kubernetes' default
+		// timeout is 1 s) gets the 503 itself rather than its own timeout,
+		// even when the database's host swallows packets.
+		ctx, cancel := context.WithTimeout(r.Context(), 900*time.Millisecond)
 		defer cancel()
 		if err := cfg.DB.Ping(ctx); err != nil {
 			cfg.Logger.Warn("readiness check failed", "err", err)
+			reason := "the database does not answer"
+			if pe, ok := errors.AsType[*db.PingError](err); ok {
+				reason = pe.Reason // names no path, host or password
+			}
+			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusServiceUnavailable)
-			io.WriteString(w, "database unavailable\n")
+			io.WriteString(w, "not ready: "+reason+"\n")
 			return
 		}
 		io.WriteString(w, "ok\n")

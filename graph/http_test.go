@@ -110,9 +110,10 @@ func TestErrors_InternalNeverLeaks(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
-	if rec.Code != 503 {
-		t.Errorf("/readyz with a closed database = %d, want 503", rec.Code)
+	if rec.Code != 503 || !strings.HasPrefix(rec.Body.String(), "not ready: ") {
+		t.Errorf("/readyz with a closed database = %d %q, want 503 with the reason", rec.Code, rec.Body.String())
 	}
+	assertNoLeak(t, rec.Body.String())
 }
 
 func TestHealthAndReadiness(t *testing.T) {
