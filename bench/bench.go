@@ -26,7 +26,7 @@ type bench struct {
 	procs *processes
 	logf  func(string, ...any)
 
-	bin, dbPath string // dbPath: an SQLite file or a postgres:// URL
+	bin, dbPath string     // dbPath: an SQLite file or a postgres:// URL
 	pg          *pgCluster // with -db postgres
 	serveHelp   string
 	server      *process
