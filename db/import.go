@@ -171,6 +171,11 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	if dryRun {
 		return im.res, nil
 	}
+	if pg, ok := d.eng.(*postgresEngine); ok && im.bulk {
+		if err := pg.afterBulkWrite(tx); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
 	if im.bulk {
 		err = tx.rebuildSearch(im.res.changed() > 0, im.triggers)
 	} else {
