@@ -171,8 +171,8 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	if dryRun {
 		return im.res, nil
 	}
-	if pg, ok := d.eng.(*postgresEngine); ok && im.bulk {
-		if err := pg.afterBulkWrite(tx); err != nil {
+	if im.bulk {
+		if err := d.eng.afterBulkWrite(tx); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
 	}

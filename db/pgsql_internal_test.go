@@ -2,15 +2,12 @@ package db
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // TestPGSQLListParameters: a list passed as one JSON array becomes an
@@ -44,29 +41,11 @@ func TestPGSQLListParameters(t *testing.T) {
 // IN form over json_array_elements_text (taken for 100 ids), and with the
 // stock random_page_cost of 4 even with an array.
 func TestPostgresRelationPlan(t *testing.T) {
-	admin := os.Getenv("TRENDQL_TEST_POSTGRES")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TRENDQL_TEST_POSTGRES is not set: CI runs every PostgreSQL test")
-		}
-		t.Skip("TRENDQL_TEST_POSTGRES is not set (postgres://USER@HOST:PORT/postgres): skipping a PostgreSQL test")
+	if dbtest.Engine() != dbtest.Postgres {
+		t.Skip("PostgreSQL only: its query plans (runs with TRENDQL_TEST_ENGINE=postgres)")
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "trendql_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close(context.Background())
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	d, _, err := Open(ctx, u.String(), Options{})
+	d, _, err := Open(ctx, dbtest.NewDSN(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
