@@ -26,7 +26,8 @@ type bench struct {
 	procs *processes
 	logf  func(string, ...any)
 
-	bin, dbPath string
+	bin, dbPath string     // dbPath: an SQLite file or a postgres:// URL
+	pg          *pgCluster // with -db postgres
 	serveHelp   string
 	server      *process
 	base        string // http://127.0.0.1:PORT of trendql
@@ -42,6 +43,19 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	b.logf("building the server")
 	if out, _, code, err := runCmd(ctx, 5*time.Minute, b.root, "go", "build", "-o", b.bin, "."); err != nil || code != 0 {
 		return nil, fmt.Errorf("go build: exit %d %v %s", code, err, out)
+	}
+	if b.cfg.engine == "postgres" {
+		pg, err := startPostgres(ctx, b.procs, b.logf)
+		if err != nil {
+			return nil, err
+		}
+		b.pg = pg
+		rep.engine = "PostgreSQL " + pg.version + ", a private cluster started for the run (stock settings, 127.0.0.1)"
+		if b.dbPath, err = pg.createDatabase(ctx, "trendql_bench"); err != nil {
+			return nil, fmt.Errorf("create database: %w", err)
+		}
+	} else {
+		rep.engine = "SQLite (a file in a temporary directory)"
 	}
 	if err := b.load(ctx, rep); err != nil {
 		return nil, err
@@ -120,6 +134,10 @@ func (b *bench) load(ctx context.Context, rep *report) error {
 				rep.contentBytes = st.Size()
 			}
 			return b.export(ctx, rep)
+		}
+		if b.pg != nil {
+			// Every binary that knows PostgreSQL has the import command.
+			return err
 		}
 		b.logf("`trendql import` failed (%v); importing in-process instead", err)
 		for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -296,10 +314,9 @@ func (b *bench) measure(ctx context.Context, name string, next func(int64) veget
 	before, errBefore := metricValue(ctx, b.base, "trendql_db_queries_total")
 	rss := sampleRSS(b.server.cmd.Process.Pid)
 	prof := b.startProfile(ctx, name)
-	pids := []int{os.Getpid(), b.server.cmd.Process.Pid}
-	cpu0 := takeCPU(pids...)
+	cpu0 := takeCPU(b.ourPIDs()...)
 	res := l.attack(ctx, name, next, b.cfg.duration)
-	r.otherCPU = otherShare(cpu0, takeCPU(pids...))
+	r.otherCPU = otherShare(cpu0, takeCPU(b.ourPIDs()...))
 	prof()
 	r.rss = rss.Stop()
 	after, errAfter := metricValue(ctx, b.base, "trendql_db_queries_total")
@@ -397,12 +414,24 @@ func (b *bench) ceiling(ctx context.Context, body []byte) (row, error) {
 		l.attack(ctx, "ceiling-warmup", fixed(t), b.cfg.warmup)
 	}
 	rss := sampleRSS(pr.cmd.Process.Pid)
-	pids := []int{os.Getpid(), b.server.cmd.Process.Pid, pr.cmd.Process.Pid}
-	cpu0 := takeCPU(pids...)
+	cpu0 := takeCPU(b.ourPIDs(pr.cmd.Process.Pid)...)
 	r.load = l.attack(ctx, "ceiling", fixed(t), b.cfg.duration)
-	r.otherCPU = otherShare(cpu0, takeCPU(pids...))
+	r.otherCPU = otherShare(cpu0, takeCPU(b.ourPIDs(pr.cmd.Process.Pid)...))
 	r.rss = rss.Stop()
 	return r, nil
+}
+
+// ourPIDs are the processes whose CPU time is the benchmark's own: this
+// process, the server, extra, and PostgreSQL's postmaster with every
+// backend it runs right now.
+func (b *bench) ourPIDs(extra ...int) []int {
+	pids := append([]int{os.Getpid(), b.server.cmd.Process.Pid}, extra...)
+	if b.pg != nil && b.pg.proc != nil {
+		pm := b.pg.proc.cmd.Process.Pid
+		pids = append(pids, pm)
+		pids = append(pids, childrenOf(pm)...)
+	}
+	return pids
 }
 
 // startProfile starts a CPU profile of the server for the row's duration

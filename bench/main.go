@@ -1,10 +1,11 @@
 // Command bench is trendql's reproducible load benchmark. From the repository
 // root:
 //
-//	go run ./bench [-duration 10s] [-warmup 2s] [-conns 32] [-only q2,q2-cached] [-scale 10]
+//	go run ./bench [-db sqlite|postgres] [-duration 10s] [-warmup 2s] [-conns 32] [-only q2,q2-cached] [-scale 10]
 //
 // It builds the server, loads the shared load-test set into a fresh database
-// (no article seed), starts the server on a free loopback port, loads each
+// (no article seed): an SQLite file, or with -db postgres a database in a
+// private PostgreSQL cluster it starts for the run, starts the server on a free loopback port, loads each
 // reference query with vegeta at a fixed number of connections, loads a
 // trivial fixed-response server the same way as the machine's ceiling, and
 // prints one markdown table. bench/README.md explains every column.
@@ -61,6 +62,7 @@ type config struct {
 	pprofDir         string
 	cachedGET        bool
 	serverEnv        []string
+	engine           string // "sqlite" or "postgres"
 }
 
 // rowNames are the table's rows, in the order they run.
@@ -78,6 +80,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.data, "data", "../shared/bench/large.json.gz", "the load-test data set (trendql-bench-1); relative paths are from the repository root")
 	fs.IntVar(&c.scale, "scale", 1, "grow the data set this many times (10 gives 20,000 companies, 100,000 frameworks, 50,000 trends) and also measure export and the peak RSS of import and export")
 	fs.StringVar(&c.writeContent, "write-content", "", "only write the (scaled) data set as a trendql-content-1 file to this path and exit")
+	fs.StringVar(&c.engine, "db", "sqlite", "the storage engine: sqlite (a file) or postgres (a private PostgreSQL cluster started for the run, from /usr/lib/postgresql/*/bin)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, database, server log, profiles)")
 	only := fs.String("only", "", "comma-separated rows to run (default all): "+strings.Join(rowNames, ","))
 	fs.StringVar(&c.pprofDir, "pprof", "", "start the server with --pprof and write a CPU and an allocs profile per row into this directory")
@@ -98,6 +101,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.duration <= 0 || c.warmup < 0 || c.conns <= 0 {
 		return nil, errors.New("-duration and -conns must be positive, -warmup not negative")
+	}
+	switch c.engine {
+	case "sqlite", "postgres":
+	default:
+		return nil, fmt.Errorf("-db must be sqlite or postgres, not %q", c.engine)
 	}
 	switch strings.ToUpper(*method) {
 	case "POST":
@@ -174,10 +182,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	procs := &processes{}
-	defer procs.stopAll()
-
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
 	b := &bench{cfg: cfg, root: root, tmp: tmp, procs: procs, logf: logf}
+	defer func() {
+		// trendql first, then PostgreSQL (stopAll goes backwards), then
+		// the cluster's directory.
+		procs.stopAll()
+		if b.pg != nil {
+			if cfg.keep {
+				logf("keeping the PostgreSQL cluster's directory %s (stopped)", b.pg.dir)
+				return
+			}
+			b.pg.stop()
+		}
+	}()
 	rep, err := b.run(ctx)
 	if err != nil {
 		return err

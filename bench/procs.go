@@ -32,13 +32,20 @@ type process struct {
 	name string
 	cmd  *exec.Cmd
 	done chan struct{}
+	// stopSignal asks the process to finish; SIGTERM when zero.
+	stopSignal syscall.Signal
 }
 
 // start runs cmd in the background. The child dies with us even if we are
 // killed (Pdeathsig), and runs in its own process group so that a Ctrl-C
-// reaches it only through stopAll, in order.
+// reaches it only through stopAll, in order. A Credential already in
+// cmd.SysProcAttr is kept: the child runs as that user.
 func (p *processes) start(name string, cmd *exec.Cmd) (*process, error) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var cred *syscall.Credential
+	if cmd.SysProcAttr != nil {
+		cred = cmd.SysProcAttr.Credential
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -53,14 +60,19 @@ func (p *processes) start(name string, cmd *exec.Cmd) (*process, error) {
 	return pr, nil
 }
 
-// stop asks the process to finish (SIGTERM), and kills it after 5 s.
+// stop asks the process to finish (SIGTERM, or its stopSignal), and kills
+// it after 5 s.
 func (pr *process) stop() {
 	select {
 	case <-pr.done:
 		return
 	default:
 	}
-	pr.cmd.Process.Signal(syscall.SIGTERM)
+	sig := pr.stopSignal
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	pr.cmd.Process.Signal(sig)
 	select {
 	case <-pr.done:
 	case <-time.After(5 * time.Second):
@@ -273,7 +285,37 @@ func (s *rssSampler) Stop() int64 {
 // clock ticks, at one moment.
 type cpuSnapshot struct{ busy, total, ours uint64 }
 
-// takeCPU reads /proc/stat and /proc/PID/stat for each of pids.
+// childrenOf lists the running children of pid (from /proc/*/stat).
+func childrenOf(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		// After the command name: state [0], ppid [1].
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// takeCPU reads /proc/stat and /proc/PID/stat for each of pids: their CPU
+// time with that of their reaped children.
 func takeCPU(pids ...int) cpuSnapshot {
 	var s cpuSnapshot
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -299,10 +341,14 @@ func takeCPU(pids ...int) cpuSnapshot {
 			continue
 		}
 		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 12 {
-			u, _ := strconv.ParseUint(f[11], 10, 64)
-			st, _ := strconv.ParseUint(f[12], 10, 64)
-			s.ours += u + st
+		if len(f) > 14 {
+			// With the reaped children's (cutime [13], cstime [14]): a
+			// PostgreSQL backend that ended during the row is the
+			// postmaster's child.
+			for _, k := range []int{11, 12, 13, 14} {
+				n, _ := strconv.ParseUint(f[k], 10, 64)
+				s.ours += n
+			}
 		}
 	}
 	return s

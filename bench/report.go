@@ -37,6 +37,7 @@ type report struct {
 	goVersion                 string
 	gomaxprocs                int
 	date                      time.Time
+	engine                    string // what stores the data, for the footer
 }
 
 func (rep *report) ceilingRate() float64 {
@@ -92,6 +93,9 @@ func (rep *report) print(w io.Writer) {
 		fmt.Fprintf(w, "- export (`trendql export` to a file, %s): %s, peak RSS %s\n", mib(rep.exportBytes), secs(rep.exportTime), mib(rep.exportRSS))
 	}
 	fmt.Fprintf(w, "- first start (process start → /readyz 200): %s\n", ms(rep.firstStart))
+	if rep.engine != "" {
+		fmt.Fprintf(w, "- database: %s\n", rep.engine)
+	}
 	fmt.Fprintf(w, "- %d connections, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, %d workers)\n",
 		rep.cfg.conns, rep.cfg.duration, rep.cfg.warmup, method, rep.cfg.conns)
 	if len(rep.cfg.serverEnv) > 0 {

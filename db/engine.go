@@ -45,6 +45,9 @@ type engine interface {
 	// pingReason is why Ping failed with err, in one sentence that names
 	// no path, host, user or password: a readiness answer shows it.
 	pingReason(err error) string
+	// afterBulkWrite runs in a bulk import's transaction once every row
+	// is written, before the search index is rebuilt from them.
+	afterBulkWrite(tx *Tx) error
 }
 
 // sqliteEngine is the SQLite adapter, the default.
@@ -58,6 +61,10 @@ func (sqliteEngine) abortsOnError() bool    { return false }
 func (sqliteEngine) pingReason(error) string {
 	return "the database file cannot be read"
 }
+
+// afterBulkWrite: nothing on SQLite, whose plans for the import and its
+// search rebuild do not depend on gathered statistics.
+func (sqliteEngine) afterBulkWrite(*Tx) error { return nil }
 
 // tuneImport gives the writer a bigger page cache while it imports: a
 // large import touches every index all the time, and with SQLite's

@@ -172,6 +172,11 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 		return im.res, nil
 	}
 	if im.bulk {
+		if err := d.eng.afterBulkWrite(tx); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+	}
+	if im.bulk {
 		err = tx.rebuildSearch(im.res.changed() > 0, im.triggers)
 	} else {
 		err = tx.compactSearchAfter(im.res.changed())

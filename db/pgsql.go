@@ -39,6 +39,14 @@ var (
 	// every text column has. A comparison folds its parameter too.
 	pgNocaseCmp = regexp.MustCompile(`([A-Za-z_][\w.]*) COLLATE NOCASE (=|<>|<=|>=|<|>) \?`)
 	pgNocase    = regexp.MustCompile(`([A-Za-z_][\w.]*) COLLATE NOCASE`)
+	// A list of ids or names passed as one JSON array: `x IN (SELECT …
+	// FROM json_each(?))` becomes `x = ANY (array)`. The planner takes a
+	// set-returning function for 100 rows, so the IN form hashed the whole
+	// link table for the 1 to 20 ids a page asks for (33 ms for q2's
+	// companies, at every request); an array parameter it takes for ten
+	// elements and reads through the index.
+	pgInIntJSON  = regexp.MustCompile(`IN \(SELECT CAST\(value AS INTEGER\) FROM json_each\(\?\)\)`)
+	pgInTextJSON = regexp.MustCompile(`IN \(SELECT value FROM json_each\(\?\)\)`)
 	// json_each over a parameter: the array's elements as text, in a
 	// column named value like SQLite's.
 	pgJSONEach = regexp.MustCompile(`json_each\(\?\)`)
@@ -54,6 +62,8 @@ var (
 func translatePG(q string) string {
 	q = pgNocaseCmp.ReplaceAllString(q, "lower($1) $2 lower(?)")
 	q = pgNocase.ReplaceAllString(q, "lower($1)")
+	q = pgInIntJSON.ReplaceAllString(q, "= ANY (CAST(ARRAY(SELECT json_array_elements_text(CAST(? AS json))) AS bigint[]))")
+	q = pgInTextJSON.ReplaceAllString(q, "= ANY (ARRAY(SELECT json_array_elements_text(CAST(? AS json))))")
 	q = pgJSONEach.ReplaceAllString(q, "json_array_elements_text(CAST(? AS json)) AS je(value)")
 	q = pgCastInt.ReplaceAllString(q, "CAST(value AS bigint)")
 	q = pgIfnull.ReplaceAllString(q, "coalesce(")
