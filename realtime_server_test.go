@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // createToken runs `trendql token create` and returns the secret.
@@ -68,7 +68,7 @@ func (s *server) createCompany(t *testing.T, token, name string) string {
 // The changes cursor a build script keeps resumes exactly after a server
 // restart; and shutting down does not wait for open subscription streams.
 func TestRun_ChangesFeedAcrossRestartAndStreamsEndOnShutdown(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	s := startServer(t, nil, "--db", dbPath)
 	editor := createToken(t, dbPath, "editor")
 	var head struct{ ChangesCursor string }
@@ -136,7 +136,7 @@ func TestRun_ChangesFeedAcrossRestartAndStreamsEndOnShutdown(t *testing.T) {
 // restart; the receiver sees the same delivery id twice and the delivery
 // ends up succeeded with both attempts on record.
 func TestRun_WebhookInFlightAtShutdownIsDeliveredAfterRestart(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	var mu sync.Mutex
 	var ids []string
 	first := make(chan struct{})
@@ -262,7 +262,7 @@ func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
 			mu.Lock()
 			got = 0
 			mu.Unlock()
-			dbPath := filepath.Join(t.TempDir(), "t.db")
+			dbPath := dbtest.NewDSN(t)
 			s := startServer(t, c.env, "--db", dbPath, "--webhook-max-attempts", "1")
 			defer s.stop(t)
 			admin := createToken(t, dbPath, "admin")
@@ -314,7 +314,7 @@ func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
 // closed with 4400 and release their sockets, and bad tokens are limited
 // per address (401 twenty times, then 429 before any lookup).
 func TestRun_HostileStreamsAndTokensWithTheDefaults(t *testing.T) {
-	s := startServer(t, nil, "--db", filepath.Join(t.TempDir(), "trendql.db"))
+	s := startServer(t, nil, "--db", dbtest.NewDSN(t))
 	sockets := func() int {
 		ents, _ := os.ReadDir("/proc/self/fd")
 		n := 0
@@ -371,7 +371,7 @@ func TestRun_HostileStreamsAndTokensWithTheDefaults(t *testing.T) {
 func TestRun_NegativeRateLimitsAreRefused(t *testing.T) {
 	for _, flag := range []string{"--rate-limit=-1", "--auth-failure-burst=-1", "--max-subscriptions-per-client=-5"} {
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), []string{"serve", "--db", filepath.Join(t.TempDir(), "x.db"), flag},
+		err := run(context.Background(), []string{"serve", "--db", dbtest.NewDSN(t), flag},
 			func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
 		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "must not be negative") {
 			t.Errorf("%s: exit %d, %s", flag, code, stderr.String())

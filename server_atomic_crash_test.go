@@ -8,11 +8,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // The server is killed (SIGKILL) while clients send requests of 20
@@ -25,7 +26,7 @@ func TestCrash_SIGKILLDuringMultiMutationRequestsLeavesAllOrNone(t *testing.T) {
 		t.Skip("builds the binary and kills it: not in -short")
 	}
 	bin := buildBinary(t)
-	dbPath := filepath.Join(t.TempDir(), "crash.db")
+	dbPath := dbtest.NewDSN(t)
 	out, err := exec.Command(bin, "token", "create", "--name", "loader", "--role", "editor", "--db", dbPath).Output()
 	if err != nil {
 		t.Fatalf("token create: %v", err)

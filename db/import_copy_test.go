@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // publishedSet is streamSet with every item published: a bulk import of it
@@ -40,8 +41,8 @@ func publishedSet() *db.Content {
 func TestImport_BulkCopyOfPublicIndexEqualsPerRecordPath(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	open := func(name string) *db.DB {
-		d, _, err := db.Open(ctx, filepath.Join(t.TempDir(), name), db.Options{})
+	open := func(string) *db.DB {
+		d, _, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,6 +99,11 @@ func TestImport_BulkCopyOfPublicIndexEqualsPerRecordPath(t *testing.T) {
 // against their content.
 func checkSearchIndexes(t *testing.T, d *db.DB) {
 	t.Helper()
+	if dbtest.Engine() != dbtest.SQLite {
+		// PostgreSQL's search has no FTS5 index to check; the searches
+		// this test compares still run there.
+		return
+	}
 	raw, err := sql.Open("sqlite", "file:"+d.Path()+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
