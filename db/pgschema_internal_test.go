@@ -526,6 +526,20 @@ func TestPgSchema_SuspendedAndRebuilt(t *testing.T) {
 // deleted; explicit ids are kept; the event and schedule logs never reuse one.
 func TestPgSchema_Ids(t *testing.T) {
 	w := newTwin(t)
+	// The engine reads the next event id from events_id_seq, as SQLite's
+	// code reads sqlite_sequence.
+	nextEvent := func() int64 {
+		t.Helper()
+		var next int64
+		if err := w.pg.QueryRow(context.Background(),
+			"SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM events_id_seq").Scan(&next); err != nil {
+			t.Fatal(err)
+		}
+		return next
+	}
+	if n := nextEvent(); n != 1 {
+		t.Fatalf("events_id_seq on an empty log: next %d, want 1", n)
+	}
 	w.fill()
 	w.exec("DELETE FROM companies WHERE slug = 'secret'")
 	w.exec("INSERT INTO companies (slug, name, created_at, updated_at) VALUES ('n1', 'N1', ?, ?)", ts, ts)
@@ -558,13 +572,8 @@ func TestPgSchema_Ids(t *testing.T) {
 	if got := w.same("SELECT id FROM schedule_log ORDER BY id"); !reflect.DeepEqual(got, [][]string{{"i:1"}, {"i:4"}}) {
 		t.Fatalf("schedule_log: %v", got)
 	}
-	// The engine reads the next event id from this sequence.
-	var next int64
-	if err := w.pg.QueryRow(context.Background(), "SELECT last_value + 1 FROM events_id_seq").Scan(&next); err != nil {
-		t.Fatal(err)
-	}
-	if next != 5 {
-		t.Fatalf("events_id_seq: next %d, want 5", next)
+	if n := nextEvent(); n != 5 {
+		t.Fatalf("events_id_seq: next %d, want 5", n)
 	}
 	w.sameEverywhere()
 }
@@ -730,5 +739,39 @@ func TestPgSchema_DumpRestore(t *testing.T) {
 	w.sameEverywhere()
 	if _, err := dst.Exec(ctx, "UPDATE events SET slug = 'x'"); err == nil {
 		t.Fatal("the restored event log accepted an update")
+	}
+}
+
+// Every text column of every table and view compares bytes (COLLATE "C"), as
+// SQLite's BINARY does, so ORDER BY, UNION arms and comparisons agree with
+// SQLite and never meet two collations; numbers are bigint, as SQLite's
+// INTEGER. trendql_meta exists and is left for the engine to fill.
+func TestPgSchema_Types(t *testing.T) {
+	ctx := context.Background()
+	pg := freshPostgres(t)
+	loadPgSchema(t, pg)
+	rows, err := pg.Query(ctx, `
+		SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || coalesce(co.collname, '-')
+		FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		LEFT JOIN pg_collation co ON co.oid = a.attcollation
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
+		  AND NOT (a.atttypid = 'text'::regtype AND co.collname = 'C')
+		  AND a.atttypid NOT IN ('bigint'::regtype, 'bytea'::regtype)
+		  AND NOT (a.atttypid = 'tsvector'::regtype AND a.attname = 'tsv')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Fatalf("columns neither bigint nor text COLLATE \"C\": %v", bad)
+	}
+	var n int
+	if err := pg.QueryRow(ctx, "SELECT count(*) FROM trendql_meta").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("trendql_meta: %d rows, %v", n, err)
 	}
 }
