@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 var viewer = &db.Principal{Name: "test", Role: db.RoleViewer}
@@ -534,10 +535,18 @@ func TestSearch_AnonymousScoresIgnoreDrafts(t *testing.T) {
 			t.Errorf("anonymous %q changed with drafts:\nbefore:\n%s\nafter:\n%s", q, before[q], got)
 		}
 	}
-	// The token holders' index does count the drafts: the test can see a
-	// change when there is one.
-	if got := fmt.Sprint(mustSearch(t, tok, d, "serverless", nil, db.PageArgs{}).Items[0].Score); got == viewerBefore {
-		t.Errorf("a viewer's top score for serverless stayed %s with drafts added: the drafts are not indexed", got)
+	// The token holders' index does hold the drafts: the test could see
+	// them if they leaked.
+	if got := hitNames(mustSearch(t, tok, d, "serverless", nil, db.PageArgs{First: intp(100)})); !contains(got, "Trend Serverless") || !contains(got, "Company Serverless Framework Go Laravel") {
+		t.Errorf("a viewer's search for serverless finds %q: the drafts are not indexed", got)
+	}
+	// On SQLite, BM25 weighs words by the documents of the index, so the
+	// drafts move every score of the token holders' index; PostgreSQL's
+	// ts_rank scores each document on its own (README, "On PostgreSQL").
+	if dbtest.Engine() == dbtest.SQLite {
+		if got := fmt.Sprint(mustSearch(t, tok, d, "serverless", nil, db.PageArgs{}).Items[0].Score); got == viewerBefore {
+			t.Errorf("a viewer's top score for serverless stayed %s with drafts added: the drafts are not indexed", got)
+		}
 	}
 }
 
