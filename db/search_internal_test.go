@@ -436,3 +436,52 @@ func TestSearchIndex_RebuildKeepsMergeSettings(t *testing.T) {
 	}
 	checkIndex(t, d)
 }
+
+// The tsquery a search sends PostgreSQL quotes every word as an operand:
+// the operators in the user's text are gone with parseSearchQuery, and a
+// quote or backslash (which a word cannot hold, but tsLiteral is the last
+// line) stays inside its literal.
+func TestSearchQuery_TSQuery(t *testing.T) {
+	for _, tc := range []struct{ in, all, any string }{
+		{"go", `('go' | 'go':*)`, `('go' | 'go':*)`},
+		{"Go ", `'go'`, `'go'`},
+		{"garbage collection", `'garbage' & ('collection' | 'collection':*)`, `'garbage' | ('collection' | 'collection':*)`},
+		{"go & !rust | 'x':* <-> y:A", `'go' & 'rust' & 'x' & 'y' & 'a'`, `'go' | 'rust' | 'x' | 'y' | 'a'`},
+		{"Cafe\u0301 b", `'café' & 'b'`, `'café' | 'b'`},
+	} {
+		sq, err := parseSearchQuery(tc.in)
+		if err != nil {
+			t.Fatalf("parseSearchQuery(%q): %v", tc.in, err)
+		}
+		if got := sq.tsquery(); got != tc.all {
+			t.Errorf("%q: tsquery %s, want %s", tc.in, got, tc.all)
+		}
+		if got := sq.tsqueryAny(); got != tc.any {
+			t.Errorf("%q: tsqueryAny %s, want %s", tc.in, got, tc.any)
+		}
+	}
+	for in, want := range map[string]string{`it's`: `'it''s'`, `a\b`: `'a\\b'`, `'`: `''''`} {
+		if got := tsLiteral(in); got != want {
+			t.Errorf("tsLiteral(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The hit whose headlines mark the most distinct words gives the snippet,
+// with an ellipsis where its column goes on.
+func TestPGPickSnippet(t *testing.T) {
+	for _, tc := range []struct {
+		cands []pgSnippet
+		want  string
+	}{
+		{nil, ""},
+		{[]pgSnippet{{col: 0, headline: "\x02Go\x03"}, {col: 3, headline: "\x02Go\x03 and \x02Google\x03", before: true, after: true}}, "…<mark>Go</mark> and <mark>Google</mark>…"},
+		{[]pgSnippet{{col: 1, headline: "a · \x02b\x03"}, {col: 2, headline: "Some \x02b\x03 here."}}, "Some <mark>b</mark> here."},
+		{[]pgSnippet{{col: 0, headline: "\x02Go\x03"}, {col: 2, headline: "\x02Go\x03 is."}}, "<mark>Go</mark>"},
+		{[]pgSnippet{{col: 3, headline: "x <\x01b\x01> \x02y\x03 &", after: true}}, "x &lt;b&gt; <mark>y</mark> &amp;…"},
+	} {
+		if got := pgPickSnippet(tc.cands); got != tc.want {
+			t.Errorf("pgPickSnippet(%+v) = %q, want %q", tc.cands, got, tc.want)
+		}
+	}
+}
