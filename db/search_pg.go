@@ -123,7 +123,9 @@ func pgSearchWhere(ctx context.Context, args *pgArgs, idx string, codes []int) s
 // (nil: from the start), with scores and snippets, in one statement.
 //
 // The inner query ranks every match and keeps the page; the outer one
-// makes snippets for the page's rows only. A snippet comes from one
+// makes snippets for the page's rows only. The OFFSET 0s keep the planner
+// from flattening the snippet's subqueries into the select list, which
+// would parse each text for a headline three times (for hl, p and n). A snippet comes from one
 // column, as FTS5's does: each column that matches a word gets a
 // headline, and pgPickSnippet keeps the one with the most matched words.
 // Whether text was left out before or after it (an ellipsis) is decided
@@ -140,8 +142,8 @@ func (e *postgresEngine) search(ctx context.Context, d *DB, sq searchQuery, idx 
 	}
 	q := fmt.Sprintf(pgNative+`
 SELECT h.rid, h.score, c.col, c.hl,
-	c.p > 1 AND length(to_tsvector('simple', left(c.t, c.p - 1))) > 0,
-	c.p > 0 AND length(to_tsvector('simple', substr(c.t, c.p + c.n))) > 0
+	c.p > 1 AND length(to_tsvector('simple', right(left(c.t, c.p - 1), %[9]d))) > 0,
+	c.p > 0 AND length(to_tsvector('simple', left(substr(c.t, c.p + c.n), %[9]d))) > 0
 FROM (
 	SELECT m.rid, m.score FROM (
 		SELECT s.rid, ts_rank('%[1]s', s.tsv, q)::float8 AS score
@@ -155,14 +157,16 @@ CROSS JOIN LATERAL (
 	SELECT col, t, hl, strpos(t, replace(replace(hl, E'\x02', ''), E'\x03', '')) AS p,
 		length(replace(replace(hl, E'\x02', ''), E'\x03', '')) AS n
 	FROM (
-		SELECT v.col, trendql_search_text(v.txt) AS t,
-			ts_headline('trendql', trendql_search_text(v.txt), q, '%[8]s') AS hl
-		FROM (VALUES (0, s.name, 'a'), (1, s.keywords, 'b'), (2, s.summary, 'c'), (3, s.body, 'd')) v (col, txt, w)
-		WHERE ts_filter(s.tsv, ARRAY[v.w]::"char"[]) @@ qa
-	) x
+		SELECT col, t, ts_headline('trendql', t, q, '%[8]s') AS hl
+		FROM (
+			SELECT v.col, trendql_search_text(v.txt) AS t
+			FROM (VALUES (0, s.name, 'a'), (1, s.keywords, 'b'), (2, s.summary, 'c'), (3, s.body, 'd')) v (col, txt, w)
+			WHERE ts_filter(s.tsv, ARRAY[v.w]::"char"[]) @@ qa OFFSET 0
+		) y OFFSET 0
+	) x OFFSET 0
 ) c
 ORDER BY h.score DESC, h.rid, c.col`,
-		pgSearchWeights, idx, query, where, keys, args.add(limit), anyWord, pgHeadlineOptions)
+		pgSearchWeights, idx, query, where, keys, args.add(limit), anyWord, pgHeadlineOptions, pgEllipsisReach)
 	rows, err := d.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -192,6 +196,12 @@ ORDER BY h.score DESC, h.rid, c.col`,
 	flush()
 	return hits, rows.Err()
 }
+
+// pgEllipsisReach is how far (in characters) from a headline the test for
+// words left out looks: parsing the rest of a long body for every hit
+// would cost as much as the headline itself, and 200 characters
+// with no word in them, then one, is not text anyone writes.
+const pgEllipsisReach = 200
 
 // pgSnippet is one column's headline for a hit.
 type pgSnippet struct {
