@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -315,24 +317,18 @@ func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
 // per address (401 twenty times, then 429 before any lookup).
 func TestRun_HostileStreamsAndTokensWithTheDefaults(t *testing.T) {
 	s := startServer(t, nil, "--db", dbtest.NewDSN(t))
-	sockets := func() int {
-		ents, _ := os.ReadDir("/proc/self/fd")
-		n := 0
-		for _, e := range ents {
-			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "socket:") {
-				n++
-			}
-		}
-		return n
-	}
+	sockets := func() int { return serverSockets(t, s.URL) }
 	http.DefaultClient.CloseIdleConnections()
 	before := sockets()
-	for range 30 {
+	for i := range 30 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 		if err != nil {
 			cancel()
 			t.Fatal(err)
+		}
+		if n := sockets(); i == 0 && n < before+2 {
+			t.Fatalf("an open websocket counts %d sockets, %d before: the count misses its two ends", n, before)
 		}
 		c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":"x"}`))
 		_, _, err = c.Read(ctx)
@@ -377,4 +373,43 @@ func TestRun_NegativeRateLimitsAreRefused(t *testing.T) {
 			t.Errorf("%s: exit %d, %s", flag, code, stderr.String())
 		}
 	}
+}
+
+// serverSockets counts this process's open sockets that are connections to
+// or from the server at url (both ends live in the test process), so that
+// the database's own connections (a PostgreSQL pool opening one more, say)
+// are not taken for leaked client connections.
+func serverSockets(t *testing.T, url string) int {
+	t.Helper()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexPort := fmt.Sprintf(":%04X", p)
+	// /proc/net/tcp{,6}: "sl local_address rem_address st ... uid timeout inode".
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) > 9 && (strings.HasSuffix(fs[1], hexPort) || strings.HasSuffix(fs[2], hexPort)) {
+				inodes["socket:["+fs[9]+"]"] = true
+			}
+		}
+	}
+	ents, _ := os.ReadDir("/proc/self/fd")
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && inodes[l] {
+			n++
+		}
+	}
+	return n
 }

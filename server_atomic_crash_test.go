@@ -114,16 +114,23 @@ func TestCrash_SIGKILLDuringMultiMutationRequestsLeavesAllOrNone(t *testing.T) {
 	checkIntegrity(t, dbPath)
 
 	d := openRaw(t, dbPath)
-	rows, err := d.Query(`SELECT substr(name, 6, instr(substr(name, 6), ' ') - 1), count(*) FROM companies WHERE name LIKE 'Kill %' GROUP BY 1`)
+	// Grouped here rather than in SQL, which would need each engine's own
+	// string functions: names are "Kill <request> <field>".
+	rows, err := d.Query(`SELECT name FROM companies WHERE name LIKE 'Kill %'`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	present := map[string]int{}
 	for rows.Next() {
-		var b string
-		var n int
-		rows.Scan(&b, &n)
-		present[b] = n
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		b, _, _ := strings.Cut(strings.TrimPrefix(name, "Kill "), " ")
+		present[b]++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	rows.Close()
 	for b, n := range present {

@@ -203,7 +203,7 @@ func TestRun_TwoServersOnOneDatabaseApplyEachScheduleOnce(t *testing.T) {
 	if got := queryInt(t, raw, "SELECT count(*) FROM events WHERE action = 'PUBLISH' AND actor = 'schedule'"); got != n {
 		t.Errorf("%d PUBLISH events by schedule, want %d", got, n)
 	}
-	if dup := queryInt(t, raw, "SELECT count(*) FROM (SELECT item_id FROM events WHERE action = 'PUBLISH' AND slug LIKE 'twin-%' GROUP BY type, item_id HAVING count(*) > 1)"); dup != 0 {
+	if dup := queryInt(t, raw, "SELECT count(*) FROM (SELECT item_id FROM events WHERE action = 'PUBLISH' AND slug LIKE 'twin-%' GROUP BY type, item_id HAVING count(*) > 1) AS dup"); dup != 0 {
 		t.Errorf("%d items published twice", dup)
 	}
 	if got := queryInt(t, raw, "SELECT count(*) FROM schedule_log WHERE outcome = 'APPLIED'"); got != n {

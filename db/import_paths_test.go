@@ -76,7 +76,7 @@ func importSteps() []*db.Content {
 func TestImport_BulkPathEqualsPerRecordPath(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	open := func(string) *db.DB {
+	open := func() *db.DB {
 		d, _, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +85,7 @@ func TestImport_BulkPathEqualsPerRecordPath(t *testing.T) {
 		d.Now = func() time.Time { return at }
 		return d
 	}
-	bulk, general := open("bulk.db"), open("general.db")
+	bulk, general := open(), open()
 	for i, c := range importSteps() {
 		if _, err := bulk.Import(ctx, c, false); err != nil {
 			t.Fatalf("bulk import %d: %v", i, err)
