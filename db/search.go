@@ -41,9 +41,10 @@ type SearchHit struct {
 	// Node is the item: a *Trend, *Framework, *Company or *FAQ.
 	Node Node
 	// Score is the hit's relevance, higher is better. Scores compare only
-	// hits of one search: they depend on the query and on the corpus the
-	// caller searches — the published items for anonymous callers, so that
-	// drafts never move their scores; every item for token holders.
+	// hits of one search: they depend on the query and, on SQLite (BM25),
+	// on the corpus the caller searches — the published items for anonymous
+	// callers, so that drafts never move their scores; every item for
+	// token holders. PostgreSQL's ts_rank scores each item on its own.
 	Score float64
 	// Snippet is a short passage of the item's text, as HTML: the matched
 	// words are wrapped in SnippetMarkStart and SnippetMarkEnd, every other
