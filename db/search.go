@@ -41,9 +41,10 @@ type SearchHit struct {
 	// Node is the item: a *Trend, *Framework, *Company or *FAQ.
 	Node Node
 	// Score is the hit's relevance, higher is better. Scores compare only
-	// hits of one search: they depend on the query and on the corpus the
-	// caller searches — the published items for anonymous callers, so that
-	// drafts never move their scores; every item for token holders.
+	// hits of one search: they depend on the query and, on SQLite (BM25),
+	// on the corpus the caller searches — the published items for anonymous
+	// callers, so that drafts never move their scores; every item for
+	// token holders. PostgreSQL's ts_rank scores each item on its own.
 	Score float64
 	// Snippet is a short passage of the item's text, as HTML: the matched
 	// words are wrapped in SnippetMarkStart and SnippetMarkEnd, every other
@@ -104,17 +105,51 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 		return page, nil
 	}
 
-	w := where{}
-	w.add(idx+" MATCH ?", sq.fts5())
-	searchFilters(&w, idx, codes)
-	searchDrafts(ctx, &w, idx)
-	keys := where{} // conditions on the ranked hits, outside the FTS scan
+	var after *searchKey
 	if pa.After != nil {
 		score, rowID, err := decodeSearchCursor("after", *pa.After, sig)
 		if err != nil {
 			return nil, err
 		}
-		keys.add("(score < ? OR (score = ? AND rid > ?))", score, score, rowID)
+		after = &searchKey{score, rowID}
+	}
+	var hits []*SearchHit
+	if pg, ok := d.eng.(*postgresEngine); ok {
+		hits, err = pg.search(ctx, d, sq, idx, codes, after, n+1)
+	} else {
+		hits, err = d.searchFTS5(ctx, sq, idx, codes, after, n+1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if len(hits) > n {
+		hits = hits[:n]
+		page.HasNextPage = true
+	}
+	if page.Items, err = d.searchNodes(ctx, hits); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return page, nil
+}
+
+// searchKey is the position of a hit in a search's order: best score
+// first, then the index row id.
+type searchKey struct {
+	score float64
+	rowID int64
+}
+
+// searchFTS5 returns the first limit hits of a search on SQLite (FTS5)
+// after the key after (nil: from the start), with scores and snippets but
+// no items.
+func (d *DB) searchFTS5(ctx context.Context, sq searchQuery, idx string, codes []int, after *searchKey, limit int) ([]*SearchHit, error) {
+	w := where{}
+	w.add(idx+" MATCH ?", sq.fts5())
+	searchFilters(&w, idx, codes)
+	searchDrafts(ctx, &w, idx)
+	keys := where{} // conditions on the ranked hits, outside the FTS scan
+	if after != nil {
+		keys.add("(score < ? OR (score = ? AND rid > ?))", after.score, after.score, after.rowID)
 	}
 	// The inner query ranks every match; LIMIT -1 keeps SQLite from
 	// flattening it into the outer one, which would compute the rank twice
@@ -129,10 +164,10 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 	WHERE %[4]s MATCH ?
 	ORDER BY h.score DESC, h.rid`, searchSnippetSQL(idx), searchRankSQL(idx), w.sql(), idx, keys.sql())
 	args := append(append([]any{string(snippetStart), string(snippetEnd)}, w.args...), keys.args...)
-	args = append(args, n+1, sq.fts5())
+	args = append(args, limit, sq.fts5())
 	rows, err := d.query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	hits := []*SearchHit{}
@@ -140,23 +175,12 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 		h := &SearchHit{}
 		var snippet string
 		if err := rows.Scan(&h.rowID, &h.Score, &snippet); err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+			return nil, err
 		}
 		h.Snippet = renderSnippet(snippet)
 		hits = append(hits, h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	rows.Close()
-	if len(hits) > n {
-		hits = hits[:n]
-		page.HasNextPage = true
-	}
-	if page.Items, err = d.searchNodes(ctx, hits); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	return page, nil
+	return hits, rows.Err()
 }
 
 // CountSearch returns how many items Search finds in all pages for the same
@@ -171,6 +195,13 @@ func (d *DB) CountSearch(ctx context.Context, query string, types []TypeName) (i
 		return 0, err
 	}
 	idx := searchIndex(ctx)
+	if pg, ok := d.eng.(*postgresEngine); ok {
+		n, err := pg.countSearch(ctx, d, sq, idx, codes)
+		if err != nil {
+			return 0, fmt.Errorf("count search: %w", err)
+		}
+		return n, nil
+	}
 	w := where{}
 	w.add(idx+" MATCH ?", sq.fts5())
 	searchFilters(&w, idx, codes)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,15 +104,17 @@ func search(t *testing.T, c *client.Client, q string, opts ...client.Option) *se
 func TestSearchQuery_FindsRanksAndHighlights(t *testing.T) {
 	c, _ := searchServer(t, nil)
 	for _, tc := range []struct {
-		query, first, mark string
+		query string
+		first []string // any of these is the right first hit: the engines rank alike, not identically
+		mark  string
 	}{
-		{"Otwell", "Framework Laravel", "<mark>Otwell</mark>"},
-		{"garbage collection", "Framework Go", "<mark>garbage</mark> <mark>collection</mark>"},
-		{"serverles", "Trend Serverless Computing", "<mark>serverless</mark>"},
+		{"Otwell", []string{"Framework Laravel"}, "<mark>Otwell</mark>"},
+		{"garbage collection", []string{"Framework Go", "Trend Go"}, "<mark>garbage</mark> <mark>collection</mark>"},
+		{"serverles", []string{"Trend Serverless Computing"}, "<mark>serverless</mark>"},
 	} {
 		r := search(t, c, tc.query)
-		if len(r.Search.Nodes) == 0 || r.names()[0] != tc.first {
-			t.Errorf("%q finds %q, want %q first", tc.query, r.names(), tc.first)
+		if len(r.Search.Nodes) == 0 || !slices.Contains(tc.first, r.names()[0]) {
+			t.Errorf("%q finds %q, want one of %q first", tc.query, r.names(), tc.first)
 			continue
 		}
 		if r.Search.TotalCount != len(r.Search.Nodes) {

@@ -29,10 +29,32 @@
 
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
--- English stemming with accents removed first, for documents and queries.
+-- English stemming with accents removed first, for documents and queries,
+-- and no stop words: FTS5's porter tokenizer has none, so "the" or "how to"
+-- find the same items on both engines (english_stem would drop them from
+-- the query and find nothing).
+CREATE TEXT SEARCH DICTIONARY trendql_english (TEMPLATE = snowball, Language = english);
 CREATE TEXT SEARCH CONFIGURATION trendql (COPY = pg_catalog.english);
 ALTER TEXT SEARCH CONFIGURATION trendql
-    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart WITH trendql_english;
+ALTER TEXT SEARCH CONFIGURATION trendql
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, trendql_english;
+
+-- The text of a search column as the index and the snippets read it: every
+-- punctuation character set apart by \x01 on both sides. PostgreSQL's
+-- parser keeps "node.js", "go1.22", "a@b.com" or "https://x.com/a" whole
+-- (as hosts, versions, emails, URLs), where SQLite's unicode61 tokenizer
+-- and the query's words (parseSearchQuery) cut at every punctuation mark;
+-- and in a database whose LC_CTYPE is C it reads every non-ASCII character
+-- as a letter, so "foo—bar" would be one word. \x01 is a separator to the
+-- parser and dropped from snippets (renderSnippet), so the text shown is
+-- the text stored. The set: ASCII punctuation, Latin-1's, and General
+-- Punctuation (dashes, quotes, ellipsis, bullets).
+CREATE FUNCTION trendql_search_text(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT regexp_replace(t, '([!-/:-@[-`{-~¡-©«-±´¶-¸»¿×÷‐-‧‰-⁞])', E'\x01\\1\x01', 'g');
+END;
 
 -- The weighted document of one search row. The body is parsed here, once
 -- (BEGIN ATOMIC), so it names the configuration by its oid and works under
@@ -40,10 +62,10 @@ ALTER TEXT SEARCH CONFIGURATION trendql
 CREATE FUNCTION trendql_tsvector(name text, keywords text, summary text, body text)
 RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT setweight(to_tsvector('trendql'::regconfig, coalesce(name, '')), 'A')
-        || setweight(to_tsvector('trendql'::regconfig, coalesce(keywords, '')), 'B')
-        || setweight(to_tsvector('trendql'::regconfig, coalesce(summary, '')), 'C')
-        || setweight(to_tsvector('trendql'::regconfig, coalesce(body, '')), 'D');
+    SELECT setweight(to_tsvector('trendql'::regconfig, trendql_search_text(coalesce(name, ''))), 'A')
+        || setweight(to_tsvector('trendql'::regconfig, trendql_search_text(coalesce(keywords, ''))), 'B')
+        || setweight(to_tsvector('trendql'::regconfig, trendql_search_text(coalesce(summary, ''))), 'C')
+        || setweight(to_tsvector('trendql'::regconfig, trendql_search_text(coalesce(body, ''))), 'D');
 END;
 
 -- A JSON list column as the search views index it, as SQLite's
