@@ -198,8 +198,12 @@ func openDB(ctx context.Context, path string, noSeed bool) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if created && !noSeed {
-		if err := d.Seed(ctx); err != nil {
+	if created {
+		seed := d.Seed
+		if noSeed {
+			seed = d.SkipSeed
+		}
+		if err := seed(ctx); err != nil {
 			d.Close()
 			return nil, err
 		}

@@ -898,5 +898,25 @@ func (d *DB) Seed(ctx context.Context) error {
 	if _, err := d.Import(ctx, ArticleContent(), false); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	return nil
+	return d.SkipSeed(ctx)
+}
+
+// SkipSeed records that a new database is seeded or stays empty (Open
+// reported it created). On SQLite a database is new only while its file
+// is empty, and there is nothing to record; a PostgreSQL database stays
+// new (see migratePG) until this runs, so that a replica starting while
+// another is between creating and seeding it does not serve it empty.
+func (d *DB) SkipSeed(ctx context.Context) error {
+	if d.eng.name() != "postgres" {
+		return nil
+	}
+	tx, err := d.beginTx(ctx)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.exec("DELETE FROM trendql_meta WHERE key = 'seed'"); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return tx.Commit()
 }

@@ -72,7 +72,10 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 	version := 0
 	if meta {
 		var app string
-		err := tx.QueryRowContext(ctx, pgNative+"\nSELECT coalesce((SELECT value FROM trendql_meta WHERE key = 'application'), ''), coalesce((SELECT value FROM trendql_meta WHERE key = 'schema_version'), '0')").Scan(&app, &version)
+		err := tx.QueryRowContext(ctx, pgNative+`
+			SELECT coalesce((SELECT value FROM trendql_meta WHERE key = 'application'), ''),
+				coalesce((SELECT value FROM trendql_meta WHERE key = 'schema_version'), '0'),
+				EXISTS (SELECT 1 FROM trendql_meta WHERE key = 'seed')`).Scan(&app, &version, &created)
 		if err != nil {
 			return false, err
 		}
@@ -96,7 +99,7 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 		return false, fmt.Errorf("database %s has schema version %d, newer than this trendql (%d): upgrade trendql", d.Name(), version, len(ms))
 	}
 	if version == len(ms) {
-		return false, nil
+		return created, nil
 	}
 	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
@@ -108,6 +111,17 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
 	if err != nil {
 		return false, err
+	}
+	if created {
+		// The database is new until it is seeded (or kept empty: see
+		// SkipSeed), which is the caller's next transaction. A replica
+		// that opens it in between, or after the first one died there,
+		// is told it is new too and seeds it: seeding is an import of the
+		// article, which changes nothing the second time.
+		if _, err := tx.ExecContext(ctx, pgNative+`
+			INSERT INTO trendql_meta (key, value) VALUES ('seed', 'pending') ON CONFLICT (key) DO NOTHING`); err != nil {
+			return false, err
+		}
 	}
 	return created, tx.Commit()
 }
