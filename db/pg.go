@@ -192,8 +192,15 @@ const notAURL = "it is not a valid URL; percent-encode special characters in the
 // text (a url.Error) may hold the password and is left out.
 func parseConfigReason(e *pgconn.ParseConfigError) string {
 	s := e.Error()
+	var detail string
 	if inner := e.Unwrap(); inner != nil {
 		s = strings.TrimSuffix(s, " ("+inner.Error()+")")
+		// A url.Error quotes the URL; the others (strconv's, "sslmode is
+		// invalid") say what is wrong with one setting.
+		var ue *url.Error
+		if !errors.As(inner, &ue) {
+			detail = ": " + inner.Error()
+		}
 	}
 	if i := strings.LastIndex(s, "`: "); i >= 0 {
 		s = s[i+len("`: "):]
@@ -206,7 +213,7 @@ func parseConfigReason(e *pgconn.ParseConfigError) string {
 	case strings.HasPrefix(s, "failed to parse as"):
 		return notAURL
 	}
-	return s
+	return s + detail
 }
 
 // pgConnector hands database/sql pooled pgx connections whose statements
