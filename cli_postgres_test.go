@@ -631,3 +631,41 @@ func TestPostgresCLI_ExportImportBetweenEngines(t *testing.T) {
 		}
 	})
 }
+
+// A user that may connect but not create tables (PostgreSQL 15 gives
+// other users no CREATE on the public schema): a new database cannot be
+// set up, which every command says in one sentence, creating nothing.
+func TestPostgresCLI_UserWithoutCreateRefused(t *testing.T) {
+	role := "trendql_cli_" + strings.ToLower(rand.Text()[:10])
+	pw := "Role-" + rand.Text()
+	admin := pgAdminURL(t)
+	pgExec(t, admin, "CREATE ROLE "+role+" LOGIN PASSWORD '"+pw+"'")
+	// Cleanups run last first: the database (which the role comes to own)
+	// is dropped before the role.
+	t.Cleanup(func() { pgExec(t, admin, "DROP ROLE IF EXISTS "+role) })
+	pgURL, _ := newPGDatabase(t)
+	pgExec(t, pgURL, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, pw)
+	before := pgSnapshot(t, pgURL)
+	for _, args := range [][]string{{"export"}, {"token", "create", "--name", "x", "--role", "admin"}, {"serve", "--addr", "127.0.0.1:0"}} {
+		r := cli(t, nil, append(args, "--db", u.String())...)
+		line := oneSentence(t, strings.Join(args, " "), r, 1, pw)
+		if !strings.Contains(line, "nothing was changed: permission denied (permission denied ") {
+			t.Errorf("%q: %q", args, line)
+		}
+	}
+	if after := pgSnapshot(t, pgURL); after != before {
+		t.Fatalf("the database changed:\n%s", diffLines(before, after))
+	}
+	// What the README tells operators to do: give the user its database.
+	name := strings.TrimPrefix(u.Path, "/")
+	pgExec(t, admin, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" OWNER TO "+role)
+	pgExec(t, pgURL, "ALTER SCHEMA public OWNER TO "+role)
+	if r := cli(t, nil, "token", "create", "--name", "x", "--role", "admin", "--db", u.String()); r.Code != 0 {
+		t.Fatalf("as the database's owner: %+v", r)
+	}
+}
