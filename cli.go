@@ -298,6 +298,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		// PostgreSQL server has its own consistent, complete dump.
 		return usagef("backup: %s is a PostgreSQL database, which trendql does not copy: back it up with pg_dump (pg_dump --format=custom --file=OUT.dump URL, consistent while servers run), or write its content alone with trendql export", db.RedactURL(dbPath))
 	}
+	if err := db.CheckDSN(dbPath); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	out, err := backupPath(pos[0])
 	if err != nil {
 		return err

@@ -669,3 +669,51 @@ func TestPostgresCLI_UserWithoutCreateRefused(t *testing.T) {
 		t.Fatalf("as the database's owner: %+v", r)
 	}
 }
+
+// A --db that is neither a file path nor a postgres:// URL but names a
+// database another way (another URL scheme, a libpq keyword/value string)
+// is refused by every command in one sentence without its password, and
+// no file of that name is created. Needs no PostgreSQL.
+func TestCLI_DatabaseNamedAnotherWayIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, dsn := range []string{
+		"mysql://trendql:S3cret-pw@db.internal/content",
+		"sqlite://trendql:S3cret-pw@/content.db",
+		"host=db.internal user=trendql password=S3cret-pw dbname=content",
+		"dbname=content password=S3cret-pw",
+	} {
+		for _, args := range [][]string{{"export"}, {"token", "list"}, {"import", "-"}, {"backup", filepath.Join(dir, "out.db")}, {"serve", "--addr", "127.0.0.1:0"}} {
+			// Taken for a file name, serve would create it and serve it
+			// until the context ends.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			r := cliCtx(t, ctx, nil, strings.NewReader(`{"format":"trendql-content-1"}`), append(args, "--db", dsn)...)
+			cancel()
+			line := oneSentence(t, fmt.Sprintf("%q %q", dsn, args), r, 1, "S3cret-pw")
+			if !strings.Contains(line, "postgres:// URL") {
+				t.Errorf("%q %q: %q", dsn, args, line)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files were created: %v", entries)
+	}
+}
+
+// A URL scheme in capitals is still PostgreSQL's (schemes are
+// case-insensitive), never a file name.
+func TestPostgresCLI_SchemeInCapitals(t *testing.T) {
+	pgURL, pw := newPGDatabase(t)
+	upper := "POSTGRESQL" + strings.TrimPrefix(pgURL, "postgres")
+	t.Chdir(t.TempDir())
+	if r := cli(t, nil, "export", "--db", upper); r.Code != 0 || !strings.Contains(r.Stdout, "Top Backend Development Trends to Follow") {
+		t.Fatalf("export: %+v", r)
+	}
+	r := cli(t, nil, "backup", "x.db", "--db", upper)
+	if line := oneSentence(t, "backup", r, 2, pw); !strings.Contains(line, "pg_dump") {
+		t.Errorf("backup: %q", line)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("files were created: %v", entries)
+	}
+}

@@ -24,7 +24,13 @@ import (
 // IsPostgresURL reports whether dsn selects PostgreSQL (a postgres:// or
 // postgresql:// URL) rather than naming an SQLite file.
 func IsPostgresURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	// Schemes are case-insensitive (RFC 3986): POSTGRES://… must not be
+	// taken for a file name, which messages would print with its password.
+	return hasPrefixFold(dsn, "postgres://") || hasPrefixFold(dsn, "postgresql://")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // writerLock is the key of the transaction-level advisory lock every
@@ -65,6 +71,9 @@ const defaultConnectTimeout = 10 * time.Second
 // by database/sql through two connectors, the writers' (each transaction
 // takes the writer lock) and the readers'.
 func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created bool, err error) {
+	// pgx knows the schemes in lower case only.
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	dsn = strings.ToLower(scheme) + "://" + rest
 	name := RedactURL(dsn)
 	if _, err := url.Parse(dsn); err != nil {
 		// pgx reads some of these anyway, as something else: a password
