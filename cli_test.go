@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // cli runs one trendql command through run(), as the binary would, and
@@ -46,7 +47,7 @@ func cli(t testing.TB, stdin io.Reader, args ...string) cliResult {
 // the contract writes them ("trendql import FILE --db X").
 func TestCLI_FlagsBeforeOrAfterArguments(t *testing.T) {
 	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "t.db")
+	dbPath := dbtest.NewDSN(t)
 	exp := cli(t, nil, "export", "--db", dbPath)
 	if exp.Code != 0 {
 		t.Fatalf("export: %+v", exp)
@@ -84,11 +85,11 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-// seededDB makes a new database through the CLI and returns its path and
-// its export.
+// seededDB makes a new database of the engine under test through the CLI
+// and returns its DSN and its export.
 func seededDB(t testing.TB) (path, export string) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "trendql.db")
+	path = dbtest.NewDSN(t)
 	r := cli(t, nil, "export", "--db", path)
 	if r.Code != 0 {
 		t.Fatalf("export: %+v", r)
@@ -127,16 +128,11 @@ func rec(c map[string]any, list string, i int) map[string]any {
 	return c[list].([]any)[i].(map[string]any)
 }
 
-// eventCount counts the event log's rows, opening the file directly.
+// eventCount counts the event log's rows, opening the database directly.
 func eventCount(t testing.TB, path string) int {
 	t.Helper()
-	d, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	var n int
-	if err := d.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
+	if err := dbtest.RawSQL(t, path).QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -281,7 +277,7 @@ func TestExportImport_RoundTrip(t *testing.T) {
 	writeFile(t, file, doc)
 
 	// A fresh database with the schema and nothing else.
-	dst := filepath.Join(dir, "fresh.db")
+	dst := dbtest.NewDSN(t)
 	d, created, err := db.Open(ctx, dst, db.Options{})
 	if err != nil || !created {
 		t.Fatalf("open fresh: created=%v err=%v", created, err)
@@ -394,7 +390,7 @@ var tokenRE = regexp.MustCompile(`^tql_[0-9]+_[A-Za-z0-9_-]{43}$`)
 // shows it; it works over HTTP until "token revoke" makes it
 // UNAUTHENTICATED, while the server runs. Bad usage exits 2.
 func TestTokens_CreateListRevokeThroughTheCLI(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "t.db")
+	dbPath := dbtest.NewDSN(t)
 	r := cli(t, nil, "token", "create", "--name", "deploy-script", "--role", "editor", "--db", dbPath)
 	token := r.LastLine()
 	if r.Code != 0 || !tokenRE.MatchString(token) {
@@ -467,6 +463,7 @@ func TestTokens_CreateListRevokeThroughTheCLI(t *testing.T) {
 // company in it has its CREATE event and every event its company).
 // Backing up onto an existing file fails and leaves it alone.
 func TestBackup_WhileTheServerWrites(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "backup writes an SQLite file (VACUUM INTO), opened here as one")
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "live.db")
 	token := cli(t, nil, "token", "create", "--name", "writer", "--role", "editor", "--db", dbPath).LastLine()
@@ -557,6 +554,7 @@ func TestBackup_WhileTheServerWrites(t *testing.T) {
 // one named by a file: URI, not the target of a symlink, dangling or not.
 // Each is refused with exit 1 in one sentence, and nothing is written.
 func TestBackup_NeverOverwritesOrFollowsSymlinks(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "backup writes an SQLite file (VACUUM INTO) beside other files")
 	dbPath, _ := seededDB(t)
 	dir := t.TempDir()
 	full := filepath.Join(dir, "full.db")

@@ -5,11 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // createToken runs `trendql token create` and returns the secret.
@@ -68,7 +70,7 @@ func (s *server) createCompany(t *testing.T, token, name string) string {
 // The changes cursor a build script keeps resumes exactly after a server
 // restart; and shutting down does not wait for open subscription streams.
 func TestRun_ChangesFeedAcrossRestartAndStreamsEndOnShutdown(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	s := startServer(t, nil, "--db", dbPath)
 	editor := createToken(t, dbPath, "editor")
 	var head struct{ ChangesCursor string }
@@ -136,7 +138,7 @@ func TestRun_ChangesFeedAcrossRestartAndStreamsEndOnShutdown(t *testing.T) {
 // restart; the receiver sees the same delivery id twice and the delivery
 // ends up succeeded with both attempts on record.
 func TestRun_WebhookInFlightAtShutdownIsDeliveredAfterRestart(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	var mu sync.Mutex
 	var ids []string
 	first := make(chan struct{})
@@ -262,7 +264,7 @@ func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
 			mu.Lock()
 			got = 0
 			mu.Unlock()
-			dbPath := filepath.Join(t.TempDir(), "t.db")
+			dbPath := dbtest.NewDSN(t)
 			s := startServer(t, c.env, "--db", dbPath, "--webhook-max-attempts", "1")
 			defer s.stop(t)
 			admin := createToken(t, dbPath, "admin")
@@ -314,25 +316,19 @@ func TestRun_WebhooksRefusePrivateTargetsByDefault(t *testing.T) {
 // closed with 4400 and release their sockets, and bad tokens are limited
 // per address (401 twenty times, then 429 before any lookup).
 func TestRun_HostileStreamsAndTokensWithTheDefaults(t *testing.T) {
-	s := startServer(t, nil, "--db", filepath.Join(t.TempDir(), "trendql.db"))
-	sockets := func() int {
-		ents, _ := os.ReadDir("/proc/self/fd")
-		n := 0
-		for _, e := range ents {
-			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "socket:") {
-				n++
-			}
-		}
-		return n
-	}
+	s := startServer(t, nil, "--db", dbtest.NewDSN(t))
+	sockets := func() int { return serverSockets(t, s.URL) }
 	http.DefaultClient.CloseIdleConnections()
 	before := sockets()
-	for range 30 {
+	for i := range 30 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 		if err != nil {
 			cancel()
 			t.Fatal(err)
+		}
+		if n := sockets(); i == 0 && n < before+2 {
+			t.Fatalf("an open websocket counts %d sockets, %d before: the count misses its two ends", n, before)
 		}
 		c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":"x"}`))
 		_, _, err = c.Read(ctx)
@@ -371,10 +367,49 @@ func TestRun_HostileStreamsAndTokensWithTheDefaults(t *testing.T) {
 func TestRun_NegativeRateLimitsAreRefused(t *testing.T) {
 	for _, flag := range []string{"--rate-limit=-1", "--auth-failure-burst=-1", "--max-subscriptions-per-client=-5"} {
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), []string{"serve", "--db", filepath.Join(t.TempDir(), "x.db"), flag},
+		err := run(context.Background(), []string{"serve", "--db", dbtest.NewDSN(t), flag},
 			func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
 		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "must not be negative") {
 			t.Errorf("%s: exit %d, %s", flag, code, stderr.String())
 		}
 	}
+}
+
+// serverSockets counts this process's open sockets that are connections to
+// or from the server at url (both ends live in the test process), so that
+// the database's own connections (a PostgreSQL pool opening one more, say)
+// are not taken for leaked client connections.
+func serverSockets(t *testing.T, url string) int {
+	t.Helper()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexPort := fmt.Sprintf(":%04X", p)
+	// /proc/net/tcp{,6}: "sl local_address rem_address st ... uid timeout inode".
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) > 9 && (strings.HasSuffix(fs[1], hexPort) || strings.HasSuffix(fs[2], hexPort)) {
+				inodes["socket:["+fs[9]+"]"] = true
+			}
+		}
+	}
+	ents, _ := os.ReadDir("/proc/self/fd")
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && inodes[l] {
+			n++
+		}
+	}
+	return n
 }

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // TestRun_FastReadsFlag runs the real server through run(): by default
@@ -42,7 +43,7 @@ func TestRun_FastReadsFlag(t *testing.T) {
 		{"flag wins over env", map[string]string{"TRENDQL_FAST_READS": "false"}, []string{"--fast-reads=true"}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--db", filepath.Join(t.TempDir(), "t.db")}, tc.args...)
+			args := append([]string{"--db", dbtest.NewDSN(t)}, tc.args...)
 			s := startServer(t, tc.env, args...)
 			out := s.query(t, q)
 			if out["errors"] != nil {

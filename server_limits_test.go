@@ -1,15 +1,15 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // The document limits through the real server: the defaults refuse the
 // issue's hostile documents, and each flag sets its limit.
 func TestRun_DocumentLimitFlags(t *testing.T) {
-	dir := t.TempDir()
 	limitOf := func(out map[string]any) any {
 		errs, _ := out["errors"].([]any)
 		if len(errs) == 0 {
@@ -18,7 +18,7 @@ func TestRun_DocumentLimitFlags(t *testing.T) {
 		ext, _ := errs[0].(map[string]any)["extensions"].(map[string]any)
 		return ext["limit"]
 	}
-	s := startServer(t, nil, "--db", filepath.Join(dir, "a.db"))
+	s := startServer(t, nil, "--db", dbtest.NewDSN(t))
 	if got := limitOf(s.query(t, "{trends{nodes{"+strings.Repeat("id ", 8000)+"}}}")); got != "selectionSetSize" {
 		t.Errorf("8,000 fields: limit %v", got)
 	}
@@ -27,7 +27,7 @@ func TestRun_DocumentLimitFlags(t *testing.T) {
 	}
 	s.stop(t)
 
-	s = startServer(t, nil, "--db", filepath.Join(dir, "b.db"), "--max-tokens", "40", "--max-selections", "6",
+	s = startServer(t, nil, "--db", dbtest.NewDSN(t), "--max-tokens", "40", "--max-selections", "6",
 		"--max-selection-set", "2", "--max-input-depth", "1", "--max-errors", "2")
 	for q, want := range map[string]string{
 		`{ trends(filter: { name: { in: [` + strings.Repeat(`"a" `, 30) + `] } }) { totalCount } }`: "tokens",

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // litestreamBin finds Litestream 0.5: $TRENDQL_LITESTREAM, then PATH, then
@@ -66,6 +68,7 @@ func companyNames(t *testing.T, path string) map[string]bool {
 // database that holds every acknowledged write, passes SQLite's checks and
 // that trendql serves again.
 func TestLitestream_RestoreHasEveryAcknowledgedWrite(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "Litestream replicates SQLite files")
 	if testing.Short() {
 		t.Skip("builds the binary and runs Litestream: not in -short")
 	}

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // serve --event-retention prunes the event log in the background, keeping
@@ -17,7 +17,7 @@ import (
 // value is bad usage.
 func TestServe_RetentionFlagsPruneTheEventLog(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "trendql.db")
+	path := dbtest.NewDSN(t)
 	d, _, err := db.Open(ctx, path, db.Options{})
 	if err != nil {
 		t.Fatal(err)

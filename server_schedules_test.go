@@ -6,11 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // soon is an RFC 3339 time d from now.
@@ -52,7 +53,7 @@ func TestRun_ScheduleAppliedWhileRunningIsAnOrdinaryChange(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rc.Close()
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	s := startServer(t, map[string]string{"TRENDQL_WEBHOOK_ALLOW_PRIVATE": "true"}, "--db", dbPath)
 	admin, editor := createToken(t, dbPath, "admin"), createToken(t, dbPath, "editor")
 	s.gql(t, admin, `mutation($u: String!) { createWebhook(input: {url: $u}) { webhook { id } } }`, map[string]any{"u": rc.URL}, nil)
@@ -127,7 +128,7 @@ func TestRun_ScheduleAppliedWhileRunningIsAnOrdinaryChange(t *testing.T) {
 // A schedule that falls due while no server runs is applied when one
 // starts: at start, not at the next periodic look (an hour away here).
 func TestRun_ScheduleDueWhileStoppedIsAppliedAtStart(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	s := startServer(t, nil, "--db", dbPath)
 	editor := createToken(t, dbPath, "editor")
 	id := s.createCompany(t, editor, "Weekend Launch")
@@ -157,7 +158,7 @@ func TestRun_ScheduleDueWhileStoppedIsAppliedAtStart(t *testing.T) {
 // once — one PUBLISH event per item, one APPLIED line per schedule — and
 // both servers' caches hear of it, whichever applied it.
 func TestRun_TwoServersOnOneDatabaseApplyEachScheduleOnce(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	a := startServer(t, nil, "--db", dbPath, "--schedule-interval", "100ms")
 	editor := createToken(t, dbPath, "editor")
 	b := startServer(t, nil, "--db", dbPath, "--schedule-interval", "100ms")
@@ -202,7 +203,7 @@ func TestRun_TwoServersOnOneDatabaseApplyEachScheduleOnce(t *testing.T) {
 	if got := queryInt(t, raw, "SELECT count(*) FROM events WHERE action = 'PUBLISH' AND actor = 'schedule'"); got != n {
 		t.Errorf("%d PUBLISH events by schedule, want %d", got, n)
 	}
-	if dup := queryInt(t, raw, "SELECT count(*) FROM (SELECT item_id FROM events WHERE action = 'PUBLISH' AND slug LIKE 'twin-%' GROUP BY type, item_id HAVING count(*) > 1)"); dup != 0 {
+	if dup := queryInt(t, raw, "SELECT count(*) FROM (SELECT item_id FROM events WHERE action = 'PUBLISH' AND slug LIKE 'twin-%' GROUP BY type, item_id HAVING count(*) > 1) AS dup"); dup != 0 {
 		t.Errorf("%d items published twice", dup)
 	}
 	if got := queryInt(t, raw, "SELECT count(*) FROM schedule_log WHERE outcome = 'APPLIED'"); got != n {

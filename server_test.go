@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // server is trendql started through run(), as the binary starts it.
@@ -97,7 +99,7 @@ func (s *server) query(t *testing.T, q string) map[string]any {
 // End to end through run(): a new database is created and seeded, the API
 // answers, and SIGTERM-style cancellation finishes the request in flight.
 func TestRun_ServesTheArticleAndShutsDownGracefully(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "trendql.db")
+	dbPath := dbtest.NewDSN(t)
 	s := startServer(t, nil, "--db", dbPath)
 	out := s.query(t, `{ trends(first: 10) { nodes { rank name } } }`)
 	nodes := out["data"].(map[string]any)["trends"].(map[string]any)["nodes"].([]any)
@@ -153,9 +155,12 @@ func TestRun_ServesTheArticleAndShutsDownGracefully(t *testing.T) {
 }
 
 func TestRun_EnvironmentAndFlags(t *testing.T) {
-	dir := t.TempDir()
-	envDB := filepath.Join(dir, "env.db")
-	flagDB := filepath.Join(dir, "flag.db")
+	envDB, flagDB := dbtest.NewDSN(t), dbtest.NewDSN(t)
+	// A database the server used was seeded: it has the article's trends.
+	used := func(dsn string) bool {
+		var n int
+		return dbtest.RawSQL(t, dsn).QueryRow("SELECT count(*) FROM trends").Scan(&n) == nil && n == 10
+	}
 	s := startServer(t, map[string]string{"TRENDQL_DB": envDB, "TRENDQL_CORS_ORIGINS": "https://a.example, https://b.example"})
 	req, _ := http.NewRequest("OPTIONS", s.URL+"/graphql", nil)
 	req.Header.Set("Origin", "https://b.example")
@@ -168,19 +173,18 @@ func TestRun_EnvironmentAndFlags(t *testing.T) {
 	if res.Header.Get("Access-Control-Allow-Origin") != "https://b.example" {
 		t.Errorf("TRENDQL_CORS_ORIGINS not applied: %v", res.Header)
 	}
-	if _, err := os.Stat(envDB); err != nil {
-		t.Errorf("TRENDQL_DB not used: %v", err)
+	if !used(envDB) {
+		t.Error("TRENDQL_DB not used")
 	}
 	s.stop(t)
 	// A flag wins over the environment.
 	s = startServer(t, map[string]string{"TRENDQL_DB": envDB}, "--db", flagDB)
-	if _, err := os.Stat(flagDB); err != nil {
-		t.Errorf("--db did not win over TRENDQL_DB: %v", err)
+	if !used(flagDB) {
+		t.Error("--db did not win over TRENDQL_DB")
 	}
 	s.stop(t)
 	// --no-seed creates an empty database.
-	empty := filepath.Join(dir, "empty.db")
-	s = startServer(t, nil, "--db", empty, "--no-seed")
+	s = startServer(t, nil, "--db", dbtest.NewDSN(t), "--no-seed")
 	out := s.query(t, `{ trends { totalCount } }`)
 	if n := out["data"].(map[string]any)["trends"].(map[string]any)["totalCount"]; n != float64(0) {
 		t.Errorf("--no-seed database has %v trends", n)

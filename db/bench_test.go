@@ -2,11 +2,11 @@ package db_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/trendql/trendql/bench/benchdata"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // benchDB opens a new database holding a generated set shaped like the
@@ -15,7 +15,7 @@ import (
 func benchDB(b *testing.B) *db.DB {
 	b.Helper()
 	ctx := context.Background()
-	d, _, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), db.Options{})
+	d, _, err := db.Open(ctx, dbtest.NewDSN(b), db.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

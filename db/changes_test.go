@@ -2,10 +2,10 @@ package db_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 func TestChangeCursor_RoundTripAndRefusals(t *testing.T) {
@@ -27,7 +27,7 @@ func TestChangeCursor_RoundTripAndRefusals(t *testing.T) {
 func TestChanges_CursorSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	viewer := db.WithPrincipal(ctx, &db.Principal{TokenID: 1, Name: "v", Role: db.RoleViewer})
-	path := filepath.Join(t.TempDir(), "trendql.db")
+	path := dbtest.NewDSN(t)
 	d := mustOpen(t, path, true)
 	head, err := d.LastEventID(ctx)
 	if err != nil {

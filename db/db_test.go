@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
-// MustOpenDB opens a new seeded database in a temp dir, closed at cleanup.
+// MustOpenDB opens a new seeded database of the engine under test (see
+// dbtest), closed at cleanup.
 func MustOpenDB(tb testing.TB) *db.DB {
 	tb.Helper()
-	return mustOpen(tb, filepath.Join(tb.TempDir(), "trendql.db"), true)
+	return mustOpen(tb, dbtest.NewDSN(tb), true)
 }
 
 func mustOpen(tb testing.TB, path string, seed bool) *db.DB {
@@ -32,7 +34,7 @@ func mustOpen(tb testing.TB, path string, seed bool) *db.DB {
 }
 
 func TestOpen_NewDatabaseIsCreatedAndReopenedWithoutReseed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.db")
+	path := dbtest.NewDSN(t)
 	ctx := context.Background()
 	d, created, err := db.Open(ctx, path, db.Options{})
 	if err != nil || !created {
@@ -54,6 +56,7 @@ func TestOpen_NewDatabaseIsCreatedAndReopenedWithoutReseed(t *testing.T) {
 }
 
 func TestOpen_RefusesFilesThatAreNotTrendqlDatabases(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "files that are not trendql databases: text, a foreign SQLite file, directories")
 	dir := t.TempDir()
 	notSQLite := filepath.Join(dir, "text.db")
 	os.WriteFile(notSQLite, []byte("hello, this is not a database at all, just some text padding it out"), 0o644)

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 func asViewer() context.Context {
@@ -343,7 +343,7 @@ func TestDrafts_ExportImportRoundTrip(t *testing.T) {
 	if !bytes.Contains(first.Bytes(), []byte(`"draft": {`)) {
 		t.Fatal("the export has no drafts")
 	}
-	d2, _, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "copy.db"), db.Options{})
+	d2, _, err := db.Open(context.Background(), dbtest.NewDSN(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package db
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // FuzzDecodeID: any string either decodes to a valid id that re-encodes
@@ -76,7 +77,7 @@ func FuzzFilter(f *testing.F) {
 		f.Add(s)
 	}
 	ctx := context.Background()
-	d, _, err := Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), Options{})
+	d, _, err := Open(ctx, dbtest.NewDSN(f), Options{})
 	if err != nil {
 		f.Fatal(err)
 	}

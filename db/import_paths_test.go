@@ -2,9 +2,7 @@ package db_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // importSteps is a sequence of imports that exercises what the public
@@ -77,8 +76,8 @@ func importSteps() []*db.Content {
 func TestImport_BulkPathEqualsPerRecordPath(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	open := func(name string) *db.DB {
-		d, _, err := db.Open(ctx, filepath.Join(t.TempDir(), name), db.Options{})
+	open := func() *db.DB {
+		d, _, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +85,7 @@ func TestImport_BulkPathEqualsPerRecordPath(t *testing.T) {
 		d.Now = func() time.Time { return at }
 		return d
 	}
-	bulk, general := open("bulk.db"), open("general.db")
+	bulk, general := open(), open()
 	for i, c := range importSteps() {
 		if _, err := bulk.Import(ctx, c, false); err != nil {
 			t.Fatalf("bulk import %d: %v", i, err)
@@ -148,12 +147,7 @@ func TestImport_BulkPathEqualsPerRecordPath(t *testing.T) {
 // eventRows returns every event, all its columns, as one JSON array each.
 func eventRows(t *testing.T, d *db.DB) []string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", "file:"+d.Path()+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query("SELECT * FROM events ORDER BY id")
+	rows, err := dbtest.RawSQL(t, d.Path()).Query("SELECT * FROM events ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,12 +193,16 @@ func hits(l []*db.SearchHit) []string {
 // trigger with its SQL, by name.
 func schemaOf(t *testing.T, d *db.DB) []string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", "file:"+d.Path()+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
+	q := "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY name"
+	if dbtest.Engine() == dbtest.Postgres {
+		q = `SELECT 'column', (table_name || '.' || column_name)::text, table_name::text, data_type::text
+			FROM information_schema.columns WHERE table_schema = current_schema()
+		UNION ALL SELECT 'index', indexname::text, tablename::text, indexdef FROM pg_indexes WHERE schemaname = current_schema()
+		UNION ALL SELECT 'view', viewname::text, viewname::text, definition FROM pg_views WHERE schemaname = current_schema()
+		UNION ALL SELECT 'trigger', tgname::text, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+		ORDER BY 2`
 	}
-	defer raw.Close()
-	rows, err := raw.Query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY name")
+	rows, err := dbtest.RawSQL(t, d.Path()).Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}

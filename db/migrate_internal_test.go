@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // A database left at schema version 6 (full documents on every event,
@@ -14,6 +16,7 @@ import (
 // keys whole, the log append-only except for retention, and writes after
 // the migration fill documents in as usual.
 func TestMigrate_EventsTableRebuiltWithItsData(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "builds a version 6 SQLite file by hand")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v6.db")
 	raw, err := sql.Open("sqlite", dsn(path, "_txlock=immediate"))

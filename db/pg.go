@@ -1,12 +1,14 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -249,17 +251,44 @@ type pgConn struct {
 }
 
 func (c *pgConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, pgSQL(q))
+	st, err := c.Conn.PrepareContext(ctx, pgSQL(q))
+	if err != nil || !c.write {
+		return st, err
+	}
+	return pgStmt{st.(*stdlib.Stmt)}, nil
+}
+
+// pgStmt is a writer's prepared statement, whose results are buffered
+// like its connection's (see bufferRows).
+type pgStmt struct{ *stdlib.Stmt }
+
+func (s pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	rows, err := s.Stmt.QueryContext(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	return bufferRows(rows)
 }
 
 // CheckNamedValue stores Go booleans as 1 and 0, as the SQLite driver
 // does: the schema keeps flags in integer columns on both engines.
+//
+// PostgreSQL's text cannot hold NUL, which SQLite's can, so a parameter
+// with one would fail the statement. No stored text holds a NUL or any
+// other C0 control but tab and line breaks (validation refuses them on
+// every write), so a NUL becomes U+0001: a lookup or a filter with it
+// still matches nothing, as on SQLite, instead of failing.
 func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if b, ok := nv.Value.(bool); ok {
-		if b {
+	switch v := nv.Value.(type) {
+	case bool:
+		if v {
 			nv.Value = int64(1)
 		} else {
 			nv.Value = int64(0)
+		}
+	case string:
+		if strings.IndexByte(v, 0) >= 0 {
+			nv.Value = strings.ReplaceAll(v, "\x00", "\x01")
 		}
 	}
 	return c.Conn.CheckNamedValue(nv)
@@ -274,7 +303,53 @@ func (c *pgConn) ExecContext(ctx context.Context, q string, args []driver.NamedV
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, pgSQL(q), args)
+	rows, err := c.Conn.QueryContext(ctx, pgSQL(q), args)
+	if err != nil || !c.write {
+		return rows, err
+	}
+	return bufferRows(rows)
+}
+
+// bufferRows reads a writer's result whole and frees the connection. A
+// request's transaction is read by the resolvers of its answer, several
+// goroutines at once: database/sql lets them share the connection one
+// call at a time, and SQLite's connections hold several open results, but
+// a pgx connection is busy until its result is read to the end.
+func bufferRows(rows driver.Rows) (driver.Rows, error) {
+	defer rows.Close()
+	b := &bufferedRows{cols: rows.Columns()}
+	for {
+		row := make([]driver.Value, len(b.cols))
+		err := rows.Next(row)
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range row {
+			if p, ok := v.([]byte); ok {
+				row[i] = bytes.Clone(p)
+			}
+		}
+		b.rows = append(b.rows, row)
+	}
+}
+
+type bufferedRows struct {
+	cols []string
+	rows [][]driver.Value
+}
+
+func (b *bufferedRows) Columns() []string { return b.cols }
+func (b *bufferedRows) Close() error      { b.rows = nil; return nil }
+func (b *bufferedRows) Next(dest []driver.Value) error {
+	if len(b.rows) == 0 {
+		return io.EOF
+	}
+	copy(dest, b.rows[0])
+	b.rows = b.rows[1:]
+	return nil
 }
 
 // BeginTx begins a transaction: a writer's takes the writer lock first; a

@@ -1,10 +1,10 @@
 package db_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // BenchmarkUpdatePublishedTrend measures one edit of a published trend
@@ -12,7 +12,7 @@ import (
 // schema version 5, the public form the event stores (one more statement
 // per linked type).
 func BenchmarkUpdatePublishedTrend(b *testing.B) {
-	d := mustOpen(b, filepath.Join(b.TempDir(), "b.db"), true)
+	d := mustOpen(b, dbtest.NewDSN(b), true)
 	ed := asEditor()
 	tr, err := d.TrendBySlug(ed, "go")
 	if err != nil {

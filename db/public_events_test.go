@@ -2,11 +2,11 @@ package db_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // TestPublicEvents_Rules walks an item's life and checks, change by change,
@@ -16,7 +16,7 @@ func TestPublicEvents_Rules(t *testing.T) {
 	ctx := context.Background()
 	ed := asEditor()
 	viewer := db.WithPrincipal(ctx, &db.Principal{TokenID: 2, Name: "v", Role: db.RoleViewer})
-	d := mustOpen(t, filepath.Join(t.TempDir(), "t.db"), true)
+	d := mustOpen(t, dbtest.NewDSN(t), true)
 	trend, err := d.TrendBySlug(viewer, "serverless-computing")
 	if err != nil {
 		t.Fatal(err)

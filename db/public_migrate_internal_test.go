@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // TestMigration5_KeepsTheOldRuleForOldEvents builds a version 4 database
@@ -15,6 +17,7 @@ import (
 // old visibility rule, are projected when read (no stored public form),
 // and stay append-only; new events get a stored public form.
 func TestMigration5_KeepsTheOldRuleForOldEvents(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "builds a version 4 SQLite file by hand")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v4.db")
 	raw, err := sql.Open("sqlite", path)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // wantReason fails unless err is an EINVALID *db.Error on field with reason.
@@ -22,7 +22,7 @@ func wantReason(t *testing.T, what string, err error, field, reason string) {
 
 func TestRetention_PrunesOldEventsAndExpiresCursors(t *testing.T) {
 	ctx := context.Background()
-	d := mustOpen(t, filepath.Join(t.TempDir(), "trendql.db"), false)
+	d := mustOpen(t, dbtest.NewDSN(t), false)
 	ed := db.WithPrincipal(ctx, &db.Principal{Name: "ed", Role: db.RoleEditor})
 	start := time.Now().Add(-48 * time.Hour)
 	d.Now = func() time.Time { return start }

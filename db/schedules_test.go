@@ -2,15 +2,14 @@ package db_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // clock is a test clock: a DB's Now reads it, tests move it.
@@ -195,18 +194,28 @@ func TestSchedules_Refusals(t *testing.T) {
 // dumpSchedules is the pending schedules and the log, as text.
 func dumpSchedules(t *testing.T, d *db.DB) string {
 	t.Helper()
-	c, err := sql.Open("sqlite", d.Path())
+	c := dbtest.RawSQL(t, d.Path())
+	rows, err := c.Query("SELECT type, item_id, action, due_at FROM schedules ORDER BY type, item_id, action")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	var s string
-	err = c.QueryRow(`SELECT coalesce((SELECT group_concat(type || item_id || action || due_at, ';') FROM schedules), '') || '|' ||
-		(SELECT count(*) FROM schedule_log)`).Scan(&s)
-	if err != nil {
+	defer rows.Close()
+	var s strings.Builder
+	for rows.Next() {
+		var typ, id, action, due any
+		if err := rows.Scan(&typ, &id, &action, &due); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&s, "%s%v%s%v;", typ, id, action, due)
+	}
+	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	var n int
+	if err := c.QueryRow("SELECT count(*) FROM schedule_log").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s|%d", s.String(), n)
 }
 
 // A schedule that cannot be applied is dropped and logged as FAILED with
@@ -235,12 +244,8 @@ func TestSchedules_FailureIsDroppedAndLogged(t *testing.T) {
 	}
 	// A row the rules of today refuse (an older trendql let it in, say):
 	// publishing it fails validation.
-	c, err := sql.Open("sqlite", d.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Exec("UPDATE companies SET name = '' WHERE id = ?", bad.RowID); err != nil {
+	c := dbtest.RawSQL(t, d.Path())
+	if _, err := c.Exec(fmt.Sprintf("UPDATE companies SET name = '' WHERE id = %d", bad.RowID)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Delete(ctx, db.TypeCompany, gone.RowID, nil); err != nil {
@@ -274,7 +279,7 @@ func TestSchedules_FailureIsDroppedAndLogged(t *testing.T) {
 // same many due schedules at once apply each exactly once: one PUBLISH
 // event per item, one APPLIED entry per schedule.
 func TestSchedules_TwoProcessesApplyEachOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "trendql.db")
+	path := dbtest.NewDSN(t)
 	a := mustOpen(t, path, true)
 	b := mustOpen(t, path, false)
 	clk := newClock(a, b)
@@ -417,11 +422,7 @@ func TestSchedules_LogIsPrunedOnlyByRetention(t *testing.T) {
 	if err := d.SetSchedule(ctx, db.TypeCompany, co.RowID, at(clk.Now().Add(48*time.Hour)), keep); err != nil {
 		t.Fatal(err)
 	}
-	c, err := sql.Open("sqlite", d.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dbtest.RawSQL(t, d.Path())
 	if _, err := c.Exec("DELETE FROM schedule_log"); err == nil {
 		t.Fatal("the schedule log let a DELETE through")
 	}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // benchCorpus is a synthetic document of n items (40% trends, 20% each
@@ -91,7 +91,7 @@ func benchCorpus(n int) *db.Content {
 // corpus, built once (untimed) for all of them.
 func BenchmarkSearch(b *testing.B) {
 	ctx := context.Background()
-	d := mustOpen(b, filepath.Join(b.TempDir(), "bench.db"), false)
+	d := mustOpen(b, dbtest.NewDSN(b), false)
 	if _, err := d.Import(ctx, benchCorpus(10000), false); err != nil {
 		b.Fatal(err)
 	}

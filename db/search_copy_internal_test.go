@@ -3,8 +3,9 @@ package db
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // publicIndexCopyable's reasoning (the public index holds the documents of
@@ -13,7 +14,8 @@ import (
 // (safe: the public index is then rebuilt from its own view) and fails
 // this test, so that the change is checked against that reasoning.
 func TestSearchCopyPremise(t *testing.T) {
-	d, _, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), Options{})
+	dbtest.SkipUnlessSQLite(t, "the FTS5 search schema that the bulk copy of the public index relies on")
+	d, _, err := Open(context.Background(), dbtest.NewDSN(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +64,9 @@ func TestSearchCopyPremise(t *testing.T) {
 // the index of every item less the drafts: one segment, consistent with
 // its view, holding the published items only.
 func TestImport_BulkPublicIndexLessDrafts(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "FTS5 segments of the bulk-copied public index")
 	ctx := context.Background()
-	d, _, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), Options{})
+	d, _, err := Open(ctx, dbtest.NewDSN(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

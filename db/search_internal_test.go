@@ -3,10 +3,11 @@ package db
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 func openSeeded(t *testing.T, path string) *DB {
@@ -85,7 +86,8 @@ func searchCount(t *testing.T, d *DB, q string) int {
 }
 
 func TestSearchIndex_FollowsPlainSQLWrites(t *testing.T) {
-	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	dbtest.SkipUnlessSQLite(t, "FTS5 index internals (shadow tables, triggers, merge settings)")
+	d := openSeeded(t, dbtest.NewDSN(t))
 	checkIndex(t, d)
 	now := "'2024-01-29T00:00:00.000Z'"
 	write(t, d,
@@ -164,7 +166,8 @@ func TestSearchIndex_FollowsPlainSQLWrites(t *testing.T) {
 }
 
 func TestSearchIndex_CompactedAfterABulkImport(t *testing.T) {
-	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	dbtest.SkipUnlessSQLite(t, "FTS5 index internals (shadow tables, triggers, merge settings)")
+	d := openSeeded(t, dbtest.NewDSN(t))
 	c := &Content{Format: ContentFormat}
 	for i := range 300 {
 		c.Companies = append(c.Companies, CompanyDoc{Slug: fmt.Sprintf("bulk-%d", i), Name: fmt.Sprintf("Bulk Widgets %d", i)})
@@ -195,8 +198,9 @@ func TestSearchIndex_CompactedAfterABulkImport(t *testing.T) {
 }
 
 func TestSearchIndex_BackfilledWhenAnOldDatabaseMigrates(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "FTS5 index internals (shadow tables, triggers, merge settings)")
 	ctx := context.Background()
-	d := openSeeded(t, filepath.Join(t.TempDir(), "old.db"))
+	d := openSeeded(t, dbtest.NewDSN(t))
 	// Take the database back to before the search migration, as an older
 	// trendql left it: content, no index.
 	rows, err := d.write.Query("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'search%'")
@@ -311,7 +315,8 @@ func TestRenderSnippet(t *testing.T) {
 // (renamed, reordered, unpublished, deleted), and both indexes agree with
 // their text after every kind of write.
 func TestSearchIndex_PublicIndexFollowsStatusAndLinks(t *testing.T) {
-	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	dbtest.SkipUnlessSQLite(t, "FTS5 index internals (shadow tables, triggers, merge settings)")
+	d := openSeeded(t, dbtest.NewDSN(t))
 	anon := func(q string) int {
 		t.Helper()
 		n, err := d.CountSearch(context.Background(), q, nil)
@@ -357,8 +362,9 @@ func TestSearchIndex_PublicIndexFollowsStatusAndLinks(t *testing.T) {
 // each the merge settings it had: an operator's own, or FTS5's defaults.
 // The rebuilt index is one segment and agrees with its view.
 func TestSearchIndex_RebuildKeepsMergeSettings(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "FTS5 index internals (shadow tables, triggers, merge settings)")
 	ctx := context.Background()
-	d := openSeeded(t, filepath.Join(t.TempDir(), "x.db"))
+	d := openSeeded(t, dbtest.NewDSN(t))
 	write(t, d, "INSERT INTO search_public (search_public, rank) VALUES ('automerge', 7)")
 	triggers := func() int {
 		var n int

@@ -3,7 +3,6 @@ package db_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/trendql/trendql/bench/benchdata"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // streamSet is a content set whose lists span several export pages (500
@@ -48,7 +48,7 @@ func streamSet() *db.Content {
 
 func openDB(t testing.TB) *db.DB {
 	t.Helper()
-	d, _, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), db.Options{})
+	d, _, err := db.Open(context.Background(), dbtest.NewDSN(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,13 +220,8 @@ func exportString(t testing.TB, d *db.DB) string {
 
 func countEvents(t testing.TB, d *db.DB) int {
 	t.Helper()
-	raw, err := sql.Open("sqlite", "file:"+d.Path()+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var n int
-	if err := raw.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
+	if err := dbtest.RawSQL(t, d.Path()).QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -292,7 +287,7 @@ func BenchmarkImportExportStream(b *testing.B) {
 			var peak uint64
 			for b.Loop() {
 				b.StopTimer()
-				d, _, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), db.Options{})
+				d, _, err := db.Open(context.Background(), dbtest.NewDSN(b), db.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -319,7 +314,7 @@ func BenchmarkImportExportStream(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("%dx/export", scale), func(b *testing.B) {
-			d, _, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), db.Options{})
+			d, _, err := db.Open(context.Background(), dbtest.NewDSN(b), db.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // needTool returns the path of a command the test needs. Locally a missing
@@ -149,6 +150,7 @@ func runTool(t *testing.T, name string, args ...string) string {
 // module: its integrity, its schema, a SELECT from every table and view, and
 // a search with snippets through the external content index.
 func TestStandardTools_ReadTheDatabase(t *testing.T) {
+	dbtest.SkipUnlessSQLite(t, "Debian's sqlite3 and Python's sqlite3 read the file")
 	sqlite3 := needTool(t, "sqlite3")
 	path := toolsDatabase(t)
 	t.Logf("sqlite3 %s", strings.TrimSpace(runTool(t, sqlite3, "-version")))

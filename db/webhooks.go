@@ -689,7 +689,7 @@ func (d *DB) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration
 		interrupted, _ := r.RowsAffected()
 		j.Attempt = x.Attempts + 1
 		_, err = tx.exec(`UPDATE webhook_deliveries SET attempts = ?, lease_until = ?, updated_at = ?,
-			last_error = CASE WHEN ? THEN ? ELSE last_error END WHERE id = ?`,
+			last_error = CASE WHEN ? = 1 THEN ? ELSE last_error END WHERE id = ?`,
 			j.Attempt, until, now, interrupted > 0, interruptedAttempt, x.ID)
 		if err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -778,7 +778,7 @@ func (d *DB) FinishAttempt(ctx context.Context, j *DeliveryJob, o AttemptOutcome
 	}
 	_, err = tx.exec(`UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL,
 		last_status_code = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND status != 'succeeded' AND (attempts = ? OR ?)`,
+		WHERE id = ? AND status != 'succeeded' AND (attempts = ? OR ? = 1)`,
 		string(status), next, code, msg, now, j.Delivery.ID, j.Attempt, o.Succeeded)
 	if err != nil {
 		return fmt.Errorf("finish attempt: %w", err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/trendql/trendql/bench/benchdata"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/graph"
 )
 
@@ -30,7 +30,7 @@ const (
 func benchHandler(b *testing.B, opts ...func(*graph.Options)) (http.Handler, *db.DB) {
 	b.Helper()
 	ctx := context.Background()
-	d, _, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), db.Options{})
+	d, _, err := db.Open(ctx, dbtest.NewDSN(b), db.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

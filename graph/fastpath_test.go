@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/trendql/trendql/bench/benchdata"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/graph"
 )
 
@@ -224,7 +224,7 @@ func TestFastPath_SameAnswersAsGqlgen_Seeded(t *testing.T) {
 // 5 companies each, 5,000 trends with ≈1.5 KB bodies).
 func TestFastPath_SameAnswersAsGqlgen_Generated(t *testing.T) {
 	ctx := context.Background()
-	d, _, err := db.Open(ctx, filepath.Join(t.TempDir(), "gen.db"), db.Options{})
+	d, _, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/graph"
 )
 
@@ -18,7 +18,7 @@ import (
 func searchServer(t *testing.T, p *db.Principal) (*client.Client, *db.DB) {
 	t.Helper()
 	ctx := context.Background()
-	d, created, err := db.Open(ctx, filepath.Join(t.TempDir(), "trendql.db"), db.Options{})
+	d, created, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

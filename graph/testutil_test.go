@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,11 +19,12 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/graph"
 )
 
-// env is one test's server: a seeded SQLite file in a temp dir behind the
-// real handler.
+// env is one test's server: a seeded database of the engine under test (a
+// copy of the seeded template, see dbtest) behind the real handler.
 type env struct {
 	DB      *db.DB
 	Handler http.Handler
@@ -33,11 +34,7 @@ type env struct {
 func newEnv(t testing.TB, opts ...func(*graph.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "trendql.db")
-	if err := copyFile(path, seededTemplate(t)); err != nil {
-		t.Fatal(err)
-	}
-	d, created, err := db.Open(ctx, path, db.Options{})
+	d, created, err := db.Open(ctx, dbtest.CloneDSN(t, seededTemplate(t)), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,31 +53,37 @@ func newEnv(t testing.TB, opts ...func(*graph.Options)) *env {
 // TestMain removes the seeded template when the tests are done.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if templateDir != "" {
-		os.RemoveAll(templateDir)
+	if templateRemove != nil {
+		if err := templateRemove(); err != nil {
+			fmt.Fprintln(os.Stderr, "removing the seeded template:", err)
+			code = max(code, 1)
+		}
 	}
 	os.Exit(code)
 }
 
 var (
-	templateOnce sync.Once
-	templateDir  string
-	templatePath string
-	templateErr  error
+	templateOnce   sync.Once
+	templatePath   string
+	templateRemove func() error
+	templateErr    error
 )
 
-// seededTemplate returns a database file created, migrated and seeded once
-// per test binary and then closed (so it has no WAL). Tests copy it: a
-// file copy costs far less than migrating and seeding, which the db
-// package's own tests cover.
+// seededTemplate returns the DSN of a database created, migrated and
+// seeded once per test binary and then closed (an SQLite file without a
+// WAL; a PostgreSQL database nobody is connected to). Tests clone it with
+// dbtest.CloneDSN: a copy costs far less than migrating and seeding, which
+// the db package's own tests cover.
 func seededTemplate(t testing.TB) string {
 	t.Helper()
+	if dbtest.Engine() == dbtest.Postgres {
+		dbtest.PostgresURL(t) // skips, or fails under CI, without a cluster
+	}
 	templateOnce.Do(func() {
-		templateDir, templateErr = os.MkdirTemp("", "trendql-graph-test-")
+		templatePath, templateRemove, templateErr = dbtest.NewSharedDSN()
 		if templateErr != nil {
 			return
 		}
-		templatePath = filepath.Join(templateDir, "seeded.db")
 		ctx := context.Background()
 		d, _, err := db.Open(ctx, templatePath, db.Options{})
 		if err != nil {
@@ -88,23 +91,18 @@ func seededTemplate(t testing.TB) string {
 			return
 		}
 		templateErr = errors.Join(d.Seed(ctx), d.Close())
-		// Closing the last connection checkpoints the WAL into the file.
-		if st, err := os.Stat(templatePath + "-wal"); templateErr == nil && err == nil && st.Size() > 0 {
-			templateErr = errors.New("the seeded template still has a WAL after closing")
+		// Closing the last connection checkpoints the WAL into the file,
+		// so a copy of the file alone is the whole database.
+		if dbtest.Engine() == dbtest.SQLite {
+			if st, err := os.Stat(templatePath + "-wal"); templateErr == nil && err == nil && st.Size() > 0 {
+				templateErr = errors.New("the seeded template still has a WAL after closing")
+			}
 		}
 	})
 	if templateErr != nil {
 		t.Fatal(templateErr)
 	}
 	return templatePath
-}
-
-func copyFile(dst, src string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o644)
 }
 
 // gqlResponse is a raw GraphQL response.

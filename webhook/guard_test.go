@@ -6,12 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/webhook"
 )
 
@@ -47,7 +47,7 @@ func TestCheckTarget(t *testing.T) {
 // IPv4-mapped IPv6 address) never reaches it; the attempt fails at
 // connect time, before any byte is sent.
 func TestDispatch_RefusesPrivateTargetsByDefault(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "w.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.URL, "http://"))
 	urls := []string{
@@ -87,7 +87,7 @@ func TestDispatch_RefusesPrivateTargetsByDefault(t *testing.T) {
 // reason phrase are its own words and are never stored; a redirect is not
 // followed (to a private target or any other).
 func TestDelivery_LastErrorIsTheStatusLineOnly(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "w.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	// A raw server, to send a reason phrase of its own.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -159,7 +159,7 @@ func itoa(n int) string {
 // other than HTTP (an SSH or SMTP banner, say) must not see its bytes
 // stored as the error, any more than an HTTP body.
 func TestDelivery_ErrorsDoNotEchoTheTarget(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "w.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/webhook"
 )
 
@@ -21,7 +21,7 @@ import (
 // drafts gets everything as recorded.
 func TestDispatch_WithoutDraftsSendsThePublicForm(t *testing.T) {
 	ctx := context.Background()
-	d := openDB(t, filepath.Join(t.TempDir(), "w.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	if err := d.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 	"github.com/trendql/trendql/webhook"
 )
 
@@ -159,7 +159,7 @@ func verify(t *testing.T, secret string, r request) {
 // each signed and with the same delivery id; the row says succeeded after
 // 3 attempts, every one recorded; the waits grow.
 func TestDelivery_FailsTwiceThenSucceeds(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "t.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n <= 2 {
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
@@ -217,7 +217,7 @@ func show(v any) string { b, _ := json.Marshal(v); return string(b) }
 // A receiver that never succeeds: the delivery is dead after MaxAttempts,
 // and the dispatcher stops trying.
 func TestDelivery_DeadAfterMaxAttempts(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "t.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/elsewhere", http.StatusFound) // redirects are not followed
 	})
@@ -246,7 +246,7 @@ func TestDelivery_DeadAfterMaxAttempts(t *testing.T) {
 // A server stopped in the middle of a delivery records the attempt as
 // interrupted and sends it again after the restart.
 func TestDelivery_ShutdownMidDeliveryResumesAfterRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.NewDSN(t)
 	d := openDB(t, path)
 	release := make(chan struct{})
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -292,7 +292,7 @@ func TestDelivery_ShutdownMidDeliveryResumesAfterRestart(t *testing.T) {
 // never recorded an outcome) leaves it to be sent again once the lease
 // runs out; the lost attempt shows as interrupted.
 func TestDelivery_CrashMidDeliveryResumesAfterLease(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.NewDSN(t)
 	d := openDB(t, path)
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	wh := hook(t, d, rc.URL, db.WebhookInput{})
@@ -324,7 +324,7 @@ func TestDelivery_CrashMidDeliveryResumesAfterLease(t *testing.T) {
 // it was created; inactive ones hear nothing; pings go out on demand.
 func TestDispatch_Filters(t *testing.T) {
 	ctx := editor
-	d := openDB(t, filepath.Join(t.TempDir(), "t.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	early := company(t, d, "Before The Hooks")
 	types, actions, no, yes := []db.TypeName{db.TypeCompany}, []string{db.ActionPublish, db.ActionUpdate}, false, true
@@ -384,7 +384,7 @@ func TestDispatch_Filters(t *testing.T) {
 // delivery twice: each event is queued once per webhook, each delivery
 // claimed once.
 func TestDispatch_TwoDispatchersDeliverOnce(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "t.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	var mu sync.Mutex
 	seen := map[string]int{}
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -416,7 +416,7 @@ func ptr[T any](v T) *T { return &v }
 // Finished deliveries older than the retention are pruned with their
 // attempts; a delivery still failing is kept whatever its age.
 func TestRetention_PrunesFinishedDeliveries(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "t.db"))
+	d := openDB(t, dbtest.NewDSN(t))
 	ok := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {})
 	failing := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
 	good := hook(t, d, ok.URL, db.WebhookInput{})

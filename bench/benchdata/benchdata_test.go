@@ -2,18 +2,18 @@ package benchdata_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/trendql/trendql/bench/benchdata"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // TestSyntheticImports proves that a generated set passes the import's
 // validation, so the go test benchmarks can rely on it.
 func TestSyntheticImports(t *testing.T) {
 	c := benchdata.Synthetic(benchdata.Sizes{Companies: 50, Frameworks: 200, Trends: 30, LinksPerFramework: 5, BodyBytes: 300})
-	d, created, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"), db.Options{})
+	d, created, err := db.Open(context.Background(), dbtest.NewDSN(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestScaleImports(t *testing.T) {
 	if got := s.Frameworks[30].Companies[0]; got != c.Frameworks[0].Companies[0]+"-x2" {
 		t.Fatalf("copy 2's first framework links to %q", got)
 	}
-	d, _, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"), db.Options{})
+	d, _, err := db.Open(context.Background(), dbtest.NewDSN(t), db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
