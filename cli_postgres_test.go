@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -443,10 +444,11 @@ func TestPostgresCLI_BadInputAtTheDoor(t *testing.T) {
 	}
 }
 
-// A wrong password: needs a server that checks passwords (a cluster made
-// with initdb --auth-host=scram-sha-256 and TRENDQL_TEST_POSTGRES carrying
-// the password). A trust cluster lets any password in, so there the test
-// skips with a message (and fails under CI).
+// A wrong password. A server that trusts every connection (as the test
+// cluster of scripts/pgcluster.sh does) lets any password in, so when
+// TRENDQL_TEST_POSTGRES's does, the test starts a private cluster that
+// checks passwords (scripts/pgcluster.sh with PGCLUSTER_PASSWORD) and
+// stops it at the end.
 func TestPostgresCLI_WrongPassword(t *testing.T) {
 	admin := pgAdminURL(t)
 	u, err := url.Parse(admin)
@@ -454,15 +456,14 @@ func TestPostgresCLI_WrongPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword(u.User.Username(), "Wrong-"+rand.Text())
-	wrong := u.String()
-	if conn, err := pgx.Connect(context.Background(), wrong); err == nil {
+	if conn, err := pgx.Connect(context.Background(), u.String()); err == nil {
 		conn.Close(context.Background())
-		msg := "the server at TRENDQL_TEST_POSTGRES accepts any password (trust authentication); the wrong-password test needs one that checks them (initdb --auth-host=scram-sha-256, the password in the URL)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
+		if u, err = url.Parse(passwordCluster(t)); err != nil {
+			t.Fatal(err)
 		}
-		t.Skip(msg)
+		u.User = url.UserPassword(u.User.Username(), "Wrong-"+rand.Text())
 	}
+	wrong := u.String()
 	secret, _ := u.User.Password()
 	for _, args := range [][]string{{"export"}, {"token", "create", "--name", "x", "--role", "admin"}, {"import", "-"}, {"serve", "--addr", "127.0.0.1:0"}} {
 		r := cli(t, strings.NewReader(`{"format":"trendql-content-1"}`), append(args, "--db", wrong)...)
@@ -471,6 +472,41 @@ func TestPostgresCLI_WrongPassword(t *testing.T) {
 			t.Errorf("%q: %q", args, line)
 		}
 	}
+}
+
+// passwordCluster starts a private PostgreSQL cluster that checks
+// passwords and returns its admin URL (with the password); it is stopped
+// and removed when the test ends.
+func passwordCluster(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command("scripts/pgcluster.sh", "start")
+	cmd.Env = append(os.Environ(), "PGCLUSTER_PASSWORD=Pw-"+strings.ToLower(rand.Text()[:16]))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := fmt.Sprintf("the wrong-password test needs a cluster that checks passwords and could not start one: %v: %s", err, stderr.String())
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok {
+			vars[k] = strings.Trim(v, "'")
+		}
+	}
+	dir := vars["TRENDQL_PGCLUSTER_DIR"]
+	if dir == "" || vars["TRENDQL_TEST_POSTGRES"] == "" {
+		t.Fatalf("pgcluster.sh start printed %q", out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("scripts/pgcluster.sh", "stop", dir).CombinedOutput(); err != nil {
+			t.Errorf("pgcluster.sh stop: %v: %s", err, out)
+		}
+	})
+	return vars["TRENDQL_TEST_POSTGRES"]
 }
 
 // A PostgreSQL database of another application (tables of its own, or a
