@@ -19,21 +19,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/trendql/trendql/db"
+	"github.com/trendql/trendql/db/dbtest"
 )
 
 // pgAdminURL is the URL of a PostgreSQL server on which the tests may
-// create databases (TRENDQL_TEST_POSTGRES). Without it the test is skipped
-// with a message, except under CI, where it fails.
+// create databases (dbtest.RequirePostgres: TRENDQL_TEST_POSTGRES, the
+// test skipped with a message without it, failed under CI). These tests
+// are about PostgreSQL whatever TRENDQL_TEST_ENGINE selects.
 func pgAdminURL(tb testing.TB) string {
 	tb.Helper()
-	u := os.Getenv("TRENDQL_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("TRENDQL_TEST_POSTGRES is not set: CI runs every test against PostgreSQL too")
-		}
-		tb.Skip("no PostgreSQL to test against: set TRENDQL_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres (a user that may create databases)")
-	}
-	return u
+	return dbtest.RequirePostgres(tb)
 }
 
 // newPGDatabase creates an empty database on the test server and returns
