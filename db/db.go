@@ -268,8 +268,7 @@ func (d *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	if tx := d.requestTx(ctx); tx != nil {
 		return tx.QueryContext(ctx, q, args...)
 	}
-	if d.eng.name() == "postgres" {
-		// pgx prepares and caches each statement on each connection.
+	if !d.eng.preparesReads() {
 		return d.read.QueryContext(ctx, q, args...)
 	}
 	s, err := d.stmt(ctx, q)
@@ -297,7 +296,7 @@ func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	if tx := d.requestTx(ctx); tx != nil {
 		return row{r: tx.QueryRowContext(ctx, q, args...)}
 	}
-	if d.eng.name() == "postgres" {
+	if !d.eng.preparesReads() {
 		return row{r: d.read.QueryRowContext(ctx, q, args...)}
 	}
 	s, err := d.stmt(ctx, q)

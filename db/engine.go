@@ -30,6 +30,18 @@ type engine interface {
 	// watch wakes this process's listeners and commit hooks when other
 	// processes write, until ctx ends (see WatchExternal).
 	watch(ctx context.Context, d *DB, interval time.Duration)
+	// preparesReads says whether package db prepares each read statement
+	// once (database/sql then prepares it on each pooled connection), or
+	// leaves it to the driver (pgx caches prepared statements per
+	// connection itself).
+	preparesReads() bool
+	// abortsOnError says whether a failed statement aborts the whole
+	// transaction (PostgreSQL), so that a statement whose failure is
+	// handled needs a savepoint (see Tx.try); SQLite goes on.
+	abortsOnError() bool
+	// tuneImport prepares the writer for a large import and returns what
+	// undoes it.
+	tuneImport(ctx context.Context, d *DB) (undo func(), err error)
 }
 
 // sqliteEngine is the SQLite adapter, the default.
@@ -38,6 +50,26 @@ type sqliteEngine struct{}
 func (sqliteEngine) name() string           { return "sqlite" }
 func (sqliteEngine) close() error           { return nil }
 func (sqliteEngine) beforeCommit(*Tx) error { return nil }
+func (sqliteEngine) preparesReads() bool    { return true }
+func (sqliteEngine) abortsOnError() bool    { return false }
+
+// tuneImport gives the writer a bigger page cache while it imports: a
+// large import touches every index all the time, and with SQLite's
+// default 2 MiB it spilled and re-read pages throughout. (Statement
+// journals stay in temporary files: in memory they cost 400 MB at the
+// search index's rebuild, one statement that rewrites the whole index.)
+func (sqliteEngine) tuneImport(ctx context.Context, d *DB) (func(), error) {
+	var cacheSize int
+	if err := d.write.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
+		return nil, err
+	}
+	if _, err := d.write.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -importCacheKiB)); err != nil {
+		return nil, err
+	}
+	return func() {
+		d.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cacheSize))
+	}, nil
+}
 
 // watch polls the newest event id: SQLite has no way to tell another
 // process that it committed.

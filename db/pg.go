@@ -516,3 +516,9 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 		}
 	}
 }
+
+func (e *postgresEngine) preparesReads() bool { return false }
+func (e *postgresEngine) abortsOnError() bool { return true }
+
+// tuneImport: PostgreSQL's buffers are the server's; nothing to tune.
+func (e *postgresEngine) tuneImport(context.Context, *DB) (func(), error) { return func() {}, nil }

@@ -513,7 +513,7 @@ func (d *DB) writeTx(ctx context.Context, fn func(w *writer) error) error {
 // transaction, so there fn runs inside a savepoint that its failure rolls
 // back to.
 func (tx *Tx) try(fn func() error) error {
-	if tx.db.eng.name() == "sqlite" {
+	if !tx.db.eng.abortsOnError() {
 		return fn()
 	}
 	if _, err := tx.exec("SAVEPOINT trendql_try"); err != nil {
