@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,11 +18,31 @@ import (
 	"github.com/trendql/trendql/db"
 )
 
-// dbFlag adds the --db flag every command that opens a database takes.
-func dbFlag(fs interface {
-	StringVar(*string, string, string, string)
-}, getenv func(string) string, p *string) {
-	fs.StringVar(p, "db", envOr(getenv, "TRENDQL_DB", "./trendql.db"), "SQLite database file (env TRENDQL_DB)")
+// dbFlag adds the --db flag every command that opens a database takes: an
+// SQLite file or a postgres:// URL, by default TRENDQL_DB's value.
+func dbFlag(fs *flag.FlagSet, getenv func(string) string, p *string) {
+	*p = envOr(getenv, "TRENDQL_DB", "./trendql.db")
+	fs.Var((*dbValue)(p), "db", "the database `PATH or URL`: an SQLite file, or a postgres:// URL for PostgreSQL (env TRENDQL_DB)")
+}
+
+// dbValue is the --db flag's value. It shows itself with the password of a
+// PostgreSQL URL redacted, because the flag package prints a flag's
+// default (here TRENDQL_DB's value) in -h and usage messages.
+type dbValue string
+
+func (v *dbValue) String() string {
+	if v == nil {
+		return ""
+	}
+	if db.IsPostgresURL(string(*v)) {
+		return db.RedactURL(string(*v))
+	}
+	return string(*v)
+}
+
+func (v *dbValue) Set(s string) error {
+	*v = dbValue(s)
+	return nil
 }
 
 // runToken: trendql token create|list|revoke.
@@ -270,6 +291,15 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if len(pos) != 1 {
 		return usagef("backup: give the file to write (it must not exist)")
+	}
+	if db.IsPostgresURL(dbPath) {
+		// The content file alone would be no backup (it leaves out tokens,
+		// revisions, the audit log, webhooks and schedules), and a
+		// PostgreSQL server has its own consistent, complete dump.
+		return usagef("backup: %s is a PostgreSQL database, which trendql does not copy: back it up with pg_dump (pg_dump --format=custom --file=OUT.dump URL, consistent while servers run), or write its content alone with trendql export", db.RedactURL(dbPath))
+	}
+	if err := db.CheckDSN(dbPath); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	out, err := backupPath(pos[0])
 	if err != nil {

@@ -1,9 +1,9 @@
 // Command trendql serves the article "Top Backend Development Trends to
-// Follow" as a headless GraphQL content API backed by SQLite.
+// Follow" as a headless GraphQL content API backed by SQLite or PostgreSQL.
 //
 // Usage:
 //
-//	trendql [serve] [--addr :8080] [--db ./trendql.db] [--cors-origins *] [--no-seed] [--no-webhooks]
+//	trendql [serve] [--addr :8080] [--db ./trendql.db|postgres://…] [--cors-origins *] [--no-seed] [--no-webhooks]
 //
 // Run `trendql help` for every command.
 package main
@@ -104,11 +104,13 @@ Commands:
               token revoke ID
   export    write the whole content as JSON to stdout
   import    upsert a content file by slug, all or nothing: import [--dry-run] FILE|-
-  backup    write a consistent copy of the database: backup OUT.db
+  backup    write a consistent copy of an SQLite database: backup OUT.db
+            (on PostgreSQL it refuses: use pg_dump, or export for the content)
   help      show this help
 
-Every command takes --db PATH (env TRENDQL_DB, default ./trendql.db); a new
-database is created and filled with the article unless --no-seed is given.
+Every command takes --db PATH, an SQLite file, or --db postgres://USER:PASSWORD@HOST/DB
+for PostgreSQL (env TRENDQL_DB, default ./trendql.db); a new database is created
+and filled with the article unless --no-seed is given.
 
 Run "trendql COMMAND -h" for a command's flags.
 `
@@ -312,7 +314,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var c serveConfig
 	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "TRENDQL_ADDR", ":8080"), "listen address (env TRENDQL_ADDR)")
-	fs.StringVar(&c.dbPath, "db", envOr(getenv, "TRENDQL_DB", "./trendql.db"), "SQLite database file (env TRENDQL_DB)")
+	dbFlag(fs, getenv, &c.dbPath)
 	fs.StringVar(&c.origins, "cors-origins", envOr(getenv, "TRENDQL_CORS_ORIGINS", "*"), "comma-separated origins allowed cross-origin (env TRENDQL_CORS_ORIGINS)")
 	fs.BoolVar(&c.noSeed, "no-seed", false, "do not fill a new database with the article")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", graph.DefaultRequestTimeout, "maximum time to answer one request")
@@ -503,7 +505,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer hooks.Shutdown(context.Background())
 	}
 
-	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", d.Name(), "graphql", "http://"+displayAddr(ln.Addr())+"/graphql", "webhooks", hooks != nil)
+	logger.Info("trendql serving", "addr", ln.Addr().String(), "db", d.Name(), "engine", d.Engine(), "graphql", "http://"+displayAddr(ln.Addr())+"/graphql", "webhooks", hooks != nil)
 	// The line scripts and tests wait for: the address actually bound.
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 

@@ -91,6 +91,9 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	if IsPostgresURL(path) {
 		return openPostgres(ctx, path, opts)
 	}
+	if err := CheckDSN(path); err != nil {
+		return nil, false, err
+	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, false, fmt.Errorf("database %s is a directory, not a file", path)
 	} else if err == nil && st.Size() > 0 {

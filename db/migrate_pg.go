@@ -3,11 +3,14 @@ package db
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 //go:embed migrations_pg/*.sql
@@ -67,7 +70,7 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 	defer tx.Rollback()
 	var meta bool
 	if err := tx.QueryRowContext(ctx, pgNative+"\nSELECT to_regclass('trendql_meta') IS NOT NULL").Scan(&meta); err != nil {
-		return false, err
+		return false, fmt.Errorf("cannot use database %s: %s", d.Name(), pgErrorSentence(err))
 	}
 	version := 0
 	if meta {
@@ -76,8 +79,13 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 			SELECT coalesce((SELECT value FROM trendql_meta WHERE key = 'application'), ''),
 				coalesce((SELECT value FROM trendql_meta WHERE key = 'schema_version'), '0'),
 				EXISTS (SELECT 1 FROM trendql_meta WHERE key = 'seed')`).Scan(&app, &version, &created)
-		if err != nil {
-			return false, err
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code != "42703" && pe.Code != "42P01" {
+			return false, fmt.Errorf("cannot use database %s: %s", d.Name(), pgErrorSentence(err))
+		} else if err != nil {
+			// A trendql_meta of another shape, or a version that is no
+			// number: another application's table.
+			return false, fmt.Errorf("%s is not a trendql database (its trendql_meta table is not trendql's)", d.Name())
 		}
 		if app != "trendql" {
 			return false, fmt.Errorf("%s is not a trendql database (a PostgreSQL database of another application)", d.Name())
@@ -88,7 +96,7 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 			SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S')`).Scan(&tables)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("cannot use database %s: %s", d.Name(), pgErrorSentence(err))
 		}
 		if tables > 0 {
 			return false, fmt.Errorf("%s is not a trendql database (a PostgreSQL database of another application)", d.Name())
@@ -103,14 +111,14 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 	}
 	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return false, fmt.Errorf("migration %s: %w", m.name, err)
+			return false, fmt.Errorf("cannot migrate database %s (%s), nothing was changed: %s", d.Name(), m.name, pgErrorSentence(err))
 		}
 	}
 	_, err = tx.ExecContext(ctx, pgNative+`
 		INSERT INTO trendql_meta (key, value) VALUES ('application', 'trendql'), ('schema_version', '`+strconv.Itoa(len(ms))+`')
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("cannot migrate database %s, nothing was changed: %s", d.Name(), pgErrorSentence(err))
 	}
 	if created {
 		// The database is new until it is seeded (or kept empty: see
@@ -120,8 +128,11 @@ func (d *DB) migratePG(ctx context.Context) (created bool, err error) {
 		// article, which changes nothing the second time.
 		if _, err := tx.ExecContext(ctx, pgNative+`
 			INSERT INTO trendql_meta (key, value) VALUES ('seed', 'pending') ON CONFLICT (key) DO NOTHING`); err != nil {
-			return false, err
+			return false, fmt.Errorf("cannot migrate database %s, nothing was changed: %s", d.Name(), pgErrorSentence(err))
 		}
 	}
-	return created, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("cannot migrate database %s, nothing was changed: %s", d.Name(), pgErrorSentence(err))
+	}
+	return created, nil
 }

@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,7 +27,13 @@ import (
 // IsPostgresURL reports whether dsn selects PostgreSQL (a postgres:// or
 // postgresql:// URL) rather than naming an SQLite file.
 func IsPostgresURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	// Schemes are case-insensitive (RFC 3986): POSTGRES://… must not be
+	// taken for a file name, which messages would print with its password.
+	return hasPrefixFold(dsn, "postgres://") || hasPrefixFold(dsn, "postgresql://")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // writerLock is the key of the transaction-level advisory lock every
@@ -33,29 +42,53 @@ func IsPostgresURL(dsn string) bool {
 // and the unique checks made at commit see every earlier write.
 const writerLock = 0x54514c31 // "TQL1", as the SQLite application_id
 
-// RedactURL returns dsn with its password replaced, for messages and logs.
+// RedactURL returns dsn with its password replaced, for messages and logs:
+// the one in the user information and a password query parameter alike.
+// A URL that does not parse is named only by its scheme, since where its
+// password starts cannot be told.
 func RedactURL(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "the PostgreSQL URL"
-		}
-		return u.String()
+	if err != nil {
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return scheme + "://…"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
+
+// defaultConnectTimeout bounds each connection attempt when neither the URL
+// (connect_timeout) nor PGCONNECT_TIMEOUT says how long to wait: without
+// it, a host that drops packets holds a command for the operating system's
+// TCP timeout, minutes, before it can say what is wrong.
+const defaultConnectTimeout = 10 * time.Second
 
 // openPostgres opens the database at a PostgreSQL URL: one pgx pool, seen
 // by database/sql through two connectors, the writers' (each transaction
 // takes the writer lock) and the readers'.
 func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created bool, err error) {
+	// pgx knows the schemes in lower case only.
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	dsn = strings.ToLower(scheme) + "://" + rest
 	name := RedactURL(dsn)
+	if _, err := url.Parse(dsn); err != nil {
+		// pgx reads some of these anyway, as something else: a password
+		// with a "#" in it becomes a fragment and its start a port.
+		return nil, false, fmt.Errorf("cannot use database URL %s: the URL is malformed (%s)", name, notAURL)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, false, fmt.Errorf("cannot use database URL %s: %s", name, pgErrorSentence(err))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 && !explicitConnectTimeout(dsn) {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	n := opts.ReadConns
 	if n <= 0 {
@@ -99,6 +132,9 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created
 	d.read.SetMaxOpenConns(n)
 	d.read.SetMaxIdleConns(0)
 	if err := pool.Ping(ctx); err != nil {
+		if timedOut(err) && ctx.Err() == nil {
+			return nil, false, fmt.Errorf("cannot connect to database %s: the server did not answer within %s (connect_timeout in the URL sets how long to wait)", name, cfg.ConnConfig.ConnectTimeout)
+		}
 		return nil, false, fmt.Errorf("cannot connect to database %s: %s", name, pgErrorSentence(err))
 	}
 	created, err = d.migratePG(ctx)
@@ -108,33 +144,102 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created
 	return d, created, nil
 }
 
+// explicitConnectTimeout reports whether the URL or the environment sets
+// connect_timeout, 0 (wait for ever, as in libpq) included.
+func explicitConnectTimeout(dsn string) bool {
+	if os.Getenv("PGCONNECT_TIMEOUT") != "" {
+		return true
+	}
+	u, err := url.Parse(dsn)
+	return err == nil && u.Query().Has("connect_timeout")
+}
+
 // pgErrorSentence is the one clear sentence of a connection failure,
-// without the URL (whose password it must never repeat).
+// without the URL (whose password it must never repeat): pgx's own texts
+// are not used, since a ParseConfigError's can quote the URL.
 func pgErrorSentence(err error) string {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "28P01", "28000":
+		switch {
+		case pe.Code == "28P01":
 			return "authentication failed (wrong user or password)"
-		case "3D000":
+		case pe.Code == "28000" && strings.HasPrefix(pe.Message, "role ") && strings.HasSuffix(pe.Message, " does not exist"):
+			return "the user does not exist"
+		case pe.Code == "28000":
+			return "the server does not let this user connect to this database (pg_hba.conf)"
+		case pe.Code == "3D000":
 			return "the database does not exist"
-		case "42501":
-			return "permission denied"
+		case pe.Code == "42501":
+			return "permission denied (" + pe.Message + ")"
+		case pe.Code == "53300":
+			return "the server has no connection slot left (max_connections)"
+		case pe.Code == "57P03":
+			return "the server is starting up or shutting down"
 		}
 		return pe.Message
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return "the server cannot be reached or refused the connection"
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		return "the URL is malformed (" + parseConfigReason(pce) + ")"
 	}
-	var pe2 *pgconn.ParseConfigError
-	if errors.As(err, &pe2) {
-		return "the URL is malformed"
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if timedOut(err) {
 		return "the server did not answer in time"
 	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "the host name cannot be resolved"
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return "the server refused the connection (is PostgreSQL running on that host and port?)"
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return "the server cannot be reached"
+	}
 	return "the connection failed"
+}
+
+// timedOut reports whether a connection attempt failed for lack of an
+// answer: pgx reports its connect_timeout as a context deadline, the
+// dialer as a net.Error that timed out.
+func timedOut(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// notAURL is the reason given for a URL that does not parse.
+const notAURL = "it is not a valid URL; percent-encode special characters in the user name and password"
+
+// parseConfigReason is what pgx found wrong with a URL, without the URL:
+// its message stands between the quoted URL and the wrapped error, whose
+// text (a url.Error) may hold the password and is left out.
+func parseConfigReason(e *pgconn.ParseConfigError) string {
+	s := e.Error()
+	var detail string
+	if inner := e.Unwrap(); inner != nil {
+		s = strings.TrimSuffix(s, " ("+inner.Error()+")")
+		// A url.Error quotes the URL; the others (strconv's, "sslmode is
+		// invalid") say what is wrong with one setting.
+		var ue *url.Error
+		if !errors.As(inner, &ue) {
+			detail = ": " + inner.Error()
+		}
+	}
+	if i := strings.LastIndex(s, "`: "); i >= 0 {
+		s = s[i+len("`: "):]
+	} else {
+		return "it cannot be parsed"
+	}
+	switch {
+	case strings.Contains(s, "`") || strings.Contains(s, "@"):
+		return "it cannot be parsed"
+	case strings.HasPrefix(s, "failed to parse as"):
+		return notAURL
+	}
+	return s + detail
 }
 
 // pgConnector hands database/sql pooled pgx connections whose statements

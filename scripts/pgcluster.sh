@@ -18,6 +18,11 @@
 # Needs PostgreSQL's server binaries: Debian's "postgresql" package
 # (apt-get install postgresql), found in /usr/lib/postgresql/<version>/bin,
 # or pg_ctl on PATH.
+#
+# PGCLUSTER_PASSWORD=SECRET makes a cluster that checks passwords on TCP
+# (scram-sha-256; the socket in DIR still trusts): the printed URL carries
+# the password. The wrong-password tests start one for themselves when
+# TRENDQL_TEST_POSTGRES's cluster trusts every connection.
 set -euo pipefail
 
 PG_USER="${PGCLUSTER_USER:-trendql-pg}"
@@ -51,7 +56,15 @@ start() {
   dir=$(mktemp -d "${TMPDIR:-/tmp}/trendql-pg.XXXXXX")
   chmod 755 "$dir"
   [ "$(id -u)" = 0 ] && chown "$PG_USER" "$dir"
-  if ! as "$bin/initdb" -D "$dir/data" -U postgres -A trust --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1; then
+  local auth=(-A trust) userinfo=postgres
+  if [ -n "${PGCLUSTER_PASSWORD:-}" ]; then
+    case "$PGCLUSTER_PASSWORD" in *[!A-Za-z0-9_-]*) die "PGCLUSTER_PASSWORD: letters, digits, - and _ only (it goes into a URL as it is)";; esac
+    printf '%s\n' "$PGCLUSTER_PASSWORD" >"$dir/pwfile"
+    [ "$(id -u)" = 0 ] && chown "$PG_USER" "$dir/pwfile"
+    auth=(--auth-local=trust --auth-host=scram-sha-256 "--pwfile=$dir/pwfile")
+    userinfo="postgres:$PGCLUSTER_PASSWORD"
+  fi
+  if ! as "$bin/initdb" -D "$dir/data" -U postgres "${auth[@]}" --encoding=UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1; then
     cat "$dir/initdb.log" >&2; rm -rf "$dir"; die "initdb failed"
   fi
   port="${PGCLUSTER_PORT:-55432}"
@@ -62,7 +75,7 @@ start() {
     if as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
       start >/dev/null; then
-      echo "export TRENDQL_TEST_POSTGRES='postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable'"
+      echo "export TRENDQL_TEST_POSTGRES='postgres://$userinfo@127.0.0.1:$port/postgres?sslmode=disable'"
       echo "export TRENDQL_PGCLUSTER_DIR='$dir'"
       echo "pgcluster: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, in $dir" >&2
       return 0
