@@ -24,8 +24,12 @@ type migration struct {
 	sql     string
 }
 
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func migrations() ([]migration, error) { return readMigrations(migrationFS, "migrations", "") }
+
+// readMigrations reads the numbered migrations in dir, each prefixed with
+// prefix unless it starts with it, and checks that they are numbered 1, 2…
+func readMigrations(fsys embed.FS, dir, prefix string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -36,11 +40,15 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with its number", e.Name())
 		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		b, err := fsys.ReadFile(dir + "/" + e.Name())
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+		sql := string(b)
+		if !strings.HasPrefix(sql, prefix) {
+			sql = prefix + "\n" + sql
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: sql})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {

@@ -5,10 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -23,34 +20,7 @@ const pgNative = "-- trendql:postgres"
 // schema SQLite reached at its version 10 (the PostgreSQL adapter came
 // then), so its numbers are its own: trendql_meta keeps the version.
 func pgMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(pgMigrationFS, "migrations_pg")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with its number", e.Name())
-		}
-		b, err := pgMigrationFS.ReadFile("migrations_pg/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		sql := string(b)
-		if !strings.HasPrefix(sql, pgNative) {
-			sql = pgNative + "\n" + sql
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: sql})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+	return readMigrations(pgMigrationFS, "migrations_pg", pgNative)
 }
 
 // migratePG brings a PostgreSQL database's schema up to date in one
