@@ -3,7 +3,6 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -585,18 +584,7 @@ func TestDrafts_ResponseCacheNeverShowsADraft(t *testing.T) {
 func TestDrafts_NoPublicChannelCarriesADraft(t *testing.T) {
 	s := newDraftScene(t)
 	ctx := context.Background()
-	rec := &hookReceiver{got: map[string][]webhook.Payload{}, raws: map[string][]string{}}
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var p webhook.Payload
-		json.Unmarshal(body, &p)
-		rec.mu.Lock()
-		rec.got[p.WebhookID] = append(rec.got[p.WebhookID], p)
-		rec.raws[p.WebhookID] = append(rec.raws[p.WebhookID], string(body))
-		rec.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer rc.Close()
+	rec, rc := newHookReceiver(t)
 	var pub, all struct {
 		CreateWebhook struct{ Webhook struct{ ID string } }
 	}

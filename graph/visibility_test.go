@@ -21,6 +21,24 @@ type hookReceiver struct {
 	raws map[string][]string
 }
 
+// newHookReceiver starts a webhook receiver that records every payload,
+// closed at the test's end.
+func newHookReceiver(t *testing.T) (*hookReceiver, *httptest.Server) {
+	rec := &hookReceiver{got: map[string][]webhook.Payload{}, raws: map[string][]string{}}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var p webhook.Payload
+		json.Unmarshal(body, &p)
+		rec.mu.Lock()
+		rec.got[p.WebhookID] = append(rec.got[p.WebhookID], p)
+		rec.raws[p.WebhookID] = append(rec.raws[p.WebhookID], string(body))
+		rec.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+	return rec, rc
+}
+
 func (h *hookReceiver) events(id string) ([]webhook.Payload, []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -40,18 +58,7 @@ func (h *hookReceiver) events(id string) ([]webhook.Payload, []string) {
 func TestDraftActivity_ReachesNoPublicChannel(t *testing.T) {
 	l := newLive(t)
 	ctx := context.Background()
-	rec := &hookReceiver{got: map[string][]webhook.Payload{}, raws: map[string][]string{}}
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var p webhook.Payload
-		json.Unmarshal(body, &p)
-		rec.mu.Lock()
-		rec.got[p.WebhookID] = append(rec.got[p.WebhookID], p)
-		rec.raws[p.WebhookID] = append(rec.raws[p.WebhookID], string(body))
-		rec.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer rc.Close()
+	rec, rc := newHookReceiver(t)
 	var pub, all struct {
 		CreateWebhook struct{ Webhook struct{ ID string } }
 	}
