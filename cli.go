@@ -20,6 +20,10 @@ import (
 
 // dbFlag adds the --db flag every command that opens a database takes: an
 // SQLite file or a postgres:// URL, by default TRENDQL_DB's value.
+// oneShot are the options of a command that does its work and exits: it
+// keeps no rows for later requests.
+var oneShot = db.Options{RowCacheBytes: -1}
+
 func dbFlag(fs *flag.FlagSet, getenv func(string) string, p *string) {
 	*p = envOr(getenv, "TRENDQL_DB", "./trendql.db")
 	fs.Var((*dbValue)(p), "db", "the database `PATH or URL`: an SQLite file, or a postgres:// URL for PostgreSQL (env TRENDQL_DB)")
@@ -75,7 +79,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		if expires < 0 {
 			return usagef("token create: --expires must not be negative")
 		}
-		d, err := openDB(ctx, dbPath, noSeed)
+		d, err := openDB(ctx, dbPath, noSeed, oneShot)
 		if err != nil {
 			return err
 		}
@@ -96,7 +100,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		d, err := openDB(ctx, dbPath, noSeed)
+		d, err := openDB(ctx, dbPath, noSeed, oneShot)
 		if err != nil {
 			return err
 		}
@@ -132,7 +136,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil || id <= 0 {
 			return usagef("token revoke: %q is not a token ID", pos[0])
 		}
-		d, err := openDB(ctx, dbPath, noSeed)
+		d, err := openDB(ctx, dbPath, noSeed, oneShot)
 		if err != nil {
 			return err
 		}
@@ -184,7 +188,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDB(ctx, dbPath, noSeed)
+	d, err := openDB(ctx, dbPath, noSeed, oneShot)
 	if err != nil {
 		return err
 	}
@@ -219,7 +223,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		in = f
 	}
-	d, err := openDB(ctx, dbPath, noSeed)
+	d, err := openDB(ctx, dbPath, noSeed, oneShot)
 	if err != nil {
 		return err
 	}
@@ -311,7 +315,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("backup: %s already exists; give the name of a new file", out)
 	}
-	d, err := openDB(ctx, dbPath, true)
+	d, err := openDB(ctx, dbPath, true, oneShot)
 	if err != nil {
 		return err
 	}

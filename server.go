@@ -195,8 +195,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // openDB opens (creating, migrating and, unless noSeed, seeding) the
 // database at path.
-func openDB(ctx context.Context, path string, noSeed bool) (*db.DB, error) {
-	d, created, err := db.Open(ctx, path, db.Options{})
+func openDB(ctx context.Context, path string, noSeed bool, opts db.Options) (*db.DB, error) {
+	d, created, err := db.Open(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +227,7 @@ type serveConfig struct {
 	limits                graph.Limits
 	rates                 graph.RateLimits
 	cacheEntries          int
+	rowCacheMiB           int
 	caching               graph.HTTPCaching
 	pprofAddr             string
 	watchInterval         time.Duration
@@ -298,6 +299,19 @@ func (e *envFlags) retention(r *db.Retention) {
 		"revisions each item keeps whatever their age, when --event-retention is set")
 }
 
+// size registers a flag of MiB that may be 0 (off).
+func (e *envFlags) size(p *int, name, key string, def int, usage string) {
+	if v := e.getenv(key); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			e.errs = append(e.errs, usagef("serve: %s must be a whole number of MiB (0: off), not %q", key, v))
+		} else {
+			def = n
+		}
+	}
+	e.fs.IntVar(p, name, def, usage+" (env "+key+")")
+}
+
 func (e *envFlags) int(p *int, name, key string, def int, usage string) {
 	if v := e.getenv(key); v != "" {
 		n, err := strconv.Atoi(v)
@@ -365,6 +379,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"let webhooks reach loopback, private and link-local addresses (local development only)")
 	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
 	ef.retention(&c.retention)
+	ef.size(&c.rowCacheMiB, "row-cache", "TRENDQL_ROW_CACHE", db.DefaultRowCacheBytes>>20,
+		"MiB of memory for decoded content rows, so uncached reads ask the database only for ids and versions (0: off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -411,7 +427,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("serve: --log-format must be text or json, not %q", c.logFormat)
 	}
 
-	d, err := openDB(ctx, c.dbPath, c.noSeed)
+	if c.rowCacheMiB < 0 || c.rowCacheMiB > 1<<20 {
+		return usagef("serve: --row-cache must be between 0 (off) and %d MiB, not %d", 1<<20, c.rowCacheMiB)
+	}
+	rowCache := int64(c.rowCacheMiB) << 20
+	if rowCache == 0 {
+		rowCache = -1 // off
+	}
+	d, err := openDB(ctx, c.dbPath, c.noSeed, db.Options{RowCacheBytes: rowCache})
 	if err != nil {
 		return err
 	}

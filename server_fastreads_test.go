@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/trendql/trendql/db/dbtest"
@@ -59,6 +62,77 @@ func TestRun_FastReadsFlag(t *testing.T) {
 	for i := 1; i < len(answers); i++ {
 		if answers[i] != answers[0] {
 			t.Errorf("answers differ:\n%s\n%s", answers[0], answers[i])
+		}
+	}
+}
+
+// TestRun_RowCacheFlag runs the real server: by default uncached reads
+// take their rows from the row cache the second time (its metrics say
+// so); --row-cache 0 and TRENDQL_ROW_CACHE=0 turn it off; the answers are
+// the same; bad values are refused before anything starts.
+func TestRun_RowCacheFlag(t *testing.T) {
+	const q = `{ frameworks(first: 3) { nodes { name companies { name } } } }`
+	metric := func(t *testing.T, s *server, name string) int {
+		res, err := http.Get(s.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		m := regexp.MustCompile(`(?m)^` + name + ` (\d+)`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no %s in /metrics", name)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	var answers []string
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		on   bool
+	}{
+		{"default", nil, nil, true},
+		{"flag off", nil, []string{"--row-cache", "0"}, false},
+		{"env off", map[string]string{"TRENDQL_ROW_CACHE": "0"}, nil, false},
+		{"flag wins over env", map[string]string{"TRENDQL_ROW_CACHE": "0"}, []string{"--row-cache", "8"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--db", dbtest.NewDSN(t), "--response-cache", "0"}, tc.args...)
+			s := startServer(t, tc.env, args...)
+			for range 2 {
+				out := s.query(t, q)
+				if out["errors"] != nil {
+					t.Fatalf("errors: %v", out["errors"])
+				}
+				b, _ := json.Marshal(out)
+				answers = append(answers, string(b))
+			}
+			hits, rows := metric(t, s, "trendql_row_cache_hits_total"), metric(t, s, "trendql_row_cache_rows")
+			if tc.on != (hits > 0 && rows > 0) {
+				t.Errorf("row cache on: %v, but %d hits and %d rows", tc.on, hits, rows)
+			}
+		})
+	}
+	for i := 1; i < len(answers); i++ {
+		if answers[i] != answers[0] {
+			t.Errorf("answers differ:\n%s\n%s", answers[0], answers[i])
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"serve", "--row-cache", "-1"}, nil, "--row-cache must be between 0 (off)"},
+		{[]string{"serve", "--row-cache", "lots"}, nil, "invalid value"},
+		{[]string{"serve"}, map[string]string{"TRENDQL_ROW_CACHE": "32MiB"}, "TRENDQL_ROW_CACHE must be a whole number of MiB"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), c.args, func(k string) string { return c.env[k] }, strings.NewReader(""), &stdout, &stderr)
+		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v %v: exit %d, %s", c.args, c.env, code, stderr.String())
 		}
 	}
 }

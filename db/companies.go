@@ -52,6 +52,9 @@ var companyTable = func() *table[*Company] {
 			return c, err
 		},
 		rowID:        func(c *Company) int64 { return c.RowID },
+		meta:         func(c *Company) *Meta { return &c.Meta },
+		clone:        func(c *Company) *Company { x := *c; return &x },
+		size:         func(c *Company) int64 { return metaSize(&c.Meta) + int64(len(c.Name)) },
 		orders:       metaOrders("c", func(c *Company) *Meta { return &c.Meta }),
 		defaultOrder: string(CompanyOrderName),
 	}

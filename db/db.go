@@ -44,6 +44,10 @@ type DB struct {
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
 
+	// rows keeps decoded content rows between requests (nil: off); see
+	// rowcache.go.
+	rows *rowCache
+
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
@@ -54,6 +58,17 @@ type Options struct {
 	// least 3: queries are CPU-bound, and each connection holds its own
 	// page cache and prepared statements.
 	ReadConns int
+	// RowCacheBytes is the memory budget of the cache of decoded content
+	// rows (see rowcache.go): 0 means DefaultRowCacheBytes, a negative
+	// value turns it off.
+	RowCacheBytes int64
+}
+
+func (o Options) rowCache() *rowCache {
+	if o.RowCacheBytes == 0 {
+		return newRowCache(DefaultRowCacheBytes)
+	}
+	return newRowCache(o.RowCacheBytes)
 }
 
 // readerCacheSize bounds each reader connection's page cache (KiB): the
@@ -112,6 +127,7 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	d := newDB(path, sqliteEngine{})
+	d.rows = opts.rowCache()
 	d.write = write
 	defer func() {
 		if err != nil {
@@ -338,7 +354,10 @@ type Tx struct {
 	ctx    context.Context
 	Now    time.Time
 	events []TypeName // types of the events appended, so Commit knows whom to wake
-	stmts  map[string]*sql.Stmt
+	// changed are the items the root's events are about, so Commit
+	// removes them from the row cache.
+	changed []itemKey
+	stmts   map[string]*sql.Stmt
 
 	// The root transaction's state: the id of its first event (the
 	// transaction id its events carry), and the rows holding a parked
@@ -475,9 +494,18 @@ func (tx *Tx) Commit() error {
 	if err := tx.db.eng.beforeCommit(tx); err != nil {
 		return err
 	}
+	// The changed rows leave the row cache while this transaction still
+	// holds the writer, so no later write commits before they left, and
+	// again once committed, in case a reader kept one in between.
+	if tx.db.rows != nil {
+		tx.db.rows.invalidate(tx.changed)
+	}
 	tx.db.queries.Add(1)
 	if err := tx.tx.Commit(); err != nil {
 		return err
+	}
+	if tx.db.rows != nil {
+		tx.db.rows.invalidate(tx.changed)
 	}
 	if len(tx.events) > 0 {
 		tx.db.hub.broadcast(tx.events)

@@ -187,6 +187,7 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 		return 0, fmt.Errorf("event: %w", err)
 	}
 	root.eventTypes(t)
+	root.changed = append(root.changed, itemKey{t, id})
 	return eventID, nil
 }
 

@@ -50,6 +50,9 @@ var faqTable = func() *table[*FAQ] {
 			return f, err
 		},
 		rowID:        func(f *FAQ) int64 { return f.RowID },
+		meta:         func(f *FAQ) *Meta { return &f.Meta },
+		clone:        func(f *FAQ) *FAQ { x := *f; return &x },
+		size:         func(f *FAQ) int64 { return metaSize(&f.Meta) + int64(len(f.Question)+len(f.Answer)+len(f.items)) },
 		orders:       metaOrders("q", func(f *FAQ) *Meta { return &f.Meta }),
 		defaultOrder: string(FAQOrderPosition),
 	}

@@ -53,7 +53,12 @@ var frameworkTable = func() *table[*Framework] {
 			err := s.Scan(append(scanMeta(&f.Meta), &f.Name, &f.Kind, &f.language, &f.creator, &f.FirstReleased, &f.architecture, &f.Summary, &f.features)...)
 			return f, err
 		},
-		rowID:        func(f *Framework) int64 { return f.RowID },
+		rowID: func(f *Framework) int64 { return f.RowID },
+		meta:  func(f *Framework) *Meta { return &f.Meta },
+		clone: func(f *Framework) *Framework { x := *f; return &x },
+		size: func(f *Framework) int64 {
+			return metaSize(&f.Meta) + int64(len(f.Name)+len(f.Kind)+len(f.Summary)+len(f.language)+len(f.creator)+len(f.architecture)+len(f.features)+8)
+		},
 		orders:       metaOrders("f", func(f *Framework) *Meta { return &f.Meta }),
 		defaultOrder: string(FrameworkOrderName),
 	}

@@ -59,6 +59,16 @@ func (d *DB) OnCommit(fn func(types []TypeName)) {
 	d.hub.hooks = append(d.hub.hooks, fn)
 }
 
+// externalWrite passes on a write another process committed, known only
+// by the types it changed (nil: unknown): the row cache forgets those
+// types, then listeners and hooks run as for a commit of this process.
+func (d *DB) externalWrite(types []TypeName) {
+	if d.rows != nil {
+		d.rows.flush(types)
+	}
+	d.hub.broadcast(types)
+}
+
 // Listen returns a channel that receives a value (coalesced) after every
 // commit that appended events, and a function to stop listening.
 func (d *DB) Listen() (<-chan struct{}, func()) { return d.hub.listen() }
@@ -126,7 +136,7 @@ func (d *DB) pollExternal(ctx context.Context, interval time.Duration) {
 		}
 		if id != last {
 			last = id
-			d.hub.broadcast(nil)
+			d.externalWrite(nil)
 		}
 	}
 }

@@ -119,6 +119,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created
 		return nil, false, fmt.Errorf("cannot open database %s: %s", name, pgErrorSentence(err))
 	}
 	d := newDB(dsn, &postgresEngine{pool: pool, url: name, instance: rand.Text()})
+	d.rows = opts.rowCache()
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -461,7 +462,7 @@ func (e *postgresEngine) watch(ctx context.Context, d *DB, interval time.Duratio
 		id, err := d.LastEventID(ctx)
 		if err == nil && id != last {
 			last = id
-			d.hub.broadcast(nil)
+			d.externalWrite(nil)
 			d.deliveryHub.broadcast(nil)
 		}
 	}
@@ -533,7 +534,7 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 			// A commit with no events (a schedule set, say) changed
 			// nothing a cache or a subscription reads: on its own replica
 			// it wakes no one either.
-			d.hub.broadcast(types)
+			d.externalWrite(types)
 			d.deliveryHub.broadcast(nil)
 		} else if slices.Contains(flags, "deliveries") {
 			d.deliveryHub.broadcast(nil)

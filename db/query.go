@@ -109,6 +109,17 @@ type table[T any] struct {
 	orders map[string]orderCol[T]
 	// defaultOrder is the sort when the caller gives none.
 	defaultOrder string
+	// For the row cache (content types only; nil otherwise): a row's
+	// Meta, a shallow copy (what the cache keeps and hands out, so no
+	// reader shares a row with another), and an estimate of its memory.
+	meta  func(T) *Meta
+	clone func(T) T
+	size  func(T) int64
+}
+
+// cached reports whether reads of tb with ctx go through the row cache.
+func (tb *table[T]) cached(ctx context.Context, d *DB) bool {
+	return tb.meta != nil && d.usesRowCache(ctx)
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -331,7 +342,15 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 			tb.alias, orderBySQL(keys, backward), n+1)
 		args = twice(w.args)
 	}
-	items, err := scanAll(ctx, d, tb, q, args...)
+	var items []T
+	if tb.cached(ctx, d) {
+		items, _, err = cachedRead(ctx, d, tb, "", func(cols string) string {
+			return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
+				cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
+		}, args)
+	} else {
+		items, err = scanAll(ctx, d, tb, q, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +413,19 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 	w := where{}
 	w.add(cond, args...)
 	visible(ctx, &w, tb.alias)
+	if tb.cached(ctx, d) {
+		items, _, err := cachedRead(ctx, d, tb, "", func(cols string) string {
+			return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", cols, tb.name, tb.alias, w.sql())
+		}, w.args)
+		if err == nil && len(items) == 0 {
+			err = Errorf(ENOTFOUND, "%s not found", tb.typ)
+		}
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return items[0], nil
+	}
 	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
 	v, err := tb.scan(d.queryRow(ctx, q, w.args...))
 	if err == sql.ErrNoRows {
@@ -413,8 +445,16 @@ func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[in
 	w := where{}
 	w.add(tb.alias+".id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
 	visible(ctx, &w, tb.alias)
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
-	items, err := scanAll(ctx, d, tb, q, w.args...)
+	var items []T
+	var err error
+	if tb.cached(ctx, d) {
+		items, _, err = cachedRead(ctx, d, tb, "", func(cols string) string {
+			return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", cols, tb.name, tb.alias, w.sql())
+		}, w.args)
+	} else {
+		q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
+		items, err = scanAll(ctx, d, tb, q, w.args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -466,6 +506,20 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 		}
 	} else {
 		scan = func(s scanner, from *int64) (T, error) { return tb.scan(prefixScanner{s: s, first: from}) }
+		if tb.cached(ctx, d) {
+			items, from, err := cachedRead(ctx, d, tb, "l."+l.from, func(cols string) string {
+				return fmt.Sprintf("SELECT %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
+					cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
+			}, args)
+			if err != nil {
+				return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
+			}
+			out := make(map[int64][]T, len(ids))
+			for i, v := range items {
+				out[from[i]] = append(out[from[i]], v)
+			}
+			return out, nil
+		}
 	}
 	rows, err := d.query(ctx, q, args...)
 	if err != nil {

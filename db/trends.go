@@ -64,7 +64,12 @@ var trendTable = func() *table[*Trend] {
 			err := s.Scan(append(scanMeta(&t.Meta), &t.Rank, &t.Name, &t.Category, &t.Summary, &t.Body, &t.highlights, &t.examples)...)
 			return t, err
 		},
-		rowID:        func(t *Trend) int64 { return t.RowID },
+		rowID: func(t *Trend) int64 { return t.RowID },
+		meta:  func(t *Trend) *Meta { return &t.Meta },
+		clone: func(t *Trend) *Trend { x := *t; return &x },
+		size: func(t *Trend) int64 {
+			return metaSize(&t.Meta) + int64(len(t.Name)+len(t.Category)+len(t.Summary)+len(t.Body)+len(t.highlights)+len(t.examples))
+		},
 		orders:       metaOrders("t", func(t *Trend) *Meta { return &t.Meta }),
 		defaultOrder: string(TrendOrderRank),
 	}

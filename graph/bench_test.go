@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -30,7 +31,12 @@ const (
 func benchHandler(b *testing.B, opts ...func(*graph.Options)) (http.Handler, *db.DB) {
 	b.Helper()
 	ctx := context.Background()
-	d, _, err := db.Open(ctx, dbtest.NewDSN(b), db.Options{})
+	// TRENDQL_BENCH_ROW_CACHE=off measures without the row cache.
+	var dbo db.Options
+	if os.Getenv("TRENDQL_BENCH_ROW_CACHE") == "off" {
+		dbo.RowCacheBytes = -1
+	}
+	d, _, err := db.Open(ctx, dbtest.NewDSN(b), dbo)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,7 +31,11 @@ import (
 type diffEnv struct {
 	d          *db.DB
 	fast, slow http.Handler
-	callers    map[string]map[string]string
+	// plain is gqlgen's execution over the same database opened without
+	// the row cache: the general path for both the fast path and the
+	// cache.
+	plain   http.Handler
+	callers map[string]map[string]string
 	// known values the generator picks arguments from
 	slugs, ids, cursors map[string][]string
 }
@@ -43,10 +47,16 @@ func newDiffEnv(t testing.TB, d *db.DB) *diffEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	uncached, _, err := db.Open(context.Background(), d.Path(), db.Options{RowCacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { uncached.Close() })
 	e := &diffEnv{
-		d:    d,
-		fast: graph.NewHandler(graph.Options{DB: d, ResponseCacheEntries: -1}),
-		slow: graph.NewHandler(graph.Options{DB: d, ResponseCacheEntries: -1, DisableFastReads: true}),
+		d:     d,
+		fast:  graph.NewHandler(graph.Options{DB: d, ResponseCacheEntries: -1}),
+		slow:  graph.NewHandler(graph.Options{DB: d, ResponseCacheEntries: -1, DisableFastReads: true}),
+		plain: graph.NewHandler(graph.Options{DB: uncached, ResponseCacheEntries: -1, DisableFastReads: true}),
 		callers: map[string]map[string]string{
 			"anonymous": {},
 			"viewer":    {"Authorization": "Bearer " + secret},
@@ -145,6 +155,12 @@ func (e *diffEnv) same(t testing.TB, caller, query string, vars map[string]any) 
 		vj, _ := json.Marshal(vars)
 		t.Fatalf("the fast path answers differently, as %s:\n%s\nvariables: %s\nfast: %d %s %s\nslow: %d %s %s",
 			caller, query, vj, s1, c1, b1, s2, c2, b2)
+	}
+	s3, c3, b3 := e.serve(t, e.plain, h, query, vars)
+	if s1 != s3 || c1 != c3 || !bytes.Equal(b1, b3) && !sameErrors(b1, b3) {
+		vj, _ := json.Marshal(vars)
+		t.Fatalf("the row cache changes the answer, as %s:\n%s\nvariables: %s\ncached: %d %s %s\nwithout: %d %s %s",
+			caller, query, vj, s1, c1, b1, s3, c3, b3)
 	}
 }
 
@@ -625,6 +641,7 @@ func TestFastPath_ServesTheReferenceQueries(t *testing.T) {
 		{`{ a: trend(id: "VHJlbmQ6MQ") { name } b: trend(id: "VHJlbmQ6Mg") { name } c: trend(id: "VHJlbmQ6Mw") { name } }`, nil},
 	} {
 		for c, h := range e.callers {
+			e.serve(t, e.slow, h, q.query, q.vars) // the row cache warm for both
 			before := served(t, e.fast)
 			q0 := e.d.QueryCount()
 			e.serve(t, e.fast, h, q.query, q.vars)
@@ -733,6 +750,7 @@ func TestFastPath_FallbackWastesNoRelations(t *testing.T) {
 	q := `{ frameworks(first: 20) { totalCount nodes { companies { name frameworks { name } } trends { name } faqs { question } } }
 		trend(slug: "go") { companies { name } } trends(after: "not-a-cursor") { nodes { name } } }`
 	for c, h := range e.callers {
+		e.serve(t, e.slow, h, q, nil) // the row cache warm for both
 		q0 := e.d.QueryCount()
 		e.serve(t, e.fast, h, q, nil)
 		q1 := e.d.QueryCount()

@@ -63,6 +63,26 @@ func newMetrics(d *db.DB) *Metrics {
 			Name: "trendql_schedules_failed_total",
 			Help: "Schedules this process could not apply and dropped (see the scheduleLog query).",
 		}, func() float64 { _, f := d.ScheduleCounts(); return float64(f) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_row_cache_hits_total",
+			Help: "Content rows a read took from the row cache instead of decoding them.",
+		}, func() float64 { return float64(d.RowCacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_row_cache_misses_total",
+			Help: "Reads that found a row missing from the row cache (or at another version) and read their rows in full.",
+		}, func() float64 { return float64(d.RowCacheStats().Misses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_row_cache_evictions_total",
+			Help: "Rows the row cache dropped to stay within its memory budget.",
+		}, func() float64 { return float64(d.RowCacheStats().Evictions) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "trendql_row_cache_bytes",
+			Help: "Estimated memory the row cache holds (its budget is --row-cache).",
+		}, func() float64 { return float64(d.RowCacheStats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "trendql_row_cache_rows",
+			Help: "Content rows the row cache holds.",
+		}, func() float64 { return float64(d.RowCacheStats().Rows) }),
 		collectors.NewDBStatsCollector(readPool, "read"),
 		collectors.NewDBStatsCollector(writePool, "write"),
 		collectors.NewGoCollector(),
