@@ -443,7 +443,7 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 // ids are missing from the map. One statement whatever the number of ids.
 func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[int64]T, error) {
 	w := where{}
-	w.add(tb.alias+".id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
+	idIn(&w, tb.alias+".id", ids)
 	visible(ctx, &w, tb.alias)
 	var items []T
 	var err error
@@ -465,6 +465,18 @@ func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[in
 	return out, nil
 }
 
+// idIn adds the condition "col is one of ids". One id is the common case
+// (one item's relations, one node): an equality is planned as one index
+// seek, where the list form parses JSON and builds a temporary table
+// first.
+func idIn(w *where, col string, ids []int64) {
+	if len(ids) == 1 {
+		w.add(col+" = ?", ids[0])
+		return
+	}
+	w.add(col+" IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
+}
+
 // link describes a many-to-many relation table read from one side.
 type link struct {
 	table    string // link table
@@ -477,7 +489,7 @@ type link struct {
 // statement whatever the number of ids (the ids travel as one JSON array).
 func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int64) (map[int64][]T, error) {
 	w := where{}
-	w.add("l."+l.from+" IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", int64sJSON(ids))
+	idIn(&w, "l."+l.from, ids)
 	visible(ctx, &w, tb.alias)
 	order := l.order
 	if order == "" {
