@@ -430,11 +430,15 @@ func (x *run) strs(l []string) {
 
 const hexDigits = "0123456789ABCDEF"
 
-// appendQuoted is graphql.MarshalString's escaping (writeQuotedString).
+// appendQuoted is graphql.MarshalString's escaping (writeQuotedString),
+// byte by byte: every byte it escapes is ASCII, and it copies the rest
+// as it is (invalid UTF-8 included), so decoding runes, as gqlgen's loop
+// does, only cost time.
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if c < 0x20 || c == '\\' || c == '"' {
 			b = append(b, s[start:i]...)
 			switch c {

@@ -1,0 +1,25 @@
+package graph
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// FuzzAppendQuoted checks the fast path's string writer against gqlgen's
+// own (graphql.MarshalString): byte-identical for any bytes, invalid
+// UTF-8, control characters and quotes included.
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"", "plain", "Ünïcödé ✓ 日本", "quote \" back \\ slash", "\t\r\n\x00\x1f\x7f",
+		"bad \xff\xfe utf-8 \xc3", "</script>&<>", "\u2028\u2029", "emoji 🚀 end"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		graphql.MarshalString(s).MarshalGQL(&want)
+		if got := appendQuoted(nil, s); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("appendQuoted(%q) = %q, gqlgen writes %q", s, got, want.Bytes())
+		}
+	})
+}
