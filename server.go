@@ -67,8 +67,36 @@ func tuneGC(getenv func(string) string) {
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultGOMEMLIMIT)
+		memoryLimitSet = true
 	}
 }
+
+// followRowCache raises the soft memory limit by what the row cache
+// holds, as it grows and shrinks: its rows live as long as the process, so
+// a limit that left them out would make the collector run all the time
+// once the cache filled up, and one raised by the whole budget at start
+// would let short-lived garbage grow into memory the cache does not use.
+func followRowCache(ctx context.Context, d *db.DB) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := d.RowCacheStats().Bytes
+		if n-last >= 1<<20 || last-n >= 1<<20 {
+			debug.SetMemoryLimit(defaultGOMEMLIMIT + n)
+			last = n
+		}
+	}
+}
+
+// memoryLimitSet says that tuneGC set the soft memory limit (GOMEMLIMIT
+// did not), so serve may raise it by the row cache's budget.
+var memoryLimitSet bool
 
 // usageError is a mistake in the command line: exit code 2.
 type usageError struct{ msg string }
@@ -439,6 +467,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer d.Close()
+	if memoryLimitSet && rowCache > 0 {
+		go followRowCache(ctx, d)
+	}
 
 	cacheEntries := c.cacheEntries
 	if cacheEntries == 0 {
