@@ -18,12 +18,12 @@ import (
 	"github.com/trendql/trendql/db"
 )
 
-// dbFlag adds the --db flag every command that opens a database takes: an
-// SQLite file or a postgres:// URL, by default TRENDQL_DB's value.
 // oneShot are the options of a command that does its work and exits: it
 // keeps no rows for later requests.
 var oneShot = db.Options{RowCacheBytes: -1}
 
+// dbFlag adds the --db flag every command that opens a database takes: an
+// SQLite file or a postgres:// URL, by default TRENDQL_DB's value.
 func dbFlag(fs *flag.FlagSet, getenv func(string) string, p *string) {
 	*p = envOr(getenv, "TRENDQL_DB", "./trendql.db")
 	fs.Var((*dbValue)(p), "db", "the database `PATH or URL`: an SQLite file, or a postgres:// URL for PostgreSQL (env TRENDQL_DB)")
