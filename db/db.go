@@ -381,6 +381,9 @@ type Tx struct {
 	// statuses, when set (a bulk import), answers which linked items are
 	// published for the events' public forms (see publishedRefs).
 	statuses *statusCache
+	// copies, when set (a bulk import on PostgreSQL), holds new rows and
+	// events that are written with COPY in batches (see copyBuffer).
+	copies *copyBuffer
 
 	// scheduled is set on the root when the transaction set a schedule:
 	// its commit wakes RunSchedules.
@@ -418,6 +421,9 @@ func (tx *Tx) eventTypes(t TypeName) {
 // import's events), prepared once; database/sql closes it with the
 // transaction.
 func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
+	if err := tx.flushCopies(); err != nil {
+		return nil, err
+	}
 	st, ok := tx.stmts[q]
 	if !ok {
 		var err error
@@ -434,14 +440,17 @@ func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
 }
 
 // queryRowPrepared is execPrepared for a statement that returns a row.
-func (tx *Tx) queryRowPrepared(q string, args ...any) *sql.Row {
+func (tx *Tx) queryRowPrepared(q string, args ...any) scanner {
+	if err := tx.flushCopies(); err != nil {
+		return row{err: err}
+	}
 	st, ok := tx.stmts[q]
 	if !ok {
 		var err error
 		if st, err = tx.tx.PrepareContext(tx.ctx, q); err != nil {
 			// The statement fails again, with the same error, at Scan.
 			tx.db.queries.Add(1)
-			return tx.tx.QueryRowContext(tx.ctx, q, args...)
+			return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
 		}
 		if tx.stmts == nil {
 			tx.stmts = map[string]*sql.Stmt{}
@@ -449,7 +458,7 @@ func (tx *Tx) queryRowPrepared(q string, args ...any) *sql.Row {
 		tx.stmts[q] = st
 	}
 	tx.db.queries.Add(1)
-	return st.QueryRowContext(tx.ctx, args...)
+	return row{r: st.QueryRowContext(tx.ctx, args...)}
 }
 
 // BeginTx starts an immediate write transaction; with a context from
@@ -463,7 +472,19 @@ func (d *DB) BeginTx(ctx context.Context) (*Tx, error) {
 }
 
 func (d *DB) beginTx(ctx context.Context) (*Tx, error) {
-	tx, err := d.write.BeginTx(ctx, nil)
+	return d.beginTxOn(ctx, nil)
+}
+
+// beginTxOn is beginTx on conn, a connection of the writer pool the caller
+// holds (nil: any).
+func (d *DB) beginTxOn(ctx context.Context, conn *sql.Conn) (*Tx, error) {
+	var tx *sql.Tx
+	var err error
+	if conn != nil {
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = d.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -483,6 +504,9 @@ func (tx *Tx) Commit() error {
 		}
 		tx.done = true
 		_, err := tx.exec("RELEASE " + tx.savepoint)
+		return err
+	}
+	if err := tx.flushCopies(); err != nil {
 		return err
 	}
 	if err := tx.checkParked(); err != nil {
@@ -537,18 +561,27 @@ func (tx *Tx) Rollback() error {
 }
 
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	if err := tx.flushCopies(); err != nil {
+		return nil, err
+	}
 	tx.db.queries.Add(1)
 	return tx.tx.ExecContext(tx.ctx, q, args...)
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	if err := tx.flushCopies(); err != nil {
+		return nil, err
+	}
 	tx.db.queries.Add(1)
 	return tx.tx.QueryContext(tx.ctx, q, args...)
 }
 
-func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+func (tx *Tx) queryRow(q string, args ...any) row {
+	if err := tx.flushCopies(); err != nil {
+		return row{err: err}
+	}
 	tx.db.queries.Add(1)
-	return tx.tx.QueryRowContext(tx.ctx, q, args...)
+	return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
 }
 
 // now formats the transaction's timestamp as stored.

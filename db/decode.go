@@ -55,18 +55,22 @@ var listOrder = []string{"companies", "frameworks", "trends", "faqs"}
 // error that jsontext reports at a byte offset is placed at a line and
 // column when r can seek (a file); otherwise by its offset.
 func readContent(r io.Reader, sink contentSink) error {
-	return readContentMode(r, sink, false)
+	_, err := readContentMode(r, sink, false)
+	return err
 }
 
 // scanContent reads a content document through without decoding its
 // records: it finds what is wrong with the file's JSON (syntax, UTF-8, a
 // member twice, an unknown top-level field, the format) and a list longer
-// than MaxImportRecords, quickly and before anything is written.
-func scanContent(r io.Reader) error {
-	return readContentMode(r, nil, true)
+// than MaxImportRecords, quickly and before anything is written. It
+// returns how many records (companies, frameworks, trends and FAQs) the
+// document holds.
+func scanContent(r io.Reader) (records int, err error) {
+	cr, err := readContentMode(r, nil, true)
+	return cr.records, err
 }
 
-func readContentMode(r io.Reader, sink contentSink, scan bool) error {
+func readContentMode(r io.Reader, sink contentSink, scan bool) (*contentReader, error) {
 	// jsontext over encoding/json's Decoder: it reads a stream with exact
 	// byte offsets in its errors (encoding/json's are relative to an
 	// internal buffer once Token and Decode mix), refuses invalid UTF-8
@@ -81,7 +85,7 @@ func readContentMode(r io.Reader, sink contentSink, scan bool) error {
 		s.f.Close()
 		os.Remove(s.f.Name())
 	}
-	return err
+	return cr, err
 }
 
 type contentReader struct {
@@ -93,6 +97,7 @@ type contentReader struct {
 	spools     []*spool
 	formatSeen bool
 	scan       bool // only check the JSON and count the records
+	records    int  // records counted (scan)
 }
 
 // spool holds a list that came before a list it refers to until the
@@ -292,6 +297,7 @@ func (cr *contentReader) list(name string) error {
 			return Invalid(name, "the file has more than %d %s; the limit is %d of each kind", MaxImportRecords, name, MaxImportRecords)
 		}
 		if cr.scan {
+			cr.records++
 			continue
 		}
 		if sp != nil {

@@ -119,6 +119,13 @@ type changedSince struct {
 // change and its record. changed is the list of changed fields, or a
 // changedSince to compute it from the documents.
 func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, status Status, changed any, doc any) (int64, error) {
+	return tx.appendEvent(false, t, id, slug, action, version, status, changed, doc)
+}
+
+// appendEvent is event; with queue set (a bulk import's copyBuffer) the
+// event is buffered and written with the rows around it, in the same
+// order, and its id (returned as 0) is not known yet.
+func (tx *Tx) appendEvent(queue bool, t TypeName, id int64, slug, action string, version int, status Status, changed any, doc any) (int64, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
@@ -177,6 +184,15 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 			return 0, fmt.Errorf("event: %w", err)
 		}
 	}
+	if queue {
+		err := tx.copyRow("events", eventCopyCols, []any{tx.now(), string(t), id, slug, action, version, string(status), tokenID, actor,
+			encodeList(fields), document, public, 1, pubChanged, pubDoc, root.txID})
+		if err != nil {
+			return 0, fmt.Errorf("event: %w", err)
+		}
+		root.eventTypes(t)
+		return 0, nil
+	}
 	var eventID int64
 	err = tx.queryRowPrepared(`INSERT INTO events (at, type, item_id, slug, action, version, status, token_id, actor, changed, document,
 		public, public_form, public_changed, public_document, tx_id)
@@ -190,6 +206,10 @@ func (tx *Tx) event(t TypeName, id int64, slug, action string, version int, stat
 	root.changed = append(root.changed, itemKey{t, id})
 	return eventID, nil
 }
+
+// eventCopyCols are the columns appendEvent writes, in its INSERT's order.
+var eventCopyCols = []string{"at", "type", "item_id", "slug", "action", "version", "status", "token_id", "actor", "changed", "document",
+	"public", "public_form", "public_changed", "public_document", "tx_id"}
 
 // publicView decides what anonymous callers see of an event, from the
 // statuses inside the writing transaction. The event is public when it

@@ -49,7 +49,8 @@ func (d *DB) Import(ctx context.Context, c *Content, dryRun bool) (*ImportResult
 	if c == nil {
 		return nil, Invalid("format", "empty document")
 	}
-	return d.importWith(ctx, dryRun, func(sink contentSink) error { return c.feed(sink) })
+	records := len(c.Companies) + len(c.Frameworks) + len(c.Trends) + len(c.FAQs)
+	return d.importWith(ctx, dryRun, records, func(sink contentSink) error { return c.feed(sink) })
 }
 
 // ImportFrom imports the content document read from r as Import does,
@@ -88,13 +89,14 @@ func (d *DB) ImportFrom(ctx context.Context, r io.Reader, dryRun bool) (*ImportR
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	if err := scanContent(rs); err != nil {
+	records, err := scanContent(rs)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	return d.importWith(ctx, dryRun, func(sink contentSink) error {
+	return d.importWith(ctx, dryRun, records, func(sink contentSink) error {
 		return pipeContent(sink, func(s contentSink) error { return readContent(rs, s) })
 	})
 }
@@ -110,9 +112,9 @@ func seekable(r io.Reader) bool {
 	return err == nil
 }
 
-// importWith runs one import: feed delivers the document to an importer
-// working inside one write transaction.
-func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink) error) (*ImportResult, error) {
+// importWith runs one import: feed delivers the document, of the given
+// number of records, to an importer working inside one write transaction.
+func (d *DB) importWith(ctx context.Context, dryRun bool, records int, feed func(contentSink) error) (*ImportResult, error) {
 	// A bigger page cache for the writer while it imports: a large import
 	// touches every index all the time, and with SQLite's default 2 MiB
 	// it spilled and re-read pages throughout. (Statement journals stay in
@@ -131,7 +133,20 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 		}
 		defer d.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cacheSize))
 	}
-	tx, err := d.BeginTx(ctx)
+	var tx *Tx
+	var conn *sql.Conn
+	var err error
+	if requestFrom(ctx, d) == nil && d.eng.name() == "postgres" {
+		// The transaction's own connection, whose pgx connection a bulk
+		// import writes its new rows through with COPY (see copyBuffer).
+		if conn, err = d.write.Conn(ctx); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		defer conn.Close()
+		tx, err = d.beginTxOn(ctx, conn)
+	} else {
+		tx, err = d.BeginTx(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -139,7 +154,12 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 	w := tx.writer()
 	defer w.close()
 	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{}, fresh: map[TypeName]bool{},
-		ranks: map[int]int{}, positions: map[int]int{}}
+		ranks: map[int]int{}, positions: map[int]int{}, conn: conn, bulkFrom: bulkImportRecords}
+	if records >= bulkImportRecords {
+		// Known to be big: the bulk path from the first record, so that
+		// its caches (statuses, row ids) know every item the file writes.
+		im.bulkFrom = 1
+	}
 	w.liveSlugs = true // records name items by their live slugs
 	for _, t := range Types {
 		im.written[t] = &bitset{}
@@ -161,6 +181,11 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, feed func(contentSink)
 		if err := w.links.flush(w); err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
+	}
+	// Written before the end of a dry run too, so that it fails where
+	// the import would.
+	if err := tx.flushCopies(); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
 	}
 	if err := im.applyDrafts(); err != nil {
 		return nil, err
@@ -258,6 +283,7 @@ type importer struct {
 	// the record that gave them.
 	ranks, positions map[int]int
 	records          int
+	bulkFrom         int      // the record from which the import is bulk
 	bulk             bool     // the search index is suspended until the end
 	triggers         []string // the search triggers suspendSearch dropped
 	// parked says that stored trends or FAQs were moved to a negative rank
@@ -267,6 +293,9 @@ type importer struct {
 	// drafts are the records' drafts, written once every record is (they
 	// may name items that come later in the file).
 	drafts []pendingDraft
+	// conn is the transaction's connection on PostgreSQL (nil on SQLite,
+	// and inside a request), for the bulk path's copyBuffer.
+	conn *sql.Conn
 }
 
 // pendingDraft is a record's draft, to be written at the end.
@@ -278,10 +307,11 @@ type pendingDraft struct {
 }
 
 // begin counts a record and switches to bulk mode (the search index
-// rebuilt once at the end, instead of row by row) once the import is big.
+// rebuilt once at the end, instead of row by row) once the import is big,
+// or at its first record when the file is known to be.
 func (im *importer) begin() error {
 	im.records++
-	if im.records == bulkImportRecords {
+	if im.records == im.bulkFrom {
 		triggers, err := im.tx.suspendSearch()
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
@@ -290,6 +320,10 @@ func (im *importer) begin() error {
 		im.bulk = true
 		im.tx.statuses = newStatusCache(im.w)
 		im.w.links = &linkBuffer{pending: map[string][]any{}}
+		if im.conn != nil {
+			im.tx.copies = newCopyBuffer(im.conn)
+			im.w.copyTypes = im.fresh
+		}
 	}
 	return nil
 }

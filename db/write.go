@@ -53,6 +53,9 @@ type writer struct {
 	// liveSlugs: slugs name items by their live slug, not their preview
 	// one (a content file's records do).
 	liveSlugs bool
+	// copyTypes are the types whose new items a bulk import buffers when
+	// the transaction has a copyBuffer: those it found empty.
+	copyTypes map[TypeName]bool
 }
 
 func (tx *Tx) writer() *writer {
@@ -66,6 +69,9 @@ func (w *writer) close() {
 }
 
 func (w *writer) stmt(q string) (*sql.Stmt, error) {
+	if err := w.tx.flushCopies(); err != nil {
+		return nil, err
+	}
 	st, ok := w.stmts[q]
 	if !ok {
 		var err error
@@ -354,14 +360,28 @@ func (w *writer) putWith(t TypeName, id int64, old, doc any, action string, o pu
 			"published_at = CASE WHEN ? = 'PUBLISHED' THEN coalesce(published_at, ?) ELSE NULL END WHERE id = ? RETURNING version"
 		return w.queryRow(q, append(vals, string(status), o.floor, now, string(status), now, id)...).Scan(&version)
 	}
-	err = w.tx.try(write)
-	if w.tx.isUniqueViolation(err) {
-		// Unique values are checked at commit, not here (see park): the
-		// rows holding ours give them up for now, and we write again.
-		if err := w.freeUnique(t, id, cols, vals); err != nil {
-			return 0, err
+	if old == nil && w.copying(t) {
+		// A new item of a type the import found empty: no stored row holds
+		// its slug, rank or position, and the import refused any the file
+		// gives twice, so the row cannot fail on them and needs no
+		// savepoint; it waits in the buffer with the others.
+		var published any
+		if status == StatusPublished {
+			published = now
 		}
-		err = write()
+		allCols := append(append([]string{"id"}, cols...), "status", "version", "created_at", "updated_at", "published_at")
+		allVals := append(append([]any{id}, vals...), string(status), max(version, 1), now, now, published)
+		err = w.tx.copyRow(table, allCols, allVals)
+	} else {
+		err = w.tx.try(write)
+		if w.tx.isUniqueViolation(err) {
+			// Unique values are checked at commit, not here (see park): the
+			// rows holding ours give them up for now, and we write again.
+			if err := w.freeUnique(t, id, cols, vals); err != nil {
+				return 0, err
+			}
+			err = write()
+		}
 	}
 	if err != nil {
 		return 0, err
@@ -382,7 +402,8 @@ func (w *writer) putWith(t TypeName, id int64, old, doc any, action string, o pu
 		}
 	}
 	w.checkInPreview(t, id)
-	if _, err := w.tx.event(t, id, slug, action, version, status, changedSince{old: old, prev: o.prev}, doc); err != nil {
+	queue := w.tx.root().copies != nil
+	if _, err := w.tx.appendEvent(queue, t, id, slug, action, version, status, changedSince{old: old, prev: o.prev}, doc); err != nil {
 		return 0, err
 	}
 	return id, nil
