@@ -149,14 +149,12 @@ func (r pgRow) Scan(dest ...any) error {
 }
 
 // scanCompat assigns the current row to dest with database/sql's rules.
-// pgx's own conversions agree with them for the usual destinations (a
-// text column into a string, a bigint into an int) and are tried first,
-// one column at a time (pgx's Scan would end the result at the first
-// column it refuses); where pgx refuses (an integer flag into a bool, a
-// number into a string), the value is converted as stdlib hands it to
-// database/sql and assigned by database/sql's own conversion. A
-// destination of type *any always takes database/sql's value (pgx would
-// decode JSON, and give int32 for an integer).
+// pgx's own conversions are used where they give what database/sql gives
+// (see pgxAgrees), one column at a time (pgx's Scan would end the result
+// at the first column it refuses); any other pair (an integer flag into a
+// bool, a number into a string, a destination of type *any) is converted
+// as stdlib hands the value to database/sql and assigned by database/sql's
+// own conversion.
 func (r *pgRows) scanCompat(dest []any) error {
 	fds := r.rows.FieldDescriptions()
 	if len(dest) != len(fds) {
@@ -169,14 +167,15 @@ func (r *pgRows) scanCompat(dest []any) error {
 	}
 	var vals []any
 	for i, d := range dest {
-		if _, ok := d.(*any); !ok {
-			if t := reflect.TypeOf(d); r.types[i] != t {
+		if t := reflect.TypeOf(d); r.types[i] != t {
+			r.types[i] = t
+			r.plans[i] = nil
+			if pgxAgrees(fds[i].DataTypeOID, t) {
 				r.plans[i] = r.rows.Conn().TypeMap().PlanScan(fds[i].DataTypeOID, fds[i].Format, d)
-				r.types[i] = t
 			}
-			if r.plans[i].Scan(raw[i], d) == nil {
-				continue
-			}
+		}
+		if r.plans[i] != nil && r.plans[i].Scan(raw[i], d) == nil {
+			continue
 		}
 		if vals == nil {
 			var err error
@@ -189,6 +188,37 @@ func (r *pgRows) scanCompat(dest []any) error {
 		}
 	}
 	return nil
+}
+
+// pgxAgrees reports whether pgx scans a column of type oid into a
+// destination of type t exactly as database/sql does: text into strings
+// (named string types too), integers into integers, floats into floats,
+// each directly or through a pointer for NULL. pgx is more permissive
+// elsewhere (a number into a named string type, which database/sql
+// refuses) or formats differently (a real into a string).
+func pgxAgrees(oid uint32, t reflect.Type) bool {
+	if t.Kind() != reflect.Pointer {
+		return false
+	}
+	e := t.Elem()
+	if e.Kind() == reflect.Pointer {
+		e = e.Elem()
+	}
+	if e.PkgPath() != "" && e.Kind() != reflect.String {
+		return false // a named type of another kind, sql.Null* or a Scanner: database/sql's way
+	}
+	switch oid {
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID:
+		return e.Kind() == reflect.String
+	case pgtype.Int8OID, pgtype.Int4OID, pgtype.Int2OID:
+		switch e.Kind() {
+		case reflect.Int, reflect.Int64:
+			return true
+		}
+	case pgtype.Float8OID:
+		return e.Kind() == reflect.Float64
+	}
+	return false
 }
 
 // driverValue is the value stdlib gives database/sql for a column:
@@ -255,10 +285,23 @@ func assign(dest, v any) error {
 		return nil
 	}
 	if v == nil {
+		if e.Kind() == reflect.Slice && e.Type().Elem().Kind() == reflect.Uint8 {
+			e.SetZero()
+			return nil
+		}
 		return fmt.Errorf("converting NULL to %s is unsupported", e.Kind())
 	}
 	switch e.Kind() {
 	case reflect.String:
+		// Into a string, database/sql formats numbers and booleans; into
+		// a named string type, it takes text only.
+		if _, text := v.(string); !text && e.Type() != reflect.TypeFor[string]() {
+			b, ok := v.([]byte)
+			if !ok {
+				return fmt.Errorf("unsupported Scan, storing driver.Value type %T into type %T", v, dest)
+			}
+			v = string(b)
+		}
 		var n sql.NullString
 		if err := n.Scan(v); err != nil {
 			return err
@@ -289,14 +332,15 @@ func assign(dest, v any) error {
 		if e.Type().Elem().Kind() != reflect.Uint8 {
 			return fmt.Errorf("unsupported Scan, storing driver.Value type %T into type %T", v, dest)
 		}
-		switch x := v.(type) {
-		case []byte:
-			e.SetBytes(append([]byte(nil), x...))
-		case string:
-			e.SetBytes([]byte(x))
-		default:
-			e.SetBytes([]byte(fmt.Sprint(x)))
+		if b, ok := v.([]byte); ok {
+			e.SetBytes(append([]byte(nil), b...))
+			break
 		}
+		var n sql.NullString
+		if err := n.Scan(v); err != nil {
+			return err
+		}
+		e.SetBytes([]byte(n.String))
 	default:
 		return fmt.Errorf("unsupported Scan, storing driver.Value type %T into type %T", v, dest)
 	}
