@@ -296,11 +296,16 @@ func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// query runs a read statement on the reader pool.
-func (d *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+// query runs a read statement: in the request's transaction once it has
+// begun, else on the reader pool, or on the engine's own reader when it
+// has one (PostgreSQL's, see pgread.go).
+func (d *DB) query(ctx context.Context, q string, args ...any) (rows, error) {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
 		return tx.QueryContext(ctx, q, args...)
+	}
+	if r := d.eng.reader(); r != nil {
+		return r.query(ctx, q, args)
 	}
 	if !d.eng.preparesReads() {
 		return d.read.QueryContext(ctx, q, args...)
@@ -312,9 +317,18 @@ func (d *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	return s.QueryContext(ctx, args...)
 }
 
+// rows is a read statement's result: a *sql.Rows, or what an engine's own
+// reader returns, which scans as database/sql does.
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
 // row is a *sql.Row look-alike whose error can be set before the query ran.
 type row struct {
-	r   *sql.Row
+	r   scanner
 	err error
 }
 
@@ -329,6 +343,9 @@ func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
 		return row{r: tx.QueryRowContext(ctx, q, args...)}
+	}
+	if r := d.eng.reader(); r != nil {
+		return row{r: r.queryRow(ctx, q, args)}
 	}
 	if !d.eng.preparesReads() {
 		return row{r: d.read.QueryRowContext(ctx, q, args...)}
@@ -568,7 +585,7 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 	return tx.tx.ExecContext(tx.ctx, q, args...)
 }
 
-func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+func (tx *Tx) query(q string, args ...any) (rows, error) {
 	if err := tx.flushCopies(); err != nil {
 		return nil, err
 	}

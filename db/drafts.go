@@ -430,7 +430,7 @@ func (d *DB) UnpublishedChanges(ctx context.Context, t TypeName, ids []int64) (m
 		with = append(with, id)
 	}
 	slices.Sort(with)
-	query := func(q string, args ...any) (*sql.Rows, error) { return d.query(ctx, q, args...) }
+	query := func(q string, args ...any) (rows, error) { return d.query(ctx, q, args...) }
 	preview, err := currentDocuments(query, t, with)
 	if err != nil {
 		return nil, err

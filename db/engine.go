@@ -35,6 +35,9 @@ type engine interface {
 	// leaves it to the driver (pgx caches prepared statements per
 	// connection itself).
 	preparesReads() bool
+	// reader returns what runs the read statements made outside any
+	// transaction, or nil to leave them to the reader pool (database/sql).
+	reader() directReader
 	// abortsOnError says whether a failed statement aborts the whole
 	// transaction (PostgreSQL), so that a statement whose failure is
 	// handled needs a savepoint (see Tx.try); SQLite goes on.
@@ -50,6 +53,13 @@ type engine interface {
 	afterBulkWrite(tx *Tx) error
 }
 
+// directReader runs read statements outside any transaction without
+// database/sql, with database/sql's scanning rules.
+type directReader interface {
+	query(ctx context.Context, q string, args []any) (rows, error)
+	queryRow(ctx context.Context, q string, args []any) scanner
+}
+
 // sqliteEngine is the SQLite adapter, the default.
 type sqliteEngine struct{}
 
@@ -57,6 +67,7 @@ func (sqliteEngine) name() string           { return "sqlite" }
 func (sqliteEngine) close() error           { return nil }
 func (sqliteEngine) beforeCommit(*Tx) error { return nil }
 func (sqliteEngine) preparesReads() bool    { return true }
+func (sqliteEngine) reader() directReader   { return nil }
 func (sqliteEngine) abortsOnError() bool    { return false }
 func (sqliteEngine) pingReason(error) string {
 	return "the database file cannot be read"

@@ -38,7 +38,7 @@ func (d *DB) fillDocuments(ctx context.Context, events []*Event) error {
 		return fmt.Errorf("event documents: %w", err)
 	}
 	defer tx.Rollback()
-	return fillDocuments(func(q string, args ...any) (*sql.Rows, error) {
+	return fillDocuments(func(q string, args ...any) (rows, error) {
 		d.queries.Add(1)
 		return tx.QueryContext(ctx, q, args...)
 	}, events)
@@ -70,7 +70,7 @@ func fillDocuments(query rowsFunc, events []*Event) error {
 	}
 	stored := map[int64]string{}
 	err := eachDocRow(query, "SELECT id, document FROM events WHERE document IS NOT NULL AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
-		[]any{int64sJSON(ids)}, func(r *sql.Rows) error {
+		[]any{int64sJSON(ids)}, func(r rows) error {
 			var id int64
 			var doc string
 			if err := r.Scan(&id, &doc); err != nil {
@@ -117,7 +117,7 @@ func fillDocuments(query rowsFunc, events []*Event) error {
 }
 
 // eachDocRow runs a query and calls fn for each row.
-func eachDocRow(query rowsFunc, q string, args []any, fn func(*sql.Rows) error) error {
+func eachDocRow(query rowsFunc, q string, args []any, fn func(rows) error) error {
 	rows, err := query(q, args...)
 	if err != nil {
 		return err
@@ -201,7 +201,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 	list := func(s string, dst *[]string) error { return json.Unmarshal([]byte(s), dst) }
 	switch t {
 	case TypeCompany:
-		return out, eachDocRow(query, "SELECT id, slug, name, "+status("")+" FROM "+src.items("companies")+" WHERE id"+inIDs, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, "SELECT id, slug, name, "+status("")+" FROM "+src.items("companies")+" WHERE id"+inIDs, in, func(r rows) error {
 			var id int64
 			d := &CompanyDoc{}
 			if err := r.Scan(&id, &d.Slug, &d.Name, &d.Status); err != nil {
@@ -212,7 +212,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 	case TypeFramework:
 		q := "SELECT f.id, f.slug, f.name, f.kind, f.language, f.creator, f.first_released, f.architecture, f.summary, f.features, " + status("f.") + ", " +
 			src.slugs("framework_companies", "framework_id", "company_id", "companies", "f.id") + " FROM " + src.items("frameworks") + " f WHERE f.id" + inIDs
-		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, q, in, func(r rows) error {
 			var id int64
 			var features, companies string
 			d := &FrameworkDoc{}
@@ -229,7 +229,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		q := "SELECT t.id, t.slug, t.rank, t.name, t.category, t.summary, t.body, t.highlights, t.examples, " + status("t.") + ", " +
 			src.slugs("trend_frameworks", "trend_id", "framework_id", "frameworks", "t.id") + ", " +
 			src.slugs("trend_companies", "trend_id", "company_id", "companies", "t.id") + " FROM " + src.items("trends") + " t WHERE t.id" + inIDs
-		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, q, in, func(r rows) error {
 			var id int64
 			var highlights, examples, frameworks, companies string
 			d := &TrendDoc{}
@@ -249,7 +249,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		q := "SELECT q.id, q.slug, q.position, q.question, q.answer, q.items, " + status("q.") + ", " +
 			src.slugs("faq_frameworks", "faq_id", "framework_id", "frameworks", "q.id") + ", " +
 			src.slugs("faq_trends", "faq_id", "trend_id", "trends", "q.id") + " FROM " + src.items("faqs") + " q WHERE q.id" + inIDs
-		return out, eachDocRow(query, q, in, func(r *sql.Rows) error {
+		return out, eachDocRow(query, q, in, func(r rows) error {
 			var id int64
 			var items, frameworks, trends string
 			d := &FAQDoc{}
@@ -269,7 +269,7 @@ func documentsFrom(query rowsFunc, t TypeName, ids []int64, src docSource) (map[
 		q := `SELECT title, last_updated, intro, conclusion,
 			(SELECT json_group_array(json_object('heading', heading, 'body', body)) FROM (SELECT heading, body FROM article_sections ORDER BY position) AS s)
 			FROM article WHERE id = 1`
-		return out, eachDocRow(query, q, nil, func(r *sql.Rows) error {
+		return out, eachDocRow(query, q, nil, func(r rows) error {
 			a := &ArticleDoc{}
 			var sections string
 			if err := r.Scan(&a.Title, &a.LastUpdated, &a.Intro, &a.Conclusion, &sections); err != nil {

@@ -191,6 +191,7 @@ func (tx *Tx) appendEvent(queue bool, t TypeName, id int64, slug, action string,
 			return 0, fmt.Errorf("event: %w", err)
 		}
 		root.eventTypes(t)
+		root.changed = append(root.changed, itemKey{t, id})
 		return 0, nil
 	}
 	var eventID int64

@@ -13,7 +13,7 @@ import (
 )
 
 // rowsFunc runs a query: the reader pool's or a transaction's.
-type rowsFunc func(q string, args ...any) (*sql.Rows, error)
+type rowsFunc func(q string, args ...any) (rows, error)
 
 // exportPage is how many items one keyset-paged export query reads.
 const exportPage = 500
@@ -118,7 +118,7 @@ func (d *DB) exportWith(ctx context.Context, article func(*ArticleDoc) error, re
 		return fmt.Errorf("export: %w", err)
 	}
 	defer tx.Rollback()
-	query := func(q string, args ...any) (*sql.Rows, error) {
+	query := func(q string, args ...any) (rows, error) {
 		d.queries.Add(1)
 		return tx.QueryContext(ctx, q, args...)
 	}

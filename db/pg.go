@@ -118,7 +118,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created
 	if err != nil {
 		return nil, false, fmt.Errorf("cannot open database %s: %s", name, pgErrorSentence(err))
 	}
-	d := newDB(dsn, &postgresEngine{pool: pool, url: name, instance: rand.Text()})
+	d := newDB(dsn, &postgresEngine{pool: pool, url: name, instance: rand.Text(), read: newPGReader(pool, n)})
 	d.rows = opts.rowCache()
 	defer func() {
 		if err != nil {
@@ -295,18 +295,7 @@ func (s pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (dri
 // every write), so a NUL becomes U+0001: a lookup or a filter with it
 // still matches nothing, as on SQLite, instead of failing.
 func (c *pgConn) CheckNamedValue(nv *driver.NamedValue) error {
-	switch v := nv.Value.(type) {
-	case bool:
-		if v {
-			nv.Value = int64(1)
-		} else {
-			nv.Value = int64(0)
-		}
-	case string:
-		if strings.IndexByte(v, 0) >= 0 {
-			nv.Value = strings.ReplaceAll(v, "\x00", "\x01")
-		}
-	}
+	checkPGValue(nv)
 	return c.Conn.CheckNamedValue(nv)
 }
 
@@ -395,6 +384,8 @@ type postgresEngine struct {
 	url  string // redacted
 	// instance tells this process's notifications from the others'.
 	instance string
+	// read runs the reads made outside transactions (see pgread.go).
+	read *pgReader
 }
 
 func (e *postgresEngine) name() string { return "postgres" }
@@ -570,8 +561,9 @@ func (e *postgresEngine) afterBulkWrite(tx *Tx) error {
 	return err
 }
 
-func (e *postgresEngine) preparesReads() bool { return false }
-func (e *postgresEngine) abortsOnError() bool { return true }
+func (e *postgresEngine) preparesReads() bool  { return false }
+func (e *postgresEngine) reader() directReader { return e.read }
+func (e *postgresEngine) abortsOnError() bool  { return true }
 
 // tuneImport: PostgreSQL's buffers are the server's; nothing to tune.
 func (e *postgresEngine) tuneImport(context.Context, *DB) (func(), error) { return func() {}, nil }
