@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -151,7 +153,8 @@ func (rep *report) fastShares() string {
 	var l []string
 	for _, r := range rep.rows {
 		if r.err == "" && r.hasFast && !strings.HasSuffix(r.name, "-cached") && r.name != "mix" {
-			l = append(l, fmt.Sprintf("%s %.0f%%", r.name, 100*r.fastShare))
+			// Rounded down, so that a row with a few fallbacks never reads 100%.
+			l = append(l, fmt.Sprintf("%s %s%%", r.name, strconv.FormatFloat(math.Floor(1000*r.fastShare)/10, 'f', -1, 64)))
 		}
 	}
 	return strings.Join(l, ", ")

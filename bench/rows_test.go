@@ -224,3 +224,31 @@ func TestLoaderConnections(t *testing.T) {
 		t.Errorf("%d errors: %s", res.errors, res.firstErr)
 	}
 }
+
+// TestReportNamesGrowthSettings proves that the footer names the rows run
+// at another connection count and how much of each uncached read row the
+// compiled read path answered (not the cached rows, nor the mix's writes).
+func TestReportNamesGrowthSettings(t *testing.T) {
+	cfg, err := parseConfig(nil, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := &loadResult{requests: 10, ok: 10, elapsed: time.Second}
+	rep := &report{cfg: cfg, rows: []row{
+		{name: "q2", server: true, conns: 32, load: load, fastShare: 1, hasFast: true},
+		{name: "q2-cached", server: true, conns: 32, load: load, hasFast: true},
+		{name: "q4", server: true, conns: 32, load: load, hasFast: true},
+		{name: "q2-128", server: true, conns: 128, load: load, fastShare: 0.995, hasFast: true},
+		{name: "mix", server: true, conns: 32, load: load, fastShare: 0.9, hasFast: true},
+	}}
+	var out strings.Builder
+	rep.print(&out)
+	for _, want := range []string{
+		"- 32 connections (q2-128: 128), 10s per row",
+		"per request): q2 100%, q4 0%, q2-128 99.5%\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
