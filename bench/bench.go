@@ -82,12 +82,24 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 			}
 			get := m == cached && b.cfg.cachedGET
 			q, m := q, m
-			rep.rows = append(rep.rows, b.measure(ctx, name, func(n int64) vegeta.Target {
+			rep.rows = append(rep.rows, b.measure(ctx, name, b.cfg.conns, func(n int64) vegeta.Target {
 				return target(b.base, q, m, get, n)
 			}))
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+		}
+	}
+	for _, g := range growthRows {
+		if !b.cfg.selected(g.q.name) {
+			continue
+		}
+		q := g.q
+		rep.rows = append(rep.rows, b.measure(ctx, q.name, g.connections(b.cfg.conns), func(n int64) vegeta.Target {
+			return target(b.base, q, uncached, false, n)
+		}))
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 	}
 	if b.cfg.selected("mix") {
@@ -296,22 +308,30 @@ func (b *bench) startServer(ctx context.Context, rep *report) error {
 	return nil
 }
 
+// The server's counters that measure reads: SQL statements, and queries
+// the compiled read path answered (absent from servers without one).
+const (
+	sqlMetric    = "trendql_db_queries_total"
+	servedMetric = `trendql_fast_reads_total{outcome="served"}`
+)
+
 // measure preflights one request, warms up, and measures one row against
-// trendql: throughput, latency, SQL statements per request, RSS.
-func (b *bench) measure(ctx context.Context, name string, next func(int64) vegeta.Target) row {
-	r := row{name: name, server: true}
+// trendql at conns connections: throughput, latency, SQL statements per
+// request, RSS, and the share the compiled read path answered.
+func (b *bench) measure(ctx context.Context, name string, conns int, next func(int64) vegeta.Target) row {
+	r := row{name: name, server: true, conns: conns}
 	if _, err := do(ctx, next(-1)); err != nil {
 		r.err = err.Error()
 		b.logf("%s: n/a (%s)", name, r.err)
 		return r
 	}
-	b.logf("%s: warm-up %s, then %s at %d connections", name, b.cfg.warmup, b.cfg.duration, b.cfg.conns)
-	l := newLoader(b.cfg.conns)
+	b.logf("%s: warm-up %s, then %s at %d connections", name, b.cfg.warmup, b.cfg.duration, conns)
+	l := newLoader(conns)
 	defer l.close()
 	if b.cfg.warmup > 0 {
 		l.attack(ctx, name+"-warmup", next, b.cfg.warmup)
 	}
-	before, errBefore := metricValue(ctx, b.base, "trendql_db_queries_total")
+	page0, errBefore := metrics(ctx, b.base)
 	rss := sampleRSS(b.server.cmd.Process.Pid)
 	prof := b.startProfile(ctx, name)
 	cpu0 := takeCPU(b.ourPIDs()...)
@@ -319,11 +339,22 @@ func (b *bench) measure(ctx context.Context, name string, next func(int64) veget
 	r.otherCPU = otherShare(cpu0, takeCPU(b.ourPIDs()...))
 	prof()
 	r.rss = rss.Stop()
-	after, errAfter := metricValue(ctx, b.base, "trendql_db_queries_total")
+	page1, errAfter := metrics(ctx, b.base)
 	r.load = res
-	if errBefore == nil && errAfter == nil && res.requests > 0 {
-		r.sqlPerReq = (after - before) / float64(res.requests)
+	if errBefore != nil || errAfter != nil || res.requests == 0 {
+		return r
+	}
+	s0, err0 := metricValue(page0, sqlMetric)
+	s1, err1 := metricValue(page1, sqlMetric)
+	if err0 == nil && err1 == nil {
+		r.sqlPerReq = (s1 - s0) / float64(res.requests)
 		r.hasSQL = true
+	}
+	f0, err0 := metricValue(page0, servedMetric)
+	f1, err1 := metricValue(page1, servedMetric)
+	if err0 == nil && err1 == nil {
+		r.fastShare = (f1 - f0) / float64(res.requests)
+		r.hasFast = true
 	}
 	return r
 }
@@ -372,7 +403,7 @@ func (b *bench) mix(ctx context.Context, token string, tokenErr error) row {
 		body, _ := json.Marshal(map[string]any{"query": mixMutation, "variables": vars})
 		return vegeta.Target{Method: http.MethodPost, URL: b.base + "/graphql", Body: body, Header: auth}
 	}
-	return b.measure(ctx, "mix", next)
+	return b.measure(ctx, "mix", b.cfg.conns, next)
 }
 
 // ceiling loads the fixed-response server, answering q3's bytes.
@@ -402,7 +433,7 @@ func (b *bench) ceiling(ctx context.Context, body []byte) (row, error) {
 	}
 	base := "http://" + addr
 	t := vegeta.Target{Method: http.MethodPost, URL: base + "/graphql", Body: postBody(readQueries[2], -1), Header: jsonHeader}
-	r := row{name: "ceiling"}
+	r := row{name: "ceiling", conns: b.cfg.conns}
 	if _, err := do(ctx, t); err != nil {
 		r.err = err.Error()
 		return r, nil

@@ -25,6 +25,14 @@ const (
 	q4Query = `{ search(query: "framework orm", first: 10) { nodes { score snippet node { id } } } }`
 )
 
+// The growth rows' queries: q2 at the largest page, and three levels of
+// lists as a trends page renders them (each trend's frameworks and the
+// companies that use them).
+const (
+	q2x100Query  = `{ frameworks(first: 100) { nodes { id name slug language creator firstReleased architecture summary companies { id name slug } } } }`
+	nested3Query = `{ trends(first: 10) { nodes { id rank name slug summary frameworks { id name slug language companies { id name slug } } } } }`
+)
+
 // mixMutation is the write of the write-heavy mix, sent with the variables
 // id (a trend's global id) and summary. Change it here if the mutation's
 // shape changes.
@@ -46,6 +54,29 @@ var readQueries = []query{
 	{name: "q2", text: q2Query},
 	{name: "q3", text: q3Query},
 	{name: "q4", text: q4Query},
+}
+
+// growthRow is a row that shows what growth costs: more items per page,
+// more levels of relations, more connections.
+type growthRow struct {
+	q     query
+	conns int // 0: the -conns flag's
+}
+
+// growthRows run uncached, after the reference queries' rows, each named
+// after its query.
+var growthRows = []growthRow{
+	{q: query{name: "q2-100", text: q2x100Query}},
+	{q: query{name: "nested3", text: nested3Query}},
+	{q: query{name: "q2-128", text: q2Query}, conns: 128},
+}
+
+// connections is the row's connection count: its own, else def (-conns).
+func (g growthRow) connections(def int) int {
+	if g.conns > 0 {
+		return g.conns
+	}
+	return def
 }
 
 // mode says how a query's requests vary from one to the next.
@@ -349,16 +380,28 @@ func do(ctx context.Context, t vegeta.Target) ([]byte, error) {
 	return b, nil
 }
 
-// metricValue reads one unlabelled counter from a Prometheus text page.
-func metricValue(ctx context.Context, base, name string) (float64, error) {
+// metrics reads the server's Prometheus text page.
+func metrics(ctx context.Context, base string) (string, error) {
 	b, err := do(ctx, vegeta.Target{Method: http.MethodGet, URL: base + "/metrics"})
 	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+		return "", fmt.Errorf("metrics: %w", err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
+	return string(b), nil
+}
+
+// metricValue finds one sample on a Prometheus text page: name is the
+// metric's name with its labels as the page writes them, e.g.
+// trendql_fast_reads_total{outcome="served"}. A labelled sample that has
+// not happened yet is absent from the page: it counts as 0 when the page
+// declares its metric.
+func metricValue(page, name string) (float64, error) {
+	for _, line := range strings.Split(page, "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
+	}
+	if family, _, labelled := strings.Cut(name, "{"); labelled && strings.Contains(page, "# TYPE "+family+" ") {
+		return 0, nil
 	}
 	return 0, fmt.Errorf("metrics: no %s", name)
 }

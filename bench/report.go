@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,6 +19,11 @@ type row struct {
 	hasSQL    bool
 	rss       int64   // largest VmRSS sampled during the row, bytes
 	otherCPU  float64 // share of the machine's CPU other processes used meanwhile
+	conns     int     // connections the row was loaded with
+	// fastShare is the share of the row's requests that the compiled
+	// read path answered (hasFast: the server counts them).
+	fastShare float64
+	hasFast   bool
 }
 
 // report is everything the run prints.
@@ -96,8 +103,11 @@ func (rep *report) print(w io.Writer) {
 	if rep.engine != "" {
 		fmt.Fprintf(w, "- database: %s\n", rep.engine)
 	}
-	fmt.Fprintf(w, "- %d connections, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, %d workers)\n",
-		rep.cfg.conns, rep.cfg.duration, rep.cfg.warmup, method, rep.cfg.conns)
+	fmt.Fprintf(w, "- %d connections%s, %s per row after a %s warm-up; cached rows by %s; load generator vegeta (rate 0, as many workers as connections)\n",
+		rep.cfg.conns, rep.otherConns(), rep.cfg.duration, rep.cfg.warmup, method)
+	if s := rep.fastShares(); s != "" {
+		fmt.Fprintf(w, "- answered by the compiled read path (`%s` during the load, per request): %s\n", servedMetric, s)
+	}
 	if len(rep.cfg.serverEnv) > 0 {
 		fmt.Fprintf(w, "- server environment: %s\n", strings.Join(rep.cfg.serverEnv, " "))
 	}
@@ -119,6 +129,35 @@ func (rep *report) print(w io.Writer) {
 			fmt.Fprintf(w, "- note: %s ran %.2f SQL statements per request: a cache answered it, so it is not an uncached figure\n", r.name, r.sqlPerReq)
 		}
 	}
+}
+
+// otherConns names the rows loaded at another count than -conns, as
+// " (q2-128: 128)".
+func (rep *report) otherConns() string {
+	var l []string
+	for _, r := range rep.rows {
+		if r.err == "" && r.conns > 0 && r.conns != rep.cfg.conns {
+			l = append(l, fmt.Sprintf("%s: %d", r.name, r.conns))
+		}
+	}
+	if len(l) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(l, ", ") + ")"
+}
+
+// fastShares lists the share of each uncached read row that the compiled
+// read path answered, or "" when the server does not count them. Cached
+// rows are the response cache's, and the mix's writes are never compiled.
+func (rep *report) fastShares() string {
+	var l []string
+	for _, r := range rep.rows {
+		if r.err == "" && r.hasFast && !strings.HasSuffix(r.name, "-cached") && r.name != "mix" {
+			// Rounded down, so that a row with a few fallbacks never reads 100%.
+			l = append(l, fmt.Sprintf("%s %s%%", r.name, strconv.FormatFloat(math.Floor(1000*r.fastShare)/10, 'f', -1, 64)))
+		}
+	}
+	return strings.Join(l, ", ")
 }
 
 func ms(d time.Duration) string {

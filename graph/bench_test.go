@@ -185,8 +185,17 @@ const benchQ2x100 = `{ frameworks(first: 100) { nodes { id name slug language cr
 // companies → frameworks.
 const benchNested3 = `{ trends(first: 10) { nodes { id name framework { id name companies { id name frameworks { id name slug } } } companies { id name } } } }`
 
+// benchNested3Row is the load benchmark's nested3 row (bench/load.go):
+// the first 10 trends, each with its frameworks and the companies that
+// use them, three levels of lists as a trends page renders them.
+const benchNested3Row = `{ trends(first: 10) { nodes { id rank name slug summary frameworks { id name slug language companies { id name slug } } } } }`
+
 // BenchmarkQ2x100 is a page of 100 frameworks with their companies.
 func BenchmarkQ2x100(b *testing.B) { benchQuery(b, benchQ2x100, nil, uncached) }
 
 // BenchmarkNested3 is a query three relations deep.
 func BenchmarkNested3(b *testing.B) { benchQuery(b, benchNested3, nil, uncached) }
+
+// BenchmarkNested3Row is the load benchmark's nested3 row: three levels
+// of lists, as a trends page renders them.
+func BenchmarkNested3Row(b *testing.B) { benchQuery(b, benchNested3Row, nil, uncached) }

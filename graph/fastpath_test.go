@@ -239,16 +239,7 @@ func TestFastPath_SameAnswersAsGqlgen_Seeded(t *testing.T) {
 // generated set of the load test (2,000 companies, 10,000 frameworks with
 // 5 companies each, 5,000 trends with ≈1.5 KB bodies).
 func TestFastPath_SameAnswersAsGqlgen_Generated(t *testing.T) {
-	ctx := context.Background()
-	d, _, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.Import(ctx, benchdata.Synthetic(benchdata.Large), false); err != nil {
-		t.Fatal(err)
-	}
-	e := newDiffEnv(t, d)
+	e := newDiffEnv(t, openGenerated(t))
 	diffRun(t, e, 3*time.Second, 60)
 }
 
@@ -628,24 +619,59 @@ func FuzzFastPath(f *testing.F) {
 }
 
 // TestFastPath_ServesTheReferenceQueries checks that the load benchmark's
-// queries, and the new rows', are compiled (not left to gqlgen), and cost
-// no more SQL statements than gqlgen's execution.
+// queries, and its growth rows' (100 frameworks, three levels of nested
+// lists), are compiled (not left to gqlgen), cost no more SQL statements
+// than gqlgen's execution and answer the same bytes, as every kind of
+// caller, on the article's content and on the generated large set (where
+// the nested rows fan out to thousands of items).
 func TestFastPath_ServesTheReferenceQueries(t *testing.T) {
-	env := newEnv(t)
-	e := newDiffEnv(t, env.DB)
+	t.Run("seeded", func(t *testing.T) {
+		servesReferenceQueries(t, newDiffEnv(t, newEnv(t).DB))
+	})
+	t.Run("large", func(t *testing.T) {
+		servesReferenceQueries(t, newDiffEnv(t, openGenerated(t)))
+	})
+}
+
+// openGenerated opens a new database holding the generated set shaped like
+// the load test's (2,000 companies, 10,000 frameworks with 5 companies
+// each, 5,000 trends with ≈1.5 KB bodies).
+func openGenerated(t testing.TB) *db.DB {
+	t.Helper()
+	ctx := context.Background()
+	d, _, err := db.Open(ctx, dbtest.NewDSN(t), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Import(ctx, benchdata.Synthetic(benchdata.Large), false); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func servesReferenceQueries(t *testing.T, e *diffEnv) {
 	for _, q := range []struct {
 		query string
 		vars  map[string]any
 	}{
-		{benchQ1, map[string]any{"slug": "django"}}, {benchQ2, nil}, {benchQ3, nil}, {benchQ2x100, nil}, {benchNested3, nil},
+		{benchQ1, map[string]any{"slug": "django"}}, {benchQ2, nil}, {benchQ3, nil}, {benchQ2x100, nil}, {benchNested3, nil}, {benchNested3Row, nil},
 		{`{ a: trend(id: "VHJlbmQ6MQ") { name } b: trend(id: "VHJlbmQ6Mg") { name } c: trend(id: "VHJlbmQ6Mw") { name } }`, nil},
 	} {
 		for c, h := range e.callers {
 			e.serve(t, e.slow, h, q.query, q.vars) // the row cache warm for both
 			before := served(t, e.fast)
 			q0 := e.d.QueryCount()
-			e.serve(t, e.fast, h, q.query, q.vars)
+			_, _, body := e.serve(t, e.fast, h, q.query, q.vars)
 			q1 := e.d.QueryCount()
+			if bytes.Contains(body, []byte(`"errors"`)) {
+				t.Errorf("as %s, errors: %s\n%s", c, q.query, body)
+			}
+			// The nested rows must reach their third level, or they
+			// would prove nothing about depth.
+			if q.query == benchNested3Row && !bytes.Contains(body, []byte(`"companies":[{"id":`)) {
+				t.Errorf("as %s, no companies at the third level: %s", c, body)
+			}
 			e.serve(t, e.slow, h, q.query, q.vars)
 			q2 := e.d.QueryCount()
 			if served(t, e.fast) != before+1 {
