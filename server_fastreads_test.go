@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -20,18 +17,8 @@ import (
 func TestRun_FastReadsFlag(t *testing.T) {
 	const q = `{ trends(first: 2) { nodes { name framework { name } } } }`
 	served := func(t *testing.T, s *server) int {
-		res, err := http.Get(s.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		m := regexp.MustCompile(`trendql_fast_reads_total\{outcome="served"\} (\d+)`).FindSubmatch(b)
-		if m == nil {
-			return 0
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		return n
+		n, _ := metricOf(t, http.DefaultClient, s.URL, `trendql_fast_reads_total{outcome="served"}`)
+		return int(n)
 	}
 	var answers []string
 	for _, tc := range []struct {
@@ -73,18 +60,11 @@ func TestRun_FastReadsFlag(t *testing.T) {
 func TestRun_RowCacheFlag(t *testing.T) {
 	const q = `{ frameworks(first: 3) { nodes { name companies { name } } } }`
 	metric := func(t *testing.T, s *server, name string) int {
-		res, err := http.Get(s.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		m := regexp.MustCompile(`(?m)^` + name + ` (\d+)`).FindSubmatch(b)
-		if m == nil {
+		n, ok := metricOf(t, http.DefaultClient, s.URL, name)
+		if !ok {
 			t.Fatalf("no %s in /metrics", name)
 		}
-		n, _ := strconv.Atoi(string(m[1]))
-		return n
+		return int(n)
 	}
 	var answers []string
 	for _, tc := range []struct {

@@ -297,21 +297,11 @@ func (r *replica) anonymousCompanies(tb testing.TB) int {
 // metric reads one counter from the replica's /metrics.
 func (r *replica) metric(tb testing.TB, name string) float64 {
 	tb.Helper()
-	res, err := replicaClient.Get(r.URL + "/metrics")
-	if err != nil {
-		tb.Fatal(err)
+	v, ok := metricOf(tb, replicaClient, r.URL, name)
+	if !ok {
+		tb.Fatalf("%s: no metric %s", r.name, name)
 	}
-	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			var f float64
-			fmt.Sscan(v, &f)
-			return f
-		}
-	}
-	tb.Fatalf("%s: no metric %s", r.name, name)
-	return 0
+	return v
 }
 
 // waitFor polls cond until it holds, failing after a generous deadline:

@@ -18,6 +18,29 @@ import (
 	"github.com/trendql/trendql/db/dbtest"
 )
 
+// metricOf reads one sample from the /metrics of the server at base: the
+// line that starts with name (labels included, if any) and a space. ok is
+// false when there is no such line (a labelled counter has none before its
+// first sample).
+func metricOf(tb testing.TB, c *http.Client, base, name string) (v float64, ok bool) {
+	tb.Helper()
+	res, err := c.Get(base + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if s, found := strings.CutPrefix(sc.Text(), name+" "); found {
+			if _, err := fmt.Sscan(s, &v); err != nil {
+				tb.Fatalf("metric %s: %q", name, s)
+			}
+			return v, true
+		}
+	}
+	return 0, false
+}
+
 // server is trendql started through run(), as the binary starts it.
 type server struct {
 	URL    string

@@ -427,11 +427,14 @@ func (tx *Tx) root() *Tx {
 	return tx
 }
 
-// eventTypes records that the transaction appended an event of type t.
-func (tx *Tx) eventTypes(t TypeName) {
+// appended records that the transaction appended an event about item id
+// of type t: Commit wakes the type's listeners and removes the item from
+// the row cache.
+func (tx *Tx) appended(t TypeName, id int64) {
 	if !slices.Contains(tx.events, t) {
 		tx.events = append(tx.events, t)
 	}
+	tx.changed = append(tx.changed, itemKey{t, id})
 }
 
 // execPrepared runs a statement the transaction runs many times (an
@@ -538,16 +541,12 @@ func (tx *Tx) Commit() error {
 	// The changed rows leave the row cache while this transaction still
 	// holds the writer, so no later write commits before they left, and
 	// again once committed, in case a reader kept one in between.
-	if tx.db.rows != nil {
-		tx.db.rows.invalidate(tx.changed)
-	}
+	tx.db.rows.invalidate(tx.changed)
 	tx.db.queries.Add(1)
 	if err := tx.tx.Commit(); err != nil {
 		return err
 	}
-	if tx.db.rows != nil {
-		tx.db.rows.invalidate(tx.changed)
-	}
+	tx.db.rows.invalidate(tx.changed)
 	if len(tx.events) > 0 {
 		tx.db.hub.broadcast(tx.events)
 	}

@@ -190,8 +190,7 @@ func (tx *Tx) appendEvent(queue bool, t TypeName, id int64, slug, action string,
 		if err != nil {
 			return 0, fmt.Errorf("event: %w", err)
 		}
-		root.eventTypes(t)
-		root.changed = append(root.changed, itemKey{t, id})
+		root.appended(t, id)
 		return 0, nil
 	}
 	var eventID int64
@@ -203,8 +202,7 @@ func (tx *Tx) appendEvent(queue bool, t TypeName, id int64, slug, action string,
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
-	root.eventTypes(t)
-	root.changed = append(root.changed, itemKey{t, id})
+	root.appended(t, id)
 	return eventID, nil
 }
 

@@ -63,9 +63,7 @@ func (d *DB) OnCommit(fn func(types []TypeName)) {
 // by the types it changed (nil: unknown): the row cache forgets those
 // types, then listeners and hooks run as for a commit of this process.
 func (d *DB) externalWrite(types []TypeName) {
-	if d.rows != nil {
-		d.rows.flush(types)
-	}
+	d.rows.flush(types)
 	d.hub.broadcast(types)
 }
 

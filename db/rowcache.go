@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -172,8 +173,12 @@ func (c *rowCache) evict() {
 	}
 }
 
-// invalidate removes the given items and moves their types' epochs on.
+// invalidate removes the given items and moves their types' epochs on
+// (nothing when the cache is off).
 func (c *rowCache) invalidate(items []itemKey) {
+	if c == nil {
+		return
+	}
 	for _, k := range items {
 		s := c.types[k.t]
 		if s == nil {
@@ -190,10 +195,13 @@ func (c *rowCache) invalidate(items []itemKey) {
 }
 
 // flush empties the given types (nil: all of them), for writes known only
-// by type.
+// by type (nothing when the cache is off).
 func (c *rowCache) flush(types []TypeName) {
+	if c == nil {
+		return
+	}
 	for _, t := range cachedTypes {
-		if types != nil && !containsType(types, t) {
+		if types != nil && !slices.Contains(types, t) {
 			continue
 		}
 		s := c.types[t]
@@ -205,15 +213,6 @@ func (c *rowCache) flush(types []TypeName) {
 		}
 		s.mu.Unlock()
 	}
-}
-
-func containsType(types []TypeName, t TypeName) bool {
-	for _, x := range types {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // usesRowCache reports whether a read with ctx may use the row cache:

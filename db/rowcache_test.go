@@ -13,26 +13,22 @@ import (
 	"github.com/trendql/trendql/db/dbtest"
 )
 
-// openPair opens one database twice: with the row cache (the default) and
-// without it, so that every read can be checked against the uncached one.
+// openPair opens one seeded database twice: with the row cache (at
+// cacheBytes; 0 is the default budget) and without it, so that every read
+// can be checked against the uncached one.
 func openPair(t *testing.T, cacheBytes int64) (cached, plain *db.DB) {
 	t.Helper()
 	dsn := dbtest.NewDSN(t)
-	cached = mustOpen(t, dsn, true)
-	if cacheBytes != 0 {
-		cached.Close()
-		var err error
-		if cached, _, err = db.Open(context.Background(), dsn, db.Options{RowCacheBytes: cacheBytes}); err != nil {
+	mustOpen(t, dsn, true) // creates and seeds it
+	open := func(o db.Options) *db.DB {
+		d, _, err := db.Open(context.Background(), dsn, o)
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { cached.Close() })
+		t.Cleanup(func() { d.Close() })
+		return d
 	}
-	plain, _, err := db.Open(context.Background(), dsn, db.Options{RowCacheBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { plain.Close() })
-	return cached, plain
+	return open(db.Options{RowCacheBytes: cacheBytes}), open(db.Options{RowCacheBytes: -1})
 }
 
 // rowReads are the storage reads the row cache serves, as one value each
