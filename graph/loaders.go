@@ -53,8 +53,8 @@ type Loaders struct {
 
 	// Drafted and Changes tell token holders about published items' pending
 	// drafts (hasUnpublishedChanges, unpublishedChanges).
-	Drafted *dataloadgen.Loader[itemRef, bool]
-	Changes *dataloadgen.Loader[itemRef, []*db.FieldChange]
+	Drafted *itemLoader[bool]
+	Changes *itemLoader[[]*db.FieldChange]
 
 	// Event and AttemptsOfDelivery serve webhook deliveries.
 	Event *dataloadgen.Loader[int64, *db.Event]
@@ -103,15 +103,21 @@ func NewLoaders(d *db.DB) *Loaders {
 			}
 			return m, nil
 		}, opts...),
-		Drafted: dataloadgen.NewMappedLoader(byType(func(ctx context.Context, t db.TypeName, ids []int64) (map[int64]bool, error) {
+		Drafted: newItemLoader(func(ctx context.Context, t db.TypeName, ids []int64) (map[int64]bool, error) {
 			m, err := d.DraftedIDs(ctx, t, ids)
+			if err != nil {
+				return nil, err
+			}
 			for _, id := range ids {
 				m[id] = m[id]
 			}
-			return m, err
-		}), opts...),
-		Changes: dataloadgen.NewMappedLoader(byType(func(ctx context.Context, t db.TypeName, ids []int64) (map[int64][]*db.FieldChange, error) {
+			return m, nil
+		}, opts),
+		Changes: newItemLoader(func(ctx context.Context, t db.TypeName, ids []int64) (map[int64][]*db.FieldChange, error) {
 			m, err := d.UnpublishedChanges(ctx, t, ids)
+			if err != nil {
+				return nil, err
+			}
 			out := make(map[int64][]*db.FieldChange, len(ids))
 			for _, id := range ids {
 				out[id] = []*db.FieldChange{}
@@ -119,8 +125,8 @@ func NewLoaders(d *db.DB) *Loaders {
 					out[id] = append(out[id], &m[id][i])
 				}
 			}
-			return out, err
-		}), opts...),
+			return out, nil
+		}, opts),
 		Event:              dataloadgen.NewMappedLoader(d.EventsByIDs, opts...),
 		AttemptsOfDelivery: dataloadgen.NewMappedLoader(d.AttemptsOfDeliveries, opts...),
 		article:            d.Article,
@@ -234,29 +240,40 @@ func rowID(n db.Node) int64 {
 // first call fetches the relation for all of them in one statement and
 // primes the loader; the item's own load then finds its result there.
 func loadRelation[V db.Node](ctx context.Context, l *relLoader[V], item db.Node) ([]V, error) {
+	primeSiblings(ctx, l, item, l.fetch, l.Prime)
+	return l.Load(ctx, rowID(item))
+}
+
+// primeSiblings, for an item loaded with siblings, has the first of them to
+// ask fetch (in one statement) the value for all of them and prime its
+// loader with it; key names that loader (one fetch per batch and key). An
+// error is dropped: the item's own load then fetches again and reports it.
+// Without it a loader would batch by its time window alone, which a busy
+// machine splits.
+func primeSiblings[V any](ctx context.Context, key any, item db.Node, fetch func(context.Context, []int64) (map[int64]V, error), prime func(int64, V) bool) {
 	ls := loadersFrom(ctx)
 	ls.siblings.mu.Lock()
 	b := ls.siblings.m[item]
 	ls.siblings.mu.Unlock()
-	if b != nil {
-		b.mu.Lock()
-		once := b.fetched[l]
-		if once == nil {
-			once = &sync.Once{}
-			b.fetched[l] = once
-		}
-		b.mu.Unlock()
-		once.Do(func() {
-			m, err := l.fetch(ctx, b.ids)
-			if err != nil {
-				return // the item's own load below fetches again and reports it
-			}
-			for k, v := range m {
-				l.Prime(k, v)
-			}
-		})
+	if b == nil {
+		return
 	}
-	return l.Load(ctx, rowID(item))
+	b.mu.Lock()
+	once := b.fetched[key]
+	if once == nil {
+		once = &sync.Once{}
+		b.fetched[key] = once
+	}
+	b.mu.Unlock()
+	once.Do(func() {
+		m, err := fetch(ctx, b.ids)
+		if err != nil {
+			return
+		}
+		for id, v := range m {
+			prime(id, v)
+		}
+	})
 }
 
 type loadersKey struct{}
@@ -280,6 +297,33 @@ func loadersFrom(ctx context.Context) *Loaders {
 type itemRef struct {
 	t  db.TypeName
 	id int64
+}
+
+// itemLoader is the dataloader of a value of any content item, with the
+// fetch of one type's values behind it so that a whole set of siblings can
+// be fetched and primed at once.
+type itemLoader[V any] struct {
+	*dataloadgen.Loader[itemRef, V]
+	fetch func(context.Context, db.TypeName, []int64) (map[int64]V, error)
+}
+
+func newItemLoader[V any](fetch func(context.Context, db.TypeName, []int64) (map[int64]V, error), opts []dataloadgen.Option) *itemLoader[V] {
+	return &itemLoader[V]{Loader: dataloadgen.NewMappedLoader(byType(fetch), opts...), fetch: fetch}
+}
+
+// itemLoaderKey names one type's fetch of an itemLoader in a batch.
+type itemLoaderKey struct {
+	l any
+	t db.TypeName
+}
+
+// load loads item's value. As a relation, the first item of a page to ask
+// fetches the values of the whole page in one statement.
+func (l *itemLoader[V]) load(ctx context.Context, t db.TypeName, item db.Node) (V, error) {
+	primeSiblings(ctx, itemLoaderKey{l, t}, item,
+		func(ctx context.Context, ids []int64) (map[int64]V, error) { return l.fetch(ctx, t, ids) },
+		func(id int64, v V) bool { return l.Prime(itemRef{t, id}, v) })
+	return l.Load(ctx, itemRef{t, rowID(item)})
 }
 
 // byType turns a fetch of one type's items into a fetch of any items: one

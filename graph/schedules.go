@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -45,29 +44,8 @@ func newScheduleLoader(d *db.DB, t db.TypeName, opts []dataloadgen.Option) *sche
 // first item of a page to ask fetches the schedules of the whole page in
 // one statement. Callers without a token get an empty one (db.SchedulesOf).
 func scheduleOf(ctx context.Context, t db.TypeName, item db.Node) (*db.Schedule, error) {
-	ls := loadersFrom(ctx)
-	l := ls.Schedules[t]
-	ls.siblings.mu.Lock()
-	b := ls.siblings.m[item]
-	ls.siblings.mu.Unlock()
-	if b != nil {
-		b.mu.Lock()
-		once := b.fetched[l]
-		if once == nil {
-			once = &sync.Once{}
-			b.fetched[l] = once
-		}
-		b.mu.Unlock()
-		once.Do(func() {
-			m, err := l.fetch(ctx, b.ids)
-			if err != nil {
-				return // the item's own load below fetches again and reports it
-			}
-			for k, v := range m {
-				l.Prime(k, v)
-			}
-		})
-	}
+	l := loadersFrom(ctx).Schedules[t]
+	primeSiblings(ctx, l, item, l.fetch, l.Prime)
 	return l.Load(ctx, rowID(item))
 }
 

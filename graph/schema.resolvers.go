@@ -40,12 +40,12 @@ func (r *companyResolver) Revisions(ctx context.Context, obj *db.Company, first 
 
 // HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
 func (r *companyResolver) HasUnpublishedChanges(ctx context.Context, obj *db.Company) (bool, error) {
-	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeCompany, obj.RowID})
+	return loadersFrom(ctx).Drafted.load(ctx, db.TypeCompany, obj)
 }
 
 // UnpublishedChanges is the resolver for the unpublishedChanges field.
 func (r *companyResolver) UnpublishedChanges(ctx context.Context, obj *db.Company) ([]*db.FieldChange, error) {
-	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeCompany, obj.RowID})
+	return loadersFrom(ctx).Changes.load(ctx, db.TypeCompany, obj)
 }
 
 // Node is the resolver for the node field.
@@ -80,12 +80,12 @@ func (r *fAQResolver) Revisions(ctx context.Context, obj *db.FAQ, first *int, af
 
 // HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
 func (r *fAQResolver) HasUnpublishedChanges(ctx context.Context, obj *db.FAQ) (bool, error) {
-	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeFAQ, obj.RowID})
+	return loadersFrom(ctx).Drafted.load(ctx, db.TypeFAQ, obj)
 }
 
 // UnpublishedChanges is the resolver for the unpublishedChanges field.
 func (r *fAQResolver) UnpublishedChanges(ctx context.Context, obj *db.FAQ) ([]*db.FieldChange, error) {
-	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeFAQ, obj.RowID})
+	return loadersFrom(ctx).Changes.load(ctx, db.TypeFAQ, obj)
 }
 
 // Live is the resolver for the live field.
@@ -130,12 +130,12 @@ func (r *frameworkResolver) Revisions(ctx context.Context, obj *db.Framework, fi
 
 // HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
 func (r *frameworkResolver) HasUnpublishedChanges(ctx context.Context, obj *db.Framework) (bool, error) {
-	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeFramework, obj.RowID})
+	return loadersFrom(ctx).Drafted.load(ctx, db.TypeFramework, obj)
 }
 
 // UnpublishedChanges is the resolver for the unpublishedChanges field.
 func (r *frameworkResolver) UnpublishedChanges(ctx context.Context, obj *db.Framework) ([]*db.FieldChange, error) {
-	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeFramework, obj.RowID})
+	return loadersFrom(ctx).Changes.load(ctx, db.TypeFramework, obj)
 }
 
 // CreateTrend is the resolver for the createTrend field.
@@ -698,12 +698,12 @@ func (r *trendResolver) Revisions(ctx context.Context, obj *db.Trend, first *int
 
 // HasUnpublishedChanges is the resolver for the hasUnpublishedChanges field.
 func (r *trendResolver) HasUnpublishedChanges(ctx context.Context, obj *db.Trend) (bool, error) {
-	return loadersFrom(ctx).Drafted.Load(ctx, itemRef{db.TypeTrend, obj.RowID})
+	return loadersFrom(ctx).Drafted.load(ctx, db.TypeTrend, obj)
 }
 
 // UnpublishedChanges is the resolver for the unpublishedChanges field.
 func (r *trendResolver) UnpublishedChanges(ctx context.Context, obj *db.Trend) ([]*db.FieldChange, error) {
-	return loadersFrom(ctx).Changes.Load(ctx, itemRef{db.TypeTrend, obj.RowID})
+	return loadersFrom(ctx).Changes.load(ctx, db.TypeTrend, obj)
 }
 
 // ID is the resolver for the id field.
