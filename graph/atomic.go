@@ -86,8 +86,8 @@ func (a atomicMutations) InterceptField(ctx context.Context, next graphql.Resolv
 	if fc == nil || fc.Object != "Mutation" || !isMutation(ctx) {
 		return next(ctx)
 	}
-	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
-		*l = *NewLoaders(a.db)
+	if h, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
+		h.reset()
 	}
 	// A mutation answers with what it wrote: the preview (a published
 	// item's edit is its draft until published).

@@ -395,10 +395,11 @@ func isQueryOnly(doc, opName string, maxTokens int) bool {
 	return true
 }
 
-// withLoaders gives every request its own dataloaders.
+// withLoaders gives every request its own dataloaders, made at their
+// first use.
 func withLoaders(d *db.DB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), NewLoaders(d))))
+		next.ServeHTTP(w, r.WithContext(withLazyLoaders(r.Context(), d)))
 	})
 }
 

@@ -387,7 +387,7 @@ func (subscriptionExtension) MutateOperationContext(ctx context.Context, oc *gra
 // InterceptResponse implements graphql.ResponseInterceptor.
 func (s subscriptionExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if isSubscription(ctx) {
-		ctx = WithLoaders(ctx, NewLoaders(s.db))
+		ctx = withLazyLoaders(ctx, s.db)
 	}
 	return next(ctx)
 }
