@@ -115,6 +115,12 @@ func (d *DB) CompanyBySlug(ctx context.Context, slug string) (*Company, error) {
 	return get(ctx, d, companyTable, "c.slug = ?", slug)
 }
 
+// CompanyBySlugWith is CompanyBySlug, reading the relations rels of the company
+// it finds too, in the same statement when it can (see With).
+func (d *DB) CompanyBySlugWith(ctx context.Context, slug string, rels ...With) (*Company, error) {
+	return getWith(ctx, d, companyTable, rels, "c.slug = ?", slug)
+}
+
 // CompaniesByIDs returns the visible companies with the given row ids, by id.
 func (d *DB) CompaniesByIDs(ctx context.Context, ids []int64) (map[int64]*Company, error) {
 	return byIDs(ctx, d, companyTable, ids)

@@ -121,6 +121,12 @@ func (d *DB) FAQBySlug(ctx context.Context, slug string) (*FAQ, error) {
 	return get(ctx, d, faqTable, "q.slug = ?", slug)
 }
 
+// FAQBySlugWith is FAQBySlug, reading the relations rels of the FAQ
+// it finds too, in the same statement when it can (see With).
+func (d *DB) FAQBySlugWith(ctx context.Context, slug string, rels ...With) (*FAQ, error) {
+	return getWith(ctx, d, faqTable, rels, "q.slug = ?", slug)
+}
+
 // FAQsByIDs returns the visible FAQs with the given row ids, by id.
 func (d *DB) FAQsByIDs(ctx context.Context, ids []int64) (map[int64]*FAQ, error) {
 	return byIDs(ctx, d, faqTable, ids)

@@ -144,6 +144,12 @@ func (d *DB) FrameworkBySlug(ctx context.Context, slug string) (*Framework, erro
 	return get(ctx, d, frameworkTable, "f.slug = ?", slug)
 }
 
+// FrameworkBySlugWith is FrameworkBySlug, reading the relations rels of the framework
+// it finds too, in the same statement when it can (see With).
+func (d *DB) FrameworkBySlugWith(ctx context.Context, slug string, rels ...With) (*Framework, error) {
+	return getWith(ctx, d, frameworkTable, rels, "f.slug = ?", slug)
+}
+
 // FrameworksByIDs returns the visible frameworks with the given row ids, by id.
 func (d *DB) FrameworksByIDs(ctx context.Context, ids []int64) (map[int64]*Framework, error) {
 	return byIDs(ctx, d, frameworkTable, ids)

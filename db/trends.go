@@ -145,6 +145,12 @@ func (d *DB) TrendBySlug(ctx context.Context, slug string) (*Trend, error) {
 	return get(ctx, d, trendTable, "t.slug = ?", slug)
 }
 
+// TrendBySlugWith is TrendBySlug, reading the relations rels of the trend
+// it finds too, in the same statement when it can (see With).
+func (d *DB) TrendBySlugWith(ctx context.Context, slug string, rels ...With) (*Trend, error) {
+	return getWith(ctx, d, trendTable, rels, "t.slug = ?", slug)
+}
+
 // TrendsByIDs returns the visible trends with the given row ids, by id.
 func (d *DB) TrendsByIDs(ctx context.Context, ids []int64) (map[int64]*Trend, error) {
 	return byIDs(ctx, d, trendTable, ids)

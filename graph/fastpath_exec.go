@@ -25,7 +25,10 @@ type run struct {
 	// all of them, as the dataloader gives gqlgen's concurrent resolvers.
 	byID    map[db.TypeName]any
 	lookups []func() error
-	buf     []byte
+	// pre holds the relations a lookup by slug read with its item (a
+	// relation field's *map by parent row id), until fetchRel takes them.
+	pre map[*pfield]any
+	buf []byte
 }
 
 // execute fetches and writes p's answer; any error means "let gqlgen
@@ -124,19 +127,19 @@ func (x *run) fetchRoot(o *pobj) error {
 				return err
 			}
 		case kTrend:
-			if err := fetchOne(x, pf, db.TypeTrend, (*executionContext).field_Query_trend_args, d.TrendsByIDs, d.TrendBySlug, x.fetchTrends); err != nil {
+			if err := fetchOne(x, pf, db.TypeTrend, (*executionContext).field_Query_trend_args, d.TrendsByIDs, d.TrendBySlugWith, x.fetchTrends); err != nil {
 				return err
 			}
 		case kFramework:
-			if err := fetchOne(x, pf, db.TypeFramework, (*executionContext).field_Query_framework_args, d.FrameworksByIDs, d.FrameworkBySlug, x.fetchFrameworks); err != nil {
+			if err := fetchOne(x, pf, db.TypeFramework, (*executionContext).field_Query_framework_args, d.FrameworksByIDs, d.FrameworkBySlugWith, x.fetchFrameworks); err != nil {
 				return err
 			}
 		case kCompany:
-			if err := fetchOne(x, pf, db.TypeCompany, (*executionContext).field_Query_company_args, d.CompaniesByIDs, d.CompanyBySlug, x.fetchCompanies); err != nil {
+			if err := fetchOne(x, pf, db.TypeCompany, (*executionContext).field_Query_company_args, d.CompaniesByIDs, d.CompanyBySlugWith, x.fetchCompanies); err != nil {
 				return err
 			}
 		case kFAQ:
-			if err := fetchOne(x, pf, db.TypeFAQ, (*executionContext).field_Query_faq_args, d.FAQsByIDs, d.FAQBySlug, x.fetchFAQs); err != nil {
+			if err := fetchOne(x, pf, db.TypeFAQ, (*executionContext).field_Query_faq_args, d.FAQsByIDs, d.FAQBySlugWith, x.fetchFAQs); err != nil {
 				return err
 			}
 		default:
@@ -200,7 +203,7 @@ type idBatch[T db.Node] struct {
 // error gqlgen reports.
 func fetchOne[T db.Node](x *run, pf *pfield, t db.TypeName,
 	coerce func(*executionContext, context.Context, map[string]any) (map[string]any, error),
-	byIDs func(context.Context, []int64) (map[int64]T, error), bySlug func(context.Context, string) (T, error),
+	byIDs func(context.Context, []int64) (map[int64]T, error), bySlug func(context.Context, string, ...db.With) (T, error),
 	fetch func(*pobj, []T) error) error {
 	a, err := x.args(pf, coerce)
 	if err != nil {
@@ -241,7 +244,7 @@ func fetchOne[T db.Node](x *run, pf *pfield, t db.TypeName,
 		b.ids, b.pfs = append(b.ids, n), append(b.pfs, pf)
 		return nil
 	default:
-		v, err = bySlug(x.ctx, *slug)
+		v, err = bySlug(x.ctx, *slug, x.prefetch(t, pf.sub)...)
 		if db.IsNotFound(err) {
 			break
 		}
@@ -258,10 +261,46 @@ func fetchOne[T db.Node](x *run, pf *pfield, t db.TypeName,
 	return nil
 }
 
+// prefetch is what a lookup of a t reads with its item: the relations
+// the plan asks for, each into x.pre for fetchRel.
+func (x *run) prefetch(t db.TypeName, o *pobj) []db.With {
+	var out []db.With
+	for _, pf := range o.fields {
+		if with := lookupRels[t][pf.kind]; with != nil {
+			if x.pre == nil {
+				x.pre = map[*pfield]any{}
+			}
+			w, dst := with()
+			x.pre[pf] = dst
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// lookupRels are, by type and plan field kind, the relations a lookup
+// reads with its item: fetchTrends, fetchFrameworks, fetchCompanies and
+// fetchFAQs read the same.
+var lookupRels = map[db.TypeName]map[kind]func() (db.With, any){
+	db.TypeTrend: {kRelFramework: relWith(db.RelFrameworksOfTrends), kRelFrameworks: relWith(db.RelFrameworksOfTrends),
+		kRelCompanies: relWith(db.RelCompaniesOfTrends), kRelFAQs: relWith(db.RelFAQsOfTrends)},
+	db.TypeFramework: {kRelCompanies: relWith(db.RelCompaniesOfFrameworks), kRelTrends: relWith(db.RelTrendsOfFrameworks),
+		kRelFAQs: relWith(db.RelFAQsOfFrameworks)},
+	db.TypeCompany: {kRelFrameworks: relWith(db.RelFrameworksOfCompanies), kRelTrends: relWith(db.RelTrendsOfCompanies)},
+	db.TypeFAQ:     {kRelFrameworks: relWith(db.RelFrameworksOfFAQs), kRelTrends: relWith(db.RelTrendsOfFAQs)},
+}
+
+func relWith[C any](r *db.Rel[C]) func() (db.With, any) {
+	return func() (db.With, any) {
+		dst := new(map[int64][]C)
+		return r.With(dst), dst
+	}
+}
+
 // fetchRel fetches one relation for all items of a level in one
 // statement, keeps it for the writer, and returns the related items (the
 // first of each list only, for a single-valued relation).
-func fetchRel[P db.Node, C db.Node](x *run, pf *pfield, items []P, rel func(context.Context, []int64) (map[int64][]C, error), firstOnly bool) ([]C, error) {
+func fetchRel[P db.Node, C db.Node](x *run, pf *pfield, items []P, rel *db.Rel[C], firstOnly bool) ([]C, error) {
 	ids := make([]int64, 0, len(items))
 	seen := make(map[int64]bool, len(items))
 	for _, it := range items {
@@ -270,9 +309,15 @@ func fetchRel[P db.Node, C db.Node](x *run, pf *pfield, items []P, rel func(cont
 			ids = append(ids, id)
 		}
 	}
-	m, err := rel(x.ctx, ids)
-	if err != nil {
-		return nil, err
+	var m map[int64][]C
+	if p, ok := x.pre[pf].(*map[int64][]C); ok && *p != nil {
+		m = *p // read with the lookup of its only item
+		delete(x.pre, pf)
+	} else {
+		var err error
+		if m, err = rel.Load(x.ctx, x.f.db, ids); err != nil {
+			return nil, err
+		}
 	}
 	x.vals[pf] = m
 	var out []C
@@ -290,23 +335,22 @@ func (x *run) fetchTrends(o *pobj, items []*db.Trend) error {
 	if len(items) == 0 {
 		return nil
 	}
-	d := x.f.db
 	for _, pf := range o.fields {
 		var err error
 		switch pf.kind {
 		case kRelFramework, kRelFrameworks:
 			var c []*db.Framework
-			if c, err = fetchRel(x, pf, items, d.FrameworksOfTrends, pf.kind == kRelFramework); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelFrameworksOfTrends, pf.kind == kRelFramework); err == nil {
 				err = x.fetchFrameworks(pf.sub, c)
 			}
 		case kRelCompanies:
 			var c []*db.Company
-			if c, err = fetchRel(x, pf, items, d.CompaniesOfTrends, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelCompaniesOfTrends, false); err == nil {
 				err = x.fetchCompanies(pf.sub, c)
 			}
 		case kRelFAQs:
 			var c []*db.FAQ
-			if c, err = fetchRel(x, pf, items, d.FAQsOfTrends, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelFAQsOfTrends, false); err == nil {
 				err = x.fetchFAQs(pf.sub, c)
 			}
 		}
@@ -321,23 +365,22 @@ func (x *run) fetchFrameworks(o *pobj, items []*db.Framework) error {
 	if len(items) == 0 {
 		return nil
 	}
-	d := x.f.db
 	for _, pf := range o.fields {
 		var err error
 		switch pf.kind {
 		case kRelCompanies:
 			var c []*db.Company
-			if c, err = fetchRel(x, pf, items, d.CompaniesOfFrameworks, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelCompaniesOfFrameworks, false); err == nil {
 				err = x.fetchCompanies(pf.sub, c)
 			}
 		case kRelTrends:
 			var c []*db.Trend
-			if c, err = fetchRel(x, pf, items, d.TrendsOfFrameworks, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelTrendsOfFrameworks, false); err == nil {
 				err = x.fetchTrends(pf.sub, c)
 			}
 		case kRelFAQs:
 			var c []*db.FAQ
-			if c, err = fetchRel(x, pf, items, d.FAQsOfFrameworks, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelFAQsOfFrameworks, false); err == nil {
 				err = x.fetchFAQs(pf.sub, c)
 			}
 		}
@@ -352,18 +395,17 @@ func (x *run) fetchCompanies(o *pobj, items []*db.Company) error {
 	if len(items) == 0 {
 		return nil
 	}
-	d := x.f.db
 	for _, pf := range o.fields {
 		var err error
 		switch pf.kind {
 		case kRelFrameworks:
 			var c []*db.Framework
-			if c, err = fetchRel(x, pf, items, d.FrameworksOfCompanies, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelFrameworksOfCompanies, false); err == nil {
 				err = x.fetchFrameworks(pf.sub, c)
 			}
 		case kRelTrends:
 			var c []*db.Trend
-			if c, err = fetchRel(x, pf, items, d.TrendsOfCompanies, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelTrendsOfCompanies, false); err == nil {
 				err = x.fetchTrends(pf.sub, c)
 			}
 		}
@@ -378,18 +420,17 @@ func (x *run) fetchFAQs(o *pobj, items []*db.FAQ) error {
 	if len(items) == 0 {
 		return nil
 	}
-	d := x.f.db
 	for _, pf := range o.fields {
 		var err error
 		switch pf.kind {
 		case kRelFrameworks:
 			var c []*db.Framework
-			if c, err = fetchRel(x, pf, items, d.FrameworksOfFAQs, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelFrameworksOfFAQs, false); err == nil {
 				err = x.fetchFrameworks(pf.sub, c)
 			}
 		case kRelTrends:
 			var c []*db.Trend
-			if c, err = fetchRel(x, pf, items, d.TrendsOfFAQs, false); err == nil {
+			if c, err = fetchRel(x, pf, items, db.RelTrendsOfFAQs, false); err == nil {
 				err = x.fetchTrends(pf.sub, c)
 			}
 		}

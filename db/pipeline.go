@@ -1,0 +1,213 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// A lookup with its relations in one statement.
+//
+// With the row cache warm, a lookup by slug and each relation of the item
+// it finds cost one statement each, that only says which rows at which
+// versions: two statements for "a framework with its companies", one
+// round trip after the other on PostgreSQL, where the round trip and the
+// statement's fixed cost are most of the time. A lookup given its
+// relations (With) asks for all of those keys in one statement instead:
+// the item's key, then each relation's keys, as the arms of one UNION ALL
+// that each join the item the lookup finds (a common table, so the item is
+// found once).
+// When every row is in the cache, that one statement is the answer. When
+// one is not (a cold cache, a row just changed), or when the read cannot
+// use the cache (a preview, a read inside a write), the lookup and each
+// relation run as they do alone, with the same result.
+//
+// For a framework with its companies, the one statement costs 20 µs where
+// the two cost 24 in SQLite, and half the time on PostgreSQL, one round
+// trip instead of two (BenchmarkLookupWithRelation).
+
+// Rel is one relation of a content type, read from its owner's side: the
+// related rows, visible to the caller, in the relation's order.
+type Rel[C any] struct {
+	tb *table[C]
+	l  link
+}
+
+// The relations of the content types, from each side.
+var (
+	RelCompaniesOfFrameworks = &Rel[*Company]{companyTable, linkFrameworkCompanies}
+	RelTrendsOfFrameworks    = &Rel[*Trend]{trendTable, linkFrameworkTrends}
+	RelFAQsOfFrameworks      = &Rel[*FAQ]{faqTable, linkFrameworkFAQs}
+	RelFrameworksOfCompanies = &Rel[*Framework]{frameworkTable, linkCompanyFrameworks}
+	RelTrendsOfCompanies     = &Rel[*Trend]{trendTable, linkCompanyTrends}
+	RelCompaniesOfTrends     = &Rel[*Company]{companyTable, linkTrendCompanies}
+	RelFrameworksOfTrends    = &Rel[*Framework]{frameworkTable, linkTrendFrameworks}
+	RelFAQsOfTrends          = &Rel[*FAQ]{faqTable, linkTrendFAQs}
+	RelFrameworksOfFAQs      = &Rel[*Framework]{frameworkTable, linkFAQFrameworks}
+	RelTrendsOfFAQs          = &Rel[*Trend]{trendTable, linkFAQTrends}
+)
+
+// Load returns, for each owner id, its related rows: one statement
+// whatever the number of ids.
+func (r *Rel[C]) Load(ctx context.Context, d *DB, ids []int64) (map[int64][]C, error) {
+	return related(ctx, d, r.tb, r.l, ids)
+}
+
+// With asks a lookup to read one relation of the item it finds, into dst
+// (keyed by the item's row id; no key when nothing is found).
+func (r *Rel[C]) With(dst *map[int64][]C) With {
+	return &with[C]{r: r, dst: dst}
+}
+
+// With is a relation a lookup reads with its item (see Rel.With).
+type With interface {
+	// arm is the relation's key read as one arm of a lookup's statement,
+	// whose found item is the row of the common table "o": the arm's
+	// number, the item's id, the row's id and version, and the row's sort
+	// keys in the relation's order (an integer, a text).
+	arm(ctx context.Context, n int) (string, []any)
+	// take keeps one row of the arm, if the cache has it at version.
+	take(c *rowCache, from, id, version int64) bool
+	// done hands what was taken to the caller.
+	done()
+	// load reads the relation alone, for the item with this id.
+	load(ctx context.Context, d *DB, id int64) error
+}
+
+type with[C any] struct {
+	r   *Rel[C]
+	dst *map[int64][]C
+	got map[int64][]C
+}
+
+func (w *with[C]) arm(ctx context.Context, n int) (string, []any) {
+	tb, l := w.r.tb, w.r.l
+	cond := where{}
+	visible(ctx, &cond, tb.alias)
+	byInt, byText := l.sortKeys()
+	q := "SELECT " + strconv.Itoa(n) + ", l." + l.from + ", " + tb.keyCols() + ", " + byInt + ", " + byText +
+		" FROM o JOIN " + l.table + " l ON l." + l.from + " = o.id JOIN " + tb.name + " " + tb.alias + " ON " + tb.alias + ".id = l." + l.to
+	if s := cond.sql(); s != "" {
+		q += " WHERE " + s
+	}
+	return q, cond.args
+}
+
+// sortKeys is the link's order as an integer and a text key, the text
+// first: a position or a rank, or a name then an id.
+func (l link) sortKeys() (byInt, byText string) {
+	switch terms := strings.Split(l.order, ", "); len(terms) {
+	case 2:
+		return terms[1], terms[0]
+	default:
+		if l.order == "" {
+			return "l.position", "''"
+		}
+		return l.order, "''"
+	}
+}
+
+func (w *with[C]) take(c *rowCache, from, id, version int64) bool {
+	v, ok := c.get(w.r.tb.typ, id, version)
+	if !ok {
+		return false
+	}
+	if w.got == nil {
+		w.got = map[int64][]C{}
+	}
+	w.got[from] = append(w.got[from], w.r.tb.clone(v.(C)))
+	return true
+}
+
+func (w *with[C]) done() {
+	if w.got == nil {
+		w.got = map[int64][]C{}
+	}
+	*w.dst = w.got
+}
+
+func (w *with[C]) load(ctx context.Context, d *DB, id int64) error {
+	m, err := w.r.Load(ctx, d, []int64{id})
+	if err != nil {
+		return err
+	}
+	*w.dst = m
+	return nil
+}
+
+// getWith is get, reading the found item's relations too: in the same
+// statement when the row cache has every row (see above), else one
+// statement after another as alone.
+func getWith[T any](ctx context.Context, d *DB, tb *table[T], rels []With, cond string, args ...any) (T, error) {
+	var zero T
+	if len(rels) > 0 && tb.cached(ctx, d) {
+		v, ok, err := getWithCached(ctx, d, tb, rels, cond, args)
+		if err != nil || ok {
+			return v, err
+		}
+	}
+	v, err := get(ctx, d, tb, cond, args...)
+	if err != nil {
+		return zero, err
+	}
+	for _, r := range rels {
+		if err := r.load(ctx, d, tb.rowID(v)); err != nil {
+			return zero, err
+		}
+	}
+	return v, nil
+}
+
+// getWithCached is getWith's one statement. ok is false when a row is not
+// in the cache at its version: the caller reads alone then.
+func getWithCached[T any](ctx context.Context, d *DB, tb *table[T], rels []With, cond string, args []any) (v T, ok bool, err error) {
+	w := where{}
+	w.add(cond, args...)
+	visible(ctx, &w, tb.alias)
+	var q strings.Builder
+	q.WriteString("WITH o AS (SELECT " + tb.keyCols() + " FROM " + tb.name + " " + tb.alias + " WHERE " + w.sql() +
+		") SELECT 0, 0, o.id, o.version, 0, '' FROM o")
+	all := append([]any(nil), w.args...)
+	for i, r := range rels {
+		arm, a := r.arm(ctx, i+1)
+		q.WriteString(" UNION ALL " + arm)
+		all = append(all, a...)
+	}
+	q.WriteString(" ORDER BY 1, 2, 6, 5")
+	c := d.rows
+	rows, err := d.query(ctx, q.String(), all...)
+	if err != nil {
+		return v, false, fmt.Errorf("get %s: %w", tb.typ, err)
+	}
+	defer rows.Close()
+	found, hits := false, int64(0)
+	for rows.Next() {
+		var n, from, id, version int64
+		var byInt, byText any
+		if err := rows.Scan(&n, &from, &id, &version, &byInt, &byText); err != nil {
+			return v, false, fmt.Errorf("scan %s: %w", tb.typ, err)
+		}
+		if n == 0 {
+			got, hit := c.get(tb.typ, id, version)
+			if !hit {
+				return v, false, nil
+			}
+			v, found = tb.clone(got.(T)), true
+		} else if !rels[n-1].take(c, from, id, version) {
+			return v, false, nil
+		}
+		hits++
+	}
+	if err := rows.Err(); err != nil {
+		return v, false, fmt.Errorf("get %s: %w", tb.typ, err)
+	}
+	c.hits.Add(hits)
+	if !found {
+		return v, true, Errorf(ENOTFOUND, "%s not found", tb.typ)
+	}
+	for _, r := range rels {
+		r.done()
+	}
+	return v, true, nil
+}
