@@ -83,7 +83,9 @@ func lookupCaseOf[T db.Node](name string, bySlug func(*db.DB) func(context.Conte
 }
 
 var lookupCases = []lookupCase{
-	lookupCaseOf("framework", func(d *db.DB) func(context.Context, string, ...db.With) (*db.Framework, error) { return d.FrameworkBySlugWith },
+	lookupCaseOf("framework", func(d *db.DB) func(context.Context, string, ...db.With) (*db.Framework, error) {
+		return d.FrameworkBySlugWith
+	},
 		func(f *db.Framework) int64 { return f.RowID },
 		func(ctx context.Context, d *db.DB) ([]*db.Framework, error) {
 			p, err := d.Frameworks(ctx, nil, nil, db.PageArgs{First: ptr(100)})
@@ -93,7 +95,9 @@ var lookupCases = []lookupCase{
 			return p.Items, nil
 		}, func(f *db.Framework) string { return f.Slug },
 		rel(db.RelCompaniesOfFrameworks), rel(db.RelTrendsOfFrameworks), rel(db.RelFAQsOfFrameworks)),
-	lookupCaseOf("company", func(d *db.DB) func(context.Context, string, ...db.With) (*db.Company, error) { return d.CompanyBySlugWith },
+	lookupCaseOf("company", func(d *db.DB) func(context.Context, string, ...db.With) (*db.Company, error) {
+		return d.CompanyBySlugWith
+	},
 		func(c *db.Company) int64 { return c.RowID },
 		func(ctx context.Context, d *db.DB) ([]*db.Company, error) {
 			p, err := d.Companies(ctx, nil, nil, db.PageArgs{First: ptr(100)})
