@@ -166,15 +166,17 @@ func getWithCached[T any](ctx context.Context, d *DB, tb *table[T], rels []With,
 	w.add(cond, args...)
 	visible(ctx, &w, tb.alias)
 	var q strings.Builder
+	// The arms' sort keys order the union without being read: they are
+	// left out of the outer select list.
 	q.WriteString("WITH o AS (SELECT " + tb.keyCols() + " FROM " + tb.name + " " + tb.alias + " WHERE " + w.sql() +
-		") SELECT 0, 0, o.id, o.version, 0, '' FROM o")
+		") SELECT n, f, id, v FROM (SELECT 0 AS n, 0 AS f, o.id AS id, o.version AS v, 0 AS byint, '' AS bytext FROM o")
 	all := append([]any(nil), w.args...)
 	for i, r := range rels {
 		arm, a := r.arm(ctx, i+1)
 		q.WriteString(" UNION ALL " + arm)
 		all = append(all, a...)
 	}
-	q.WriteString(" ORDER BY 1, 2, 6, 5")
+	q.WriteString(") u ORDER BY n, f, bytext, byint")
 	c := d.rows
 	rows, err := d.query(ctx, q.String(), all...)
 	if err != nil {
@@ -184,8 +186,7 @@ func getWithCached[T any](ctx context.Context, d *DB, tb *table[T], rels []With,
 	found, hits := false, int64(0)
 	for rows.Next() {
 		var n, from, id, version int64
-		var byInt, byText any
-		if err := rows.Scan(&n, &from, &id, &version, &byInt, &byText); err != nil {
+		if err := rows.Scan(&n, &from, &id, &version); err != nil {
 			return v, false, fmt.Errorf("scan %s: %w", tb.typ, err)
 		}
 		if n == 0 {
