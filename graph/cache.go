@@ -276,40 +276,58 @@ func (c *responseCache) fresh(e *cachedResponse) bool {
 // operation name, the variables (canonical JSON) and the response media
 // type. ok is false for requests that cannot be cached.
 func cacheKey(r *http.Request) (key string, ok bool) {
-	var p struct {
-		Query         string          `json:"query"`
-		OperationName string          `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
-	}
+	var query, opName string
+	// The variables and extensions, as canonical JSON (maps marshal with
+	// sorted keys; numbers keep their text), or nil when absent.
+	var canon [2][]byte
 	switch r.Method {
 	case http.MethodGet:
 		q := r.URL.Query()
-		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
-		p.Variables, p.Extensions = json.RawMessage(q.Get("variables")), json.RawMessage(q.Get("extensions"))
+		query, opName = q.Get("query"), q.Get("operationName")
+		for i, name := range []string{"variables", "extensions"} {
+			if raw := q.Get(name); raw != "" {
+				var v any
+				if decodeJSON(strings.NewReader(raw), &v) != nil {
+					return "", false
+				}
+				canon[i], _ = json.Marshal(v)
+			}
+		}
 	case http.MethodPost:
 		body, err := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if err != nil || json.Unmarshal(body, &p) != nil {
+		if err != nil {
 			return "", false
+		}
+		// Decoded as the JSON transport decodes it, which then takes it:
+		// the body is decoded once.
+		params := &graphql.RawParams{}
+		if decodeJSON(bytes.NewReader(body), params) != nil {
+			return "", false
+		}
+		query, opName = params.Query, params.OperationName
+		for i, m := range []map[string]any{params.Variables, params.Extensions} {
+			if m != nil {
+				if canon[i], err = json.Marshal(m); err != nil {
+					return "", false
+				}
+			}
+		}
+		if info := infoFrom(r.Context()); info != nil {
+			info.mu.Lock()
+			info.params = params
+			info.mu.Unlock()
 		}
 	default:
 		return "", false
 	}
 	h := sha256.New()
-	io.WriteString(h, p.Query)
+	io.WriteString(h, query)
 	h.Write([]byte{0})
-	io.WriteString(h, p.OperationName)
+	io.WriteString(h, opName)
 	h.Write([]byte{0})
-	for _, raw := range []json.RawMessage{p.Variables, p.Extensions} {
-		if len(raw) > 0 {
-			var v any
-			if json.Unmarshal(raw, &v) != nil {
-				return "", false
-			}
-			canon, _ := json.Marshal(v) // maps marshal with sorted keys
-			h.Write(canon)
-		}
+	for _, c := range canon {
+		h.Write(c)
 		h.Write([]byte{0})
 	}
 	io.WriteString(h, r.Header.Get("Accept"))

@@ -28,6 +28,9 @@ type reqInfo struct {
 	types     typeSet // content types the operation may read
 	cache     string  // "hit", "miss" or "" (not cacheable)
 	principal *db.Principal
+	// params is the POST body as the response cache decoded it for its
+	// key, for the JSON transport to take rather than decode it again.
+	params *graphql.RawParams
 }
 
 type reqInfoKey struct{}

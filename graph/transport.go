@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -86,6 +87,9 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 				}
 			}
 		}
+	} else if decoded := takeDecoded(ctx); decoded != nil {
+		decoded.Headers, decoded.ReadTime = params.Headers, params.ReadTime
+		params = decoded
 	} else {
 		body, err := io.ReadAll(r.Body)
 		if err == nil {
@@ -174,6 +178,20 @@ func timeoutError(path ast.Path) *gqlerror.Error {
 		Path:       path,
 		Extensions: map[string]any{"code": CodeInternalServerError},
 	}
+}
+
+// takeDecoded returns the request's body as the response cache decoded
+// it (see cacheKey), once; nil when it did not.
+func takeDecoded(ctx context.Context) *graphql.RawParams {
+	info := infoFrom(ctx)
+	if info == nil {
+		return nil
+	}
+	info.mu.Lock()
+	defer info.mu.Unlock()
+	p := info.params
+	info.params = nil
+	return p
 }
 
 func decodeJSON(r io.Reader, v any) error {
