@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -273,7 +274,11 @@ const (
 )
 
 // plan is a compiled operation: the root fields to answer.
-type plan struct{ root *pobj }
+type plan struct {
+	root *pobj
+	// size is the length of the last response written with the plan.
+	size atomic.Int64
+}
 
 // pobj is the selection on one object type, its fields merged and in the
 // order gqlgen writes them.

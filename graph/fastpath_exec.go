@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"encoding/binary"
 	"strconv"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/trendql/trendql/db"
@@ -45,8 +47,11 @@ func (f *fastReads) execute(ctx context.Context, oc *graphql.OperationContext, p
 	if err := x.fetchRoot(p.root); err != nil {
 		return nil, err
 	}
-	x.buf = make([]byte, 0, 4096)
+	// Room for what this plan wrote last time: a 16 KB page grew its
+	// buffer three times, copying it each time.
+	x.buf = make([]byte, 0, max(4096, p.size.Load()*9/8))
 	x.writeRoot(p.root)
+	p.size.Store(int64(len(x.buf)))
 	return x.buf, nil
 }
 
@@ -478,9 +483,20 @@ const hexDigits = "0123456789ABCDEF"
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '\\' || c == '"' {
+	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs escaping: most text
+		// has none, and the per-byte loop was an eighth of a 16 KB
+		// page's CPU time.
+		if i+8 <= len(s) && !escapes8(s[i:i+8]) {
+			i += 8
+			continue
+		}
+		end := min(i+8, len(s))
+		for ; i < end; i++ {
+			c := s[i]
+			if c >= 0x20 && c != '\\' && c != '"' {
+				continue
+			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\t':
@@ -502,6 +518,20 @@ func appendQuoted(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// escapes8 reports whether any of eight bytes may need escaping in a JSON
+// string (a control character, a quote or a backslash), testing them as
+// one word: a byte is below 0x20, or equal to a given byte, when a borrow
+// reaches its top bit. It may say yes for none (a borrow from a lower
+// byte that matched), never no for one; appendQuoted then looks at each.
+//
+// s must have eight bytes; they are read as one word, in place.
+func escapes8(s string) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8))
+	q, bs := x^(ones*'"'), x^(ones*'\\')
+	return ((x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs)&tops != 0
 }
 
 // key writes the comma before every field but the first, and the field's
