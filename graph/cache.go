@@ -350,6 +350,10 @@ func (b *bufferedWriter) Header() http.Header         { return b.header }
 func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
 
+// Grow makes room for n more bytes, so that a response written in parts
+// is one allocation.
+func (b *bufferedWriter) Grow(n int) { b.body.Grow(n) }
+
 // streaming reports whether a request is answered as a stream (a
 // subscription over a websocket, SSE or multipart), which is never
 // buffered. An Accept header that merely lists text/event-stream (urql's
@@ -447,8 +451,10 @@ func withHTTPCache(rc *responseCache, policy HTTPCaching, next http.Handler) htt
 				info.cache = "miss"
 				info.mu.Unlock()
 			}
+			// body is this request's own buffer (never reused): the
+			// cache keeps it as it is.
 			rc.add(key, &cachedResponse{
-				body: append([]byte(nil), body...), contentType: buf.header.Get("Content-Type"),
+				body: body, contentType: buf.header.Get("Content-Type"),
 				etag: etag, operation: op, types: types, gens: gens,
 			})
 		}

@@ -218,7 +218,16 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		if len(data) == 0 {
 			data = jsonNull
 		}
-		buf := make([]byte, 0, len(dataPrefix)+len(data)+1)
+		n := len(dataPrefix) + len(data) + len(dataSuffix)
+		if g, ok := w.(interface{ Grow(int) }); ok {
+			// A buffer (the response cache's): written in place.
+			g.Grow(n)
+			w.Write(dataPrefix)
+			w.Write(data)
+			w.Write(dataSuffix)
+			return
+		}
+		buf := make([]byte, 0, n)
 		buf = append(append(append(buf, dataPrefix...), data...), dataSuffix...)
 		w.Write(buf)
 		return
