@@ -20,8 +20,8 @@ import (
 // found once).
 // When every row is in the cache, that one statement is the answer. When
 // one is not (a cold cache, a row just changed), or when the read cannot
-// use the cache (a preview, a read inside a write), the lookup and each
-// relation run as they do alone, with the same result.
+// use the cache (a preview, a read inside a write), the lookup runs as it
+// does alone, and the caller reads each relation when it needs it.
 //
 // For a framework with its companies, the one statement costs 20 µs where
 // the two cost 24 in SQLite, and half the time on PostgreSQL, one round
@@ -54,8 +54,10 @@ func (r *Rel[C]) Load(ctx context.Context, d *DB, ids []int64) (map[int64][]C, e
 	return related(ctx, d, r.tb, r.l, ids)
 }
 
-// With asks a lookup to read one relation of the item it finds, into dst
-// (keyed by the item's row id; no key when nothing is found).
+// With asks a lookup to read one relation of the item it finds, into dst,
+// keyed by the item's row id, when it can in its own statement; dst is
+// left nil when it could not (or found nothing), for the caller to read
+// the relation itself (Load).
 func (r *Rel[C]) With(dst *map[int64][]C) With {
 	return &with[C]{r: r, dst: dst}
 }
@@ -71,8 +73,6 @@ type With interface {
 	take(c *rowCache, from, id, version int64) bool
 	// done hands what was taken to the caller.
 	done()
-	// load reads the relation alone, for the item with this id.
-	load(ctx context.Context, d *DB, id int64) error
 }
 
 type with[C any] struct {
@@ -127,36 +127,19 @@ func (w *with[C]) done() {
 	*w.dst = w.got
 }
 
-func (w *with[C]) load(ctx context.Context, d *DB, id int64) error {
-	m, err := w.r.Load(ctx, d, []int64{id})
-	if err != nil {
-		return err
-	}
-	*w.dst = m
-	return nil
-}
-
-// getWith is get, reading the found item's relations too: in the same
-// statement when the row cache has every row (see above), else one
-// statement after another as alone.
+// getWith is get, reading the found item's relations in the same
+// statement when the row cache has every row (see above). Otherwise it is
+// get alone, and leaves the relations to the caller, who reads them when
+// it needs them (the compiled read path, only once every root field has
+// resolved).
 func getWith[T any](ctx context.Context, d *DB, tb *table[T], rels []With, cond string, args ...any) (T, error) {
-	var zero T
 	if len(rels) > 0 && tb.cached(ctx, d) {
 		v, ok, err := getWithCached(ctx, d, tb, rels, cond, args)
 		if err != nil || ok {
 			return v, err
 		}
 	}
-	v, err := get(ctx, d, tb, cond, args...)
-	if err != nil {
-		return zero, err
-	}
-	for _, r := range rels {
-		if err := r.load(ctx, d, tb.rowID(v)); err != nil {
-			return zero, err
-		}
-	}
-	return v, nil
+	return get(ctx, d, tb, cond, args...)
 }
 
 // getWithCached is getWith's one statement. ok is false when a row is not

@@ -51,8 +51,17 @@ func lookupCaseOf[T db.Node](name string, bySlug func(*db.DB) func(context.Conte
 			}
 			v, err := bySlug(d)(ctx, slug, ws...)
 			var out []any
-			for _, g := range got {
-				out = append(out, g())
+			all := append([]relOf{rels[0]}, rels...)
+			for i, g := range got {
+				m := g()
+				// Not read with the item (a cold cache, a preview): the
+				// caller reads it.
+				if err == nil && reflect.ValueOf(m).IsNil() {
+					if m, err = all[i].load(ctx, d, rowID(v)); err != nil {
+						return nil, nil, err
+					}
+				}
+				out = append(out, m)
 			}
 			return v, out, err
 		},
