@@ -326,8 +326,13 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 		page.HasNextPage = pa.Before != nil
 		return page, nil
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
-		tb.cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
+	// The page's statement for a select list: the full columns, or the
+	// row cache's keys.
+	sel := func(cols string) string {
+		return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
+			cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
+	}
+	q := sel(tb.cols)
 	args := w.args
 	if Previewing(ctx) {
 		// The page of the content table's items without a draft (in its
@@ -344,10 +349,7 @@ func list[T any](ctx context.Context, d *DB, tb *table[T], w where, fields []str
 	}
 	var items []T
 	if tb.cached(ctx, d) {
-		items, _, err = cachedRead(ctx, d, tb, "", func(cols string) string {
-			return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s ORDER BY %s LIMIT %d",
-				cols, tb.name, tb.alias, w.sql(), orderBySQL(keys, backward), n+1)
-		}, args)
+		items, _, err = cachedRead(ctx, d, tb, "", sel, args)
 	} else {
 		items, err = scanAll(ctx, d, tb, q, args...)
 	}
@@ -413,10 +415,11 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 	w := where{}
 	w.add(cond, args...)
 	visible(ctx, &w, tb.alias)
+	sel := func(cols string) string {
+		return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", cols, source(ctx, tb.name), tb.alias, w.sql())
+	}
 	if tb.cached(ctx, d) {
-		items, _, err := cachedRead(ctx, d, tb, "", func(cols string) string {
-			return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", cols, tb.name, tb.alias, w.sql())
-		}, w.args)
+		items, _, err := cachedRead(ctx, d, tb, "", sel, w.args)
 		if err == nil && len(items) == 0 {
 			err = Errorf(ENOTFOUND, "%s not found", tb.typ)
 		}
@@ -426,8 +429,7 @@ func get[T any](ctx context.Context, d *DB, tb *table[T], cond string, args ...a
 		}
 		return items[0], nil
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
-	v, err := tb.scan(d.queryRow(ctx, q, w.args...))
+	v, err := tb.scan(d.queryRow(ctx, sel(tb.cols), w.args...))
 	if err == sql.ErrNoRows {
 		var zero T
 		return zero, Errorf(ENOTFOUND, "%s not found", tb.typ)
@@ -445,15 +447,15 @@ func byIDs[T any](ctx context.Context, d *DB, tb *table[T], ids []int64) (map[in
 	w := where{}
 	idIn(&w, tb.alias+".id", ids)
 	visible(ctx, &w, tb.alias)
+	sel := func(cols string) string {
+		return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", cols, source(ctx, tb.name), tb.alias, w.sql())
+	}
 	var items []T
 	var err error
 	if tb.cached(ctx, d) {
-		items, _, err = cachedRead(ctx, d, tb, "", func(cols string) string {
-			return fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", cols, tb.name, tb.alias, w.sql())
-		}, w.args)
+		items, _, err = cachedRead(ctx, d, tb, "", sel, w.args)
 	} else {
-		q := fmt.Sprintf("SELECT %s FROM %s %s WHERE %s", tb.cols, source(ctx, tb.name), tb.alias, w.sql())
-		items, err = scanAll(ctx, d, tb, q, w.args...)
+		items, err = scanAll(ctx, d, tb, sel(tb.cols), w.args...)
 	}
 	if err != nil {
 		return nil, err
@@ -495,8 +497,13 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 	if order == "" {
 		order = "l.position"
 	}
-	q := fmt.Sprintf("SELECT l.%s, %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
-		l.from, tb.cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
+	// The statement for a select list after the link's owner column: the
+	// full columns, or the row cache's keys.
+	sel := func(cols string) string {
+		return fmt.Sprintf("SELECT %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
+			cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
+	}
+	q := sel("l." + l.from + ", " + tb.cols)
 	args := w.args
 	var scan func(s scanner, from *int64) (T, error)
 	if Previewing(ctx) {
@@ -519,10 +526,7 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 	} else {
 		scan = func(s scanner, from *int64) (T, error) { return tb.scan(prefixScanner{s: s, first: from}) }
 		if tb.cached(ctx, d) {
-			items, from, err := cachedRead(ctx, d, tb, "l."+l.from, func(cols string) string {
-				return fmt.Sprintf("SELECT %s FROM %s l JOIN %s %s ON %s.id = l.%s WHERE %s ORDER BY l.%s, %s",
-					cols, l.table, tb.name, tb.alias, tb.alias, l.to, w.sql(), l.from, order)
-			}, args)
+			items, from, err := cachedRead(ctx, d, tb, "l."+l.from, sel, args)
 			if err != nil {
 				return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
 			}
