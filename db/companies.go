@@ -112,7 +112,7 @@ func (d *DB) Company(ctx context.Context, id int64) (*Company, error) {
 
 // CompanyBySlug returns the visible company with the given slug; ENOTFOUND if none.
 func (d *DB) CompanyBySlug(ctx context.Context, slug string) (*Company, error) {
-	return get(ctx, d, companyTable, "c.slug = ?", slug)
+	return d.CompanyBySlugWith(ctx, slug)
 }
 
 // CompanyBySlugWith is CompanyBySlug, reading the relations rels of the company
@@ -129,11 +129,11 @@ func (d *DB) CompaniesByIDs(ctx context.Context, ids []int64) (map[int64]*Compan
 // FrameworksOfCompanies returns, for each company, the visible frameworks
 // it uses, by name.
 func (d *DB) FrameworksOfCompanies(ctx context.Context, companyIDs []int64) (map[int64][]*Framework, error) {
-	return related(ctx, d, frameworkTable, linkCompanyFrameworks, companyIDs)
+	return RelFrameworksOfCompanies.Load(ctx, d, companyIDs)
 }
 
 // TrendsOfCompanies returns, for each company, the visible trends that name
 // it, by rank.
 func (d *DB) TrendsOfCompanies(ctx context.Context, companyIDs []int64) (map[int64][]*Trend, error) {
-	return related(ctx, d, trendTable, linkCompanyTrends, companyIDs)
+	return RelTrendsOfCompanies.Load(ctx, d, companyIDs)
 }

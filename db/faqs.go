@@ -118,7 +118,7 @@ func (d *DB) FAQ(ctx context.Context, id int64) (*FAQ, error) {
 
 // FAQBySlug returns the visible FAQ with the given slug; ENOTFOUND if none.
 func (d *DB) FAQBySlug(ctx context.Context, slug string) (*FAQ, error) {
-	return get(ctx, d, faqTable, "q.slug = ?", slug)
+	return d.FAQBySlugWith(ctx, slug)
 }
 
 // FAQBySlugWith is FAQBySlug, reading the relations rels of the FAQ
@@ -134,20 +134,20 @@ func (d *DB) FAQsByIDs(ctx context.Context, ids []int64) (map[int64]*FAQ, error)
 
 // FrameworksOfFAQs returns the visible frameworks each FAQ's list names, in order.
 func (d *DB) FrameworksOfFAQs(ctx context.Context, faqIDs []int64) (map[int64][]*Framework, error) {
-	return related(ctx, d, frameworkTable, linkFAQFrameworks, faqIDs)
+	return RelFrameworksOfFAQs.Load(ctx, d, faqIDs)
 }
 
 // TrendsOfFAQs returns the visible trends each FAQ's list names, in order.
 func (d *DB) TrendsOfFAQs(ctx context.Context, faqIDs []int64) (map[int64][]*Trend, error) {
-	return related(ctx, d, trendTable, linkFAQTrends, faqIDs)
+	return RelTrendsOfFAQs.Load(ctx, d, faqIDs)
 }
 
 // FAQsOfTrends returns, for each trend, the visible FAQs that name it.
 func (d *DB) FAQsOfTrends(ctx context.Context, trendIDs []int64) (map[int64][]*FAQ, error) {
-	return related(ctx, d, faqTable, linkTrendFAQs, trendIDs)
+	return RelFAQsOfTrends.Load(ctx, d, trendIDs)
 }
 
 // FAQsOfFrameworks returns, for each framework, the visible FAQs that name it.
 func (d *DB) FAQsOfFrameworks(ctx context.Context, frameworkIDs []int64) (map[int64][]*FAQ, error) {
-	return related(ctx, d, faqTable, linkFrameworkFAQs, frameworkIDs)
+	return RelFAQsOfFrameworks.Load(ctx, d, frameworkIDs)
 }

@@ -141,7 +141,7 @@ func (d *DB) Framework(ctx context.Context, id int64) (*Framework, error) {
 
 // FrameworkBySlug returns the visible framework with the given slug; ENOTFOUND if none.
 func (d *DB) FrameworkBySlug(ctx context.Context, slug string) (*Framework, error) {
-	return get(ctx, d, frameworkTable, "f.slug = ?", slug)
+	return d.FrameworkBySlugWith(ctx, slug)
 }
 
 // FrameworkBySlugWith is FrameworkBySlug, reading the relations rels of the framework
@@ -158,10 +158,10 @@ func (d *DB) FrameworksByIDs(ctx context.Context, ids []int64) (map[int64]*Frame
 // CompaniesOfFrameworks returns, for each framework, the visible companies
 // that use it, in order.
 func (d *DB) CompaniesOfFrameworks(ctx context.Context, frameworkIDs []int64) (map[int64][]*Company, error) {
-	return related(ctx, d, companyTable, linkFrameworkCompanies, frameworkIDs)
+	return RelCompaniesOfFrameworks.Load(ctx, d, frameworkIDs)
 }
 
 // TrendsOfFrameworks returns, for each framework, the visible trends about it.
 func (d *DB) TrendsOfFrameworks(ctx context.Context, frameworkIDs []int64) (map[int64][]*Trend, error) {
-	return related(ctx, d, trendTable, linkFrameworkTrends, frameworkIDs)
+	return RelTrendsOfFrameworks.Load(ctx, d, frameworkIDs)
 }

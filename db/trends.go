@@ -142,7 +142,7 @@ func (d *DB) Trend(ctx context.Context, id int64) (*Trend, error) {
 
 // TrendBySlug returns the visible trend with the given slug; ENOTFOUND if none.
 func (d *DB) TrendBySlug(ctx context.Context, slug string) (*Trend, error) {
-	return get(ctx, d, trendTable, "t.slug = ?", slug)
+	return d.TrendBySlugWith(ctx, slug)
 }
 
 // TrendBySlugWith is TrendBySlug, reading the relations rels of the trend
@@ -158,11 +158,11 @@ func (d *DB) TrendsByIDs(ctx context.Context, ids []int64) (map[int64]*Trend, er
 
 // CompaniesOfTrends returns each trend's visible companies, in order.
 func (d *DB) CompaniesOfTrends(ctx context.Context, trendIDs []int64) (map[int64][]*Company, error) {
-	return related(ctx, d, companyTable, linkTrendCompanies, trendIDs)
+	return RelCompaniesOfTrends.Load(ctx, d, trendIDs)
 }
 
 // FrameworksOfTrends returns each trend's visible frameworks, in order; the
 // first is the trend's main framework.
 func (d *DB) FrameworksOfTrends(ctx context.Context, trendIDs []int64) (map[int64][]*Framework, error) {
-	return related(ctx, d, frameworkTable, linkTrendFrameworks, trendIDs)
+	return RelFrameworksOfTrends.Load(ctx, d, trendIDs)
 }
