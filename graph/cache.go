@@ -276,55 +276,43 @@ func (c *responseCache) fresh(e *cachedResponse) bool {
 // operation name, the variables (canonical JSON) and the response media
 // type. ok is false for requests that cannot be cached.
 func cacheKey(r *http.Request) (key string, ok bool) {
-	var query, opName string
-	// The variables and extensions, as canonical JSON (maps marshal with
-	// sorted keys; numbers keep their text), or nil when absent.
-	var canon [2][]byte
+	// Decoded as the JSON transport decodes it, which then takes it: a
+	// request is decoded once.
+	params := &graphql.RawParams{}
 	switch r.Method {
 	case http.MethodGet:
-		q := r.URL.Query()
-		query, opName = q.Get("query"), q.Get("operationName")
-		for i, name := range []string{"variables", "extensions"} {
-			if raw := q.Get(name); raw != "" {
-				var v any
-				if decodeJSON(strings.NewReader(raw), &v) != nil {
-					return "", false
-				}
-				canon[i], _ = json.Marshal(v)
-			}
+		if _, err := decodeQueryString(r.URL.Query(), params); err != nil {
+			return "", false
 		}
 	case http.MethodPost:
 		body, err := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if err != nil {
+		if err != nil || decodeJSON(bytes.NewReader(body), params) != nil {
 			return "", false
-		}
-		// Decoded as the JSON transport decodes it, which then takes it:
-		// the body is decoded once.
-		params := &graphql.RawParams{}
-		if decodeJSON(bytes.NewReader(body), params) != nil {
-			return "", false
-		}
-		query, opName = params.Query, params.OperationName
-		for i, m := range []map[string]any{params.Variables, params.Extensions} {
-			if m != nil {
-				if canon[i], err = json.Marshal(m); err != nil {
-					return "", false
-				}
-			}
-		}
-		if info := infoFrom(r.Context()); info != nil {
-			info.mu.Lock()
-			info.params = params
-			info.mu.Unlock()
 		}
 	default:
 		return "", false
 	}
+	// The variables and extensions, as canonical JSON (maps marshal with
+	// sorted keys; numbers keep their text), or nil when absent.
+	var canon [2][]byte
+	for i, m := range []map[string]any{params.Variables, params.Extensions} {
+		if m != nil {
+			var err error
+			if canon[i], err = json.Marshal(m); err != nil {
+				return "", false
+			}
+		}
+	}
+	if info := infoFrom(r.Context()); info != nil {
+		info.mu.Lock()
+		info.params = params
+		info.mu.Unlock()
+	}
 	h := sha256.New()
-	io.WriteString(h, query)
+	io.WriteString(h, params.Query)
 	h.Write([]byte{0})
-	io.WriteString(h, opName)
+	io.WriteString(h, params.OperationName)
 	h.Write([]byte{0})
 	for _, c := range canon {
 		h.Write(c)

@@ -80,7 +80,7 @@ func TestRootTypes_UndeclaredRootFieldIsNotCached(t *testing.T) {
 }
 
 // cacheKey gives one key to one request's meaning, whatever its method,
-// key order or spacing, and leaves a POST body it decoded to the JSON
+// key order or spacing, and leaves the request it decoded to the JSON
 // transport, once.
 func TestCacheKey_OneKeyPerMeaning(t *testing.T) {
 	post := func(body string) *http.Request {
@@ -142,5 +142,12 @@ func TestCacheKey_OneKeyPerMeaning(t *testing.T) {
 	}
 	if b, _ := io.ReadAll(r.Body); !strings.Contains(string(b), "totalCount") {
 		t.Errorf("body after cacheKey: %q", b)
+	}
+	// A GET's parameters too.
+	g := get(`{ trends { totalCount } }`, `{"n":2}`)
+	g = g.WithContext(context.WithValue(g.Context(), reqInfoKey{}, &reqInfo{}))
+	key(g)
+	if p := takeDecoded(g.Context()); p == nil || p.Query != "{ trends { totalCount } }" || p.Variables["n"] != json.Number("2") {
+		t.Fatalf("decoded GET params: %+v", p)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -74,22 +75,16 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	w.Header().Set("Content-Type", media)
 	params := &graphql.RawParams{Headers: r.Header}
 	params.ReadTime.Start = graphql.Now()
-	if r.Method == http.MethodGet {
-		q := r.URL.Query()
-		params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
-		for name, dst := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
-			if v := q.Get(name); v != "" {
-				if err := decodeJSON(strings.NewReader(v), dst); err != nil {
-					w.WriteHeader(http.StatusBadRequest)
-					writeRequestErrors(w, exec.DispatchError(ctx, gqlerror.List{{Message: name + " could not be decoded",
-						Extensions: map[string]any{"code": CodeBadUserInput}}}))
-					return
-				}
-			}
-		}
-	} else if decoded := takeDecoded(ctx); decoded != nil {
+	if decoded := takeDecoded(ctx); decoded != nil {
 		decoded.Headers, decoded.ReadTime = params.Headers, params.ReadTime
 		params = decoded
+	} else if r.Method == http.MethodGet {
+		if name, err := decodeQueryString(r.URL.Query(), params); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			writeRequestErrors(w, exec.DispatchError(ctx, gqlerror.List{{Message: name + " could not be decoded",
+				Extensions: map[string]any{"code": CodeBadUserInput}}}))
+			return
+		}
 	} else {
 		body, err := io.ReadAll(r.Body)
 		if err == nil {
@@ -178,6 +173,23 @@ func timeoutError(path ast.Path) *gqlerror.Error {
 		Path:       path,
 		Extensions: map[string]any{"code": CodeInternalServerError},
 	}
+}
+
+// decodeQueryString reads a GET request's parameters into params; name
+// is the one that did not decode.
+func decodeQueryString(q url.Values, params *graphql.RawParams) (name string, err error) {
+	params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
+	for _, p := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		if v := q.Get(p.name); v != "" {
+			if err := decodeJSON(strings.NewReader(v), p.dst); err != nil {
+				return p.name, err
+			}
+		}
+	}
+	return "", nil
 }
 
 // takeDecoded returns the request's body as the response cache decoded
