@@ -43,6 +43,10 @@ type DB struct {
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // prepared read statements, by SQL text
+	// wstmts are the writer pool's prepared statements, by SQL text (see
+	// writeStmt); guarded by stmtMu.
+	wstmts   map[string]*sql.Stmt
+	wpending map[string]bool // statements to prepare on the writer pool
 
 	// rows keeps decoded content rows between requests (nil: off); see
 	// rowcache.go.
@@ -224,7 +228,10 @@ func (d *DB) Close() error {
 	for _, s := range d.stmts {
 		errs = append(errs, s.Close())
 	}
-	d.stmts = map[string]*sql.Stmt{}
+	for _, s := range d.wstmts {
+		errs = append(errs, s.Close())
+	}
+	d.stmts, d.wstmts = map[string]*sql.Stmt{}, nil
 	d.stmtMu.Unlock()
 	if d.read != nil {
 		errs = append(errs, d.read.Close())
@@ -296,13 +303,89 @@ func (d *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// maxWriteStmt is the longest statement the writer pool keeps prepared:
+// the writes' own statements are short; a bulk import's batches are long,
+// vary in size and run in one transaction.
+const maxWriteStmt = 2048
+
+// writeStmt returns the writer pool's prepared statement for q, or nil:
+// then q runs unprepared, and is prepared before the next transaction
+// begins (see prepareWrites), unless the engine does not prepare
+// statements (pgx keeps its own cache per connection), q is long, or 512
+// are kept already. database/sql prepares a statement on each connection
+// of the pool at its first use there and keeps it, so a write's
+// statements are parsed once, not once per transaction: parsing had been
+// 40% of an updateTrend's CPU.
+//
+// It cannot prepare q at once: the caller's transaction holds the
+// writer pool's one SQLite connection.
+func (d *DB) writeStmt(q string) *sql.Stmt {
+	if !d.eng.preparesReads() || len(q) > maxWriteStmt {
+		return nil
+	}
+	d.stmtMu.RLock()
+	s, pending := d.wstmts[q], d.wpending[q]
+	d.stmtMu.RUnlock()
+	if s != nil || pending {
+		return s
+	}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if s = d.wstmts[q]; s == nil && len(d.wstmts)+len(d.wpending) < 512 {
+		if d.wpending == nil {
+			d.wpending = map[string]bool{}
+		}
+		d.wpending[q] = true
+	}
+	return s
+}
+
+// prepareWrites prepares the statements writeStmt was asked for, on the
+// writer pool, before a transaction begins: while no transaction of this
+// goroutine holds its connection.
+func (d *DB) prepareWrites(ctx context.Context) {
+	d.stmtMu.RLock()
+	n := len(d.wpending)
+	d.stmtMu.RUnlock()
+	if n == 0 {
+		return
+	}
+	d.stmtMu.Lock()
+	pending := d.wpending
+	d.wpending = nil
+	d.stmtMu.Unlock()
+	for q := range pending {
+		// A statement that fails to prepare fails again, with the same
+		// error, each time it runs unprepared.
+		s, err := d.write.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		d.stmtMu.Lock()
+		if d.wstmts == nil {
+			d.wstmts = map[string]*sql.Stmt{}
+		}
+		if d.wstmts[q] == nil {
+			d.wstmts[q] = s
+			s = nil
+		}
+		d.stmtMu.Unlock()
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
 // query runs a read statement: in the request's transaction once it has
 // begun, else on the reader pool, or on the engine's own reader when it
 // has one (PostgreSQL's, see pgread.go).
 func (d *DB) query(ctx context.Context, q string, args ...any) (rows, error) {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
-		return tx.QueryContext(ctx, q, args...)
+		if st := tx.stmt(q); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+		return tx.tx.QueryContext(ctx, q, args...)
 	}
 	if r := d.eng.reader(); r != nil {
 		return r.query(ctx, q, args)
@@ -342,7 +425,10 @@ func (r row) Scan(dest ...any) error {
 func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
-		return row{r: tx.QueryRowContext(ctx, q, args...)}
+		if st := tx.stmt(q); st != nil {
+			return row{r: st.QueryRowContext(ctx, args...)}
+		}
+		return row{r: tx.tx.QueryRowContext(ctx, q, args...)}
 	}
 	if r := d.eng.reader(); r != nil {
 		return row{r: r.queryRow(ctx, q, args)}
@@ -374,7 +460,11 @@ type Tx struct {
 	// changed are the items the root's events are about, so Commit
 	// removes them from the row cache.
 	changed []itemKey
-	stmts   map[string]*sql.Stmt
+	// stmts are the root's statements bound to the transaction, by SQL
+	// text (see stmt); guarded by stmtMu, as a request's reads may run
+	// in its transaction from several resolvers at once.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 
 	// The root transaction's state: the id of its first event (the
 	// transaction id its events carry), and the rows holding a parked
@@ -437,23 +527,62 @@ func (tx *Tx) appended(t TypeName, id int64) {
 	tx.changed = append(tx.changed, itemKey{t, id})
 }
 
-// execPrepared runs a statement the transaction runs many times (an
-// import's events), prepared once; database/sql closes it with the
-// transaction.
+// stmt returns q prepared and bound to the transaction, or nil when the
+// writer pool keeps no prepared statement for it (see writeStmt): then it
+// runs unprepared. The binding is made once per transaction; database/sql
+// closes it with the transaction, not the prepared statement.
+func (tx *Tx) stmt(q string) *sql.Stmt {
+	root := tx.root()
+	root.stmtMu.Lock()
+	defer root.stmtMu.Unlock()
+	if st, ok := root.stmts[q]; ok {
+		return st
+	}
+	p := tx.db.writeStmt(q)
+	if p == nil {
+		return nil
+	}
+	st := root.tx.StmtContext(tx.ctx, p)
+	if root.stmts == nil {
+		root.stmts = map[string]*sql.Stmt{}
+	}
+	root.stmts[q] = st
+	return st
+}
+
+// prepared is stmt for a statement the transaction runs many times (an
+// import's events): when the writer pool keeps none for q, it is prepared
+// for this transaction alone.
+func (tx *Tx) prepared(q string) (*sql.Stmt, error) {
+	if st := tx.stmt(q); st != nil {
+		return st, nil
+	}
+	root := tx.root()
+	root.stmtMu.Lock()
+	defer root.stmtMu.Unlock()
+	if st, ok := root.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := root.tx.PrepareContext(tx.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if root.stmts == nil {
+		root.stmts = map[string]*sql.Stmt{}
+	}
+	root.stmts[q] = st
+	return st, nil
+}
+
+// execPrepared runs a statement the transaction runs many times, prepared
+// (see prepared).
 func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
 	if err := tx.flushCopies(); err != nil {
 		return nil, err
 	}
-	st, ok := tx.stmts[q]
-	if !ok {
-		var err error
-		if st, err = tx.tx.PrepareContext(tx.ctx, q); err != nil {
-			return nil, err
-		}
-		if tx.stmts == nil {
-			tx.stmts = map[string]*sql.Stmt{}
-		}
-		tx.stmts[q] = st
+	st, err := tx.prepared(q)
+	if err != nil {
+		return nil, err
 	}
 	tx.db.queries.Add(1)
 	return st.ExecContext(tx.ctx, args...)
@@ -464,20 +593,12 @@ func (tx *Tx) queryRowPrepared(q string, args ...any) scanner {
 	if err := tx.flushCopies(); err != nil {
 		return row{err: err}
 	}
-	st, ok := tx.stmts[q]
-	if !ok {
-		var err error
-		if st, err = tx.tx.PrepareContext(tx.ctx, q); err != nil {
-			// The statement fails again, with the same error, at Scan.
-			tx.db.queries.Add(1)
-			return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
-		}
-		if tx.stmts == nil {
-			tx.stmts = map[string]*sql.Stmt{}
-		}
-		tx.stmts[q] = st
-	}
 	tx.db.queries.Add(1)
+	st, err := tx.prepared(q)
+	if err != nil {
+		// The statement fails again, with the same error, at Scan.
+		return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
+	}
 	return row{r: st.QueryRowContext(tx.ctx, args...)}
 }
 
@@ -503,6 +624,7 @@ func (d *DB) beginTxOn(ctx context.Context, conn *sql.Conn) (*Tx, error) {
 	if conn != nil {
 		tx, err = conn.BeginTx(ctx, nil)
 	} else {
+		d.prepareWrites(ctx)
 		tx, err = d.write.BeginTx(ctx, nil)
 	}
 	if err != nil {
@@ -581,6 +703,9 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 		return nil, err
 	}
 	tx.db.queries.Add(1)
+	if st := tx.stmt(q); st != nil {
+		return st.ExecContext(tx.ctx, args...)
+	}
 	return tx.tx.ExecContext(tx.ctx, q, args...)
 }
 
@@ -589,6 +714,9 @@ func (tx *Tx) query(q string, args ...any) (rows, error) {
 		return nil, err
 	}
 	tx.db.queries.Add(1)
+	if st := tx.stmt(q); st != nil {
+		return st.QueryContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryContext(tx.ctx, q, args...)
 }
 
@@ -597,6 +725,9 @@ func (tx *Tx) queryRow(q string, args ...any) row {
 		return row{err: err}
 	}
 	tx.db.queries.Add(1)
+	if st := tx.stmt(q); st != nil {
+		return row{r: st.QueryRowContext(tx.ctx, args...)}
+	}
 	return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
 }
 

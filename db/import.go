@@ -152,7 +152,6 @@ func (d *DB) importWith(ctx context.Context, dryRun bool, records int, feed func
 	}
 	defer tx.Rollback()
 	w := tx.writer()
-	defer w.close()
 	im := &importer{tx: tx, w: w, res: newImportResult(), written: map[TypeName]*bitset{}, fresh: map[TypeName]bool{},
 		ranks: map[int]int{}, positions: map[int]int{}, conn: conn, bulkFrom: bulkImportRecords}
 	if records >= bulkImportRecords {

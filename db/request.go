@@ -53,7 +53,7 @@ func requestFrom(ctx context.Context, d *DB) *Request {
 
 // requestTx returns the transaction of ctx's request once it has begun,
 // for reads that must see the request's writes; nil otherwise.
-func (d *DB) requestTx(ctx context.Context) *sql.Tx {
+func (d *DB) requestTx(ctx context.Context) *Tx {
 	r := requestFrom(ctx, d)
 	if r == nil {
 		return nil
@@ -63,7 +63,7 @@ func (d *DB) requestTx(ctx context.Context) *sql.Tx {
 	if r.root == nil || r.done {
 		return nil
 	}
-	return r.root.tx
+	return r.root
 }
 
 // errRequestDone refuses a write after the request committed or rolled

@@ -34,9 +34,8 @@ var tableOf = map[TypeName]string{
 // Import and every mutation go through it, so both keep versions, times,
 // links and the event log the same way.
 type writer struct {
-	tx    *Tx
-	stmts map[string]*sql.Stmt
-	ids   map[TypeName]map[string]int64 // slug → row id, filled lazily
+	tx  *Tx
+	ids map[TypeName]map[string]int64 // slug → row id, filled lazily
 	// complete marks the types whose every row is in ids (the type had
 	// none when the transaction began): a slug not there has no row.
 	complete map[TypeName]bool
@@ -59,26 +58,16 @@ type writer struct {
 }
 
 func (tx *Tx) writer() *writer {
-	return &writer{tx: tx, stmts: map[string]*sql.Stmt{}, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}, nextID: map[TypeName]int64{}}
-}
-
-func (w *writer) close() {
-	for _, st := range w.stmts {
-		st.Close()
-	}
+	return &writer{tx: tx, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}, nextID: map[TypeName]int64{}}
 }
 
 func (w *writer) stmt(q string) (*sql.Stmt, error) {
 	if err := w.tx.flushCopies(); err != nil {
 		return nil, err
 	}
-	st, ok := w.stmts[q]
-	if !ok {
-		var err error
-		if st, err = w.tx.tx.PrepareContext(w.tx.ctx, q); err != nil {
-			return nil, err
-		}
-		w.stmts[q] = st
+	st, err := w.tx.prepared(q)
+	if err != nil {
+		return nil, err
 	}
 	w.tx.db.queries.Add(1)
 	return st, nil
@@ -520,7 +509,6 @@ func (d *DB) writeTx(ctx context.Context, fn func(w *writer) error) error {
 	}
 	defer tx.Rollback()
 	w := tx.writer()
-	defer w.close()
 	if err := fn(w); err != nil {
 		return err
 	}

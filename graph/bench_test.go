@@ -199,3 +199,50 @@ func BenchmarkNested3(b *testing.B) { benchQuery(b, benchNested3, nil, uncached)
 // BenchmarkNested3Row is the load benchmark's nested3 row: three levels
 // of lists, as a trends page renders them.
 func BenchmarkNested3Row(b *testing.B) { benchQuery(b, benchNested3Row, nil, uncached) }
+
+// benchQ4 is the load benchmark's search row: a ranked search with its
+// snippets.
+const benchQ4 = `{ search(query: "framework orm", first: 10) { nodes { score snippet node { id } } } }`
+
+// BenchmarkQ4 is the ranked search of the load benchmark.
+func BenchmarkQ4(b *testing.B) { benchQuery(b, benchQ4, nil, uncached) }
+
+// BenchmarkUpdateTrendLarge is the load benchmark mix's write on the large
+// set: one updateTrend of a summary per request, by an editor's token.
+func BenchmarkUpdateTrendLarge(b *testing.B) {
+	h, d := benchHandler(b)
+	_, secret, err := d.CreateToken(context.Background(), "bench", db.RoleEditor, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	post := func(q string, vars map[string]any) *httptest.ResponseRecorder {
+		body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	var page struct {
+		Data struct {
+			Trends struct{ Nodes []struct{ ID string } }
+		}
+	}
+	if err := json.Unmarshal(post(`{ trends(first: 10) { nodes { id } } }`, nil).Body.Bytes(), &page); err != nil || len(page.Data.Trends.Nodes) == 0 {
+		b.Fatal("no trends", err)
+	}
+	const m = `mutation($id: ID!, $summary: String!){ updateTrend(id: $id, input: {summary: $summary}) { id version } }`
+	b.ReportAllocs()
+	q0, cpu0 := d.QueryCount(), cpuTime()
+	i := 0
+	for b.Loop() {
+		i++
+		rec := post(m, map[string]any{"id": page.Data.Trends.Nodes[i%len(page.Data.Trends.Nodes)].ID, "summary": "Summary " + string(rune('a'+i%26))})
+		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+			b.Fatalf("HTTP %d: %s", rec.Code, rec.Body.String())
+		}
+	}
+	b.ReportMetric(float64(d.QueryCount()-q0)/float64(b.N), "sql/op")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
