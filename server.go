@@ -256,6 +256,7 @@ type serveConfig struct {
 	rates                 graph.RateLimits
 	cacheEntries          int
 	rowCacheMiB           int
+	searchCacheMiB        int
 	caching               graph.HTTPCaching
 	pprofAddr             string
 	watchInterval         time.Duration
@@ -409,6 +410,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ef.retention(&c.retention)
 	ef.size(&c.rowCacheMiB, "row-cache", "TRENDQL_ROW_CACHE", db.DefaultRowCacheBytes>>20,
 		"MiB of memory for decoded content rows, so uncached reads ask the database only for ids and versions (0: off)")
+	ef.size(&c.searchCacheMiB, "search-cache", "TRENDQL_SEARCH_CACHE", db.DefaultSearchCacheBytes>>20,
+		"MiB of memory for ranked searches, kept until the next write, so a search asked again is not ranked again (0: off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -462,7 +465,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if rowCache == 0 {
 		rowCache = -1 // off
 	}
-	d, err := openDB(ctx, c.dbPath, c.noSeed, db.Options{RowCacheBytes: rowCache})
+	if c.searchCacheMiB < 0 || c.searchCacheMiB > 1<<20 {
+		return usagef("serve: --search-cache must be between 0 (off) and %d MiB, not %d", 1<<20, c.searchCacheMiB)
+	}
+	searchCache := int64(c.searchCacheMiB) << 20
+	if searchCache == 0 {
+		searchCache = -1 // off
+	}
+	d, err := openDB(ctx, c.dbPath, c.noSeed, db.Options{RowCacheBytes: rowCache, SearchCacheBytes: searchCache})
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,9 @@ type DB struct {
 	// rows keeps decoded content rows between requests (nil: off); see
 	// rowcache.go.
 	rows *rowCache
+	// searches keeps ranked search hits until the next commit (nil: off);
+	// see searchcache.go.
+	searches *searchCache
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -66,6 +69,17 @@ type Options struct {
 	// rows (see rowcache.go): 0 means DefaultRowCacheBytes, a negative
 	// value turns it off.
 	RowCacheBytes int64
+	// SearchCacheBytes is the memory budget of the cache of ranked
+	// searches (see searchcache.go): 0 means DefaultSearchCacheBytes, a
+	// negative value turns it off.
+	SearchCacheBytes int64
+}
+
+func (o Options) searchCache() *searchCache {
+	if o.SearchCacheBytes == 0 {
+		return newSearchCache(DefaultSearchCacheBytes)
+	}
+	return newSearchCache(o.SearchCacheBytes)
 }
 
 func (o Options) rowCache() *rowCache {
@@ -131,7 +145,7 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	d := newDB(path, sqliteEngine{})
-	d.rows = opts.rowCache()
+	d.rows, d.searches = opts.rowCache(), opts.searchCache()
 	d.write = write
 	defer func() {
 		if err != nil {
@@ -670,6 +684,7 @@ func (tx *Tx) Commit() error {
 	}
 	tx.db.rows.invalidate(tx.changed)
 	if len(tx.events) > 0 {
+		tx.db.searches.clear()
 		tx.db.hub.broadcast(tx.events)
 	}
 	if tx.scheduled {

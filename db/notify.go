@@ -61,9 +61,10 @@ func (d *DB) OnCommit(fn func(types []TypeName)) {
 
 // externalWrite passes on a write another process committed, known only
 // by the types it changed (nil: unknown): the row cache forgets those
-// types, then listeners and hooks run as for a commit of this process.
+// types and the search cache everything, then listeners and hooks run as for a commit of this process.
 func (d *DB) externalWrite(types []TypeName) {
 	d.rows.flush(types)
+	d.searches.clear()
 	d.hub.broadcast(types)
 }
 

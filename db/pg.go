@@ -119,7 +119,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (_ *DB, created
 		return nil, false, fmt.Errorf("cannot open database %s: %s", name, pgErrorSentence(err))
 	}
 	d := newDB(dsn, &postgresEngine{pool: pool, url: name, instance: rand.Text(), read: newPGReader(pool, n)})
-	d.rows = opts.rowCache()
+	d.rows, d.searches = opts.rowCache(), opts.searchCache()
 	defer func() {
 		if err != nil {
 			d.Close()

@@ -113,12 +113,7 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 		}
 		after = &searchKey{score, rowID}
 	}
-	var hits []*SearchHit
-	if pg, ok := d.eng.(*postgresEngine); ok {
-		hits, err = pg.search(ctx, d, sq, idx, codes, after, n+1)
-	} else {
-		hits, err = d.searchFTS5(ctx, sq, idx, codes, after, n+1)
-	}
+	hits, err := d.rankedHits(ctx, sq, idx, codes, after, n+1)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -130,6 +125,33 @@ func (d *DB) Search(ctx context.Context, query string, types []TypeName, pa Page
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	return page, nil
+}
+
+// rankedHits returns the first limit hits of a search after the key after
+// (nil: from the start), with scores and snippets but no items: from the
+// search cache, else ranked by the engine (and then kept).
+func (d *DB) rankedHits(ctx context.Context, sq searchQuery, idx string, codes []int, after *searchKey, limit int) ([]*SearchHit, error) {
+	var key string
+	var gen uint64
+	if d.usesSearchCache(ctx) {
+		key = searchCacheKey(sq, idx, codes, after, limit)
+		hits, g, ok := d.searches.get(key)
+		if ok {
+			return hits, nil
+		}
+		gen = g
+	}
+	var hits []*SearchHit
+	var err error
+	if pg, ok := d.eng.(*postgresEngine); ok {
+		hits, err = pg.search(ctx, d, sq, idx, codes, after, limit)
+	} else {
+		hits, err = d.searchFTS5(ctx, sq, idx, codes, after, limit)
+	}
+	if err == nil && key != "" {
+		d.searches.put(key, gen, hits)
+	}
+	return hits, err
 }
 
 // searchKey is the position of a hit in a search's order: best score

@@ -83,6 +83,18 @@ func newMetrics(d *db.DB) *Metrics {
 			Name: "trendql_row_cache_rows",
 			Help: "Content rows the row cache holds.",
 		}, func() float64 { return float64(d.RowCacheStats().Rows) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_search_cache_hits_total",
+			Help: "Searches answered from the search cache instead of being ranked again.",
+		}, func() float64 { return float64(d.SearchCacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_search_cache_misses_total",
+			Help: "Searches the search cache did not hold, ranked by the database.",
+		}, func() float64 { return float64(d.SearchCacheStats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "trendql_search_cache_bytes",
+			Help: "Estimated memory the search cache holds (its budget is --search-cache).",
+		}, func() float64 { return float64(d.SearchCacheStats().Bytes) }),
 		collectors.NewDBStatsCollector(readPool, "read"),
 		collectors.NewDBStatsCollector(writePool, "write"),
 		collectors.NewGoCollector(),
