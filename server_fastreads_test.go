@@ -58,7 +58,24 @@ func TestRun_FastReadsFlag(t *testing.T) {
 // so); --row-cache 0 and TRENDQL_ROW_CACHE=0 turn it off; the answers are
 // the same; bad values are refused before anything starts.
 func TestRun_RowCacheFlag(t *testing.T) {
-	const q = `{ frameworks(first: 3) { nodes { name companies { name } } } }`
+	testCacheFlag(t, "row-cache", "TRENDQL_ROW_CACHE", `{ frameworks(first: 3) { nodes { name companies { name } } } }`,
+		"trendql_row_cache_hits_total", "trendql_row_cache_rows")
+}
+
+// TestRun_SearchCacheFlag is TestRun_RowCacheFlag for the search cache:
+// a search asked twice is ranked once, unless --search-cache 0 or
+// TRENDQL_SEARCH_CACHE=0 turns the cache off.
+func TestRun_SearchCacheFlag(t *testing.T) {
+	testCacheFlag(t, "search-cache", "TRENDQL_SEARCH_CACHE", `{ search(query: "go", first: 5) { nodes { score snippet node { id } } } }`,
+		"trendql_search_cache_hits_total", "trendql_search_cache_bytes")
+}
+
+// testCacheFlag runs the real server with a cache in MiB turned on and
+// off by --flag and the environment variable env: query, sent twice with
+// the response cache off, must answer the same either way, and the two
+// metrics (a hit count and a size) are positive exactly when the cache is
+// on; bad values are refused before anything starts.
+func testCacheFlag(t *testing.T, flag, env, query string, hitsMetric, sizeMetric string) {
 	metric := func(t *testing.T, s *server, name string) int {
 		n, ok := metricOf(t, http.DefaultClient, s.URL, name)
 		if !ok {
@@ -74,24 +91,24 @@ func TestRun_RowCacheFlag(t *testing.T) {
 		on   bool
 	}{
 		{"default", nil, nil, true},
-		{"flag off", nil, []string{"--row-cache", "0"}, false},
-		{"env off", map[string]string{"TRENDQL_ROW_CACHE": "0"}, nil, false},
-		{"flag wins over env", map[string]string{"TRENDQL_ROW_CACHE": "0"}, []string{"--row-cache", "8"}, true},
+		{"flag off", nil, []string{"--" + flag, "0"}, false},
+		{"env off", map[string]string{env: "0"}, nil, false},
+		{"flag wins over env", map[string]string{env: "0"}, []string{"--" + flag, "8"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--db", dbtest.NewDSN(t), "--response-cache", "0"}, tc.args...)
 			s := startServer(t, tc.env, args...)
 			for range 2 {
-				out := s.query(t, q)
+				out := s.query(t, query)
 				if out["errors"] != nil {
 					t.Fatalf("errors: %v", out["errors"])
 				}
 				b, _ := json.Marshal(out)
 				answers = append(answers, string(b))
 			}
-			hits, rows := metric(t, s, "trendql_row_cache_hits_total"), metric(t, s, "trendql_row_cache_rows")
-			if tc.on != (hits > 0 && rows > 0) {
-				t.Errorf("row cache on: %v, but %d hits and %d rows", tc.on, hits, rows)
+			hits, size := metric(t, s, hitsMetric), metric(t, s, sizeMetric)
+			if tc.on != (hits > 0 && size > 0) {
+				t.Errorf("%s on: %v, but %d hits and size %d", flag, tc.on, hits, size)
 			}
 		})
 	}
@@ -105,9 +122,9 @@ func TestRun_RowCacheFlag(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{[]string{"serve", "--row-cache", "-1"}, nil, "--row-cache must be between 0 (off)"},
-		{[]string{"serve", "--row-cache", "lots"}, nil, "invalid value"},
-		{[]string{"serve"}, map[string]string{"TRENDQL_ROW_CACHE": "32MiB"}, "TRENDQL_ROW_CACHE must be a whole number of MiB"},
+		{[]string{"serve", "--" + flag, "-1"}, nil, "--" + flag + " must be between 0 (off)"},
+		{[]string{"serve", "--" + flag, "lots"}, nil, "invalid value"},
+		{[]string{"serve"}, map[string]string{env: "32MiB"}, env + " must be a whole number of MiB"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), c.args, func(k string) string { return c.env[k] }, strings.NewReader(""), &stdout, &stderr)

@@ -471,6 +471,10 @@ type Tx struct {
 	ctx    context.Context
 	Now    time.Time
 	events []TypeName // types of the events appended, so Commit knows whom to wake
+	// publicEvents are the types of the public events appended (those
+	// that change what anonymous callers can read; see publicView), so
+	// Commit tells the caches of anonymous answers only about them.
+	publicEvents []TypeName
 	// changed are the items the root's events are about, so Commit
 	// removes them from the row cache.
 	changed []itemKey
@@ -517,10 +521,11 @@ type Tx struct {
 
 // txMark is what a savepoint's rollback restores of the root's state.
 type txMark struct {
-	events int
-	txID   int64
-	parked map[parkKey]*parking
-	unique map[itemKey]previewCheck
+	events       int
+	publicEvents int
+	txID         int64
+	parked       map[parkKey]*parking
+	unique       map[itemKey]previewCheck
 }
 
 // root returns the transaction that commits: tx itself, or its root.
@@ -532,11 +537,14 @@ func (tx *Tx) root() *Tx {
 }
 
 // appended records that the transaction appended an event about item id
-// of type t: Commit wakes the type's listeners and removes the item from
-// the row cache.
-func (tx *Tx) appended(t TypeName, id int64) {
+// of type t, public or not: Commit wakes the type's listeners and removes
+// the item from the row cache.
+func (tx *Tx) appended(t TypeName, id int64, public bool) {
 	if !slices.Contains(tx.events, t) {
 		tx.events = append(tx.events, t)
+	}
+	if public && !slices.Contains(tx.publicEvents, t) {
+		tx.publicEvents = append(tx.publicEvents, t)
 	}
 	tx.changed = append(tx.changed, itemKey{t, id})
 }
@@ -684,8 +692,8 @@ func (tx *Tx) Commit() error {
 	}
 	tx.db.rows.invalidate(tx.changed)
 	if len(tx.events) > 0 {
-		tx.db.searches.clear()
-		tx.db.hub.broadcast(tx.events)
+		tx.db.searches.clear(len(tx.publicEvents) > 0)
+		tx.db.hub.broadcast(tx.events, tx.publicEvents)
 	}
 	if tx.scheduled {
 		select {
@@ -705,7 +713,7 @@ func (tx *Tx) Rollback() error {
 		}
 		tx.done = true
 		root := tx.parent
-		root.events = root.events[:tx.mark.events]
+		root.events, root.publicEvents = root.events[:tx.mark.events], root.publicEvents[:tx.mark.publicEvents]
 		root.txID, root.parked, root.uniqueInPreview = tx.mark.txID, tx.mark.parked, tx.mark.unique
 		_, err := tx.exec("ROLLBACK TO " + tx.savepoint + "; RELEASE " + tx.savepoint)
 		return err

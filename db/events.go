@@ -190,7 +190,7 @@ func (tx *Tx) appendEvent(queue bool, t TypeName, id int64, slug, action string,
 		if err != nil {
 			return 0, fmt.Errorf("event: %w", err)
 		}
-		root.appended(t, id)
+		root.appended(t, id, public)
 		return 0, nil
 	}
 	var eventID int64
@@ -202,7 +202,7 @@ func (tx *Tx) appendEvent(queue bool, t TypeName, id int64, slug, action string,
 	if err != nil {
 		return 0, fmt.Errorf("event: %w", err)
 	}
-	root.appended(t, id)
+	root.appended(t, id, public)
 	return eventID, nil
 }
 

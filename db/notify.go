@@ -15,15 +15,25 @@ type hub struct {
 	mu        sync.Mutex
 	listeners map[chan struct{}]struct{}
 	hooks     []func(types []TypeName)
+	// publicHooks run only for commits that changed what anonymous
+	// callers can read.
+	publicHooks []func(types []TypeName)
 }
 
 // broadcast wakes listeners and runs the commit hooks with the types that
-// changed (nil: unknown, maybe all).
-func (h *hub) broadcast(types []TypeName) {
+// changed (nil: unknown, maybe all), and the public hooks with the types
+// of the public events among them when there are some, or nil when types
+// is nil.
+func (h *hub) broadcast(types, public []TypeName) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, fn := range h.hooks {
 		fn(types)
+	}
+	if types == nil || len(public) > 0 {
+		for _, fn := range h.publicHooks {
+			fn(public)
+		}
 	}
 	for ch := range h.listeners {
 		select {
@@ -59,13 +69,26 @@ func (d *DB) OnCommit(fn func(types []TypeName)) {
 	d.hub.hooks = append(d.hub.hooks, fn)
 }
 
+// OnPublicChange registers fn as OnCommit does, to run only after commits
+// that appended public events: those that change what anonymous callers
+// can read (a publish, an unpublish, an edit of an item that is live
+// after it; not a draft). fn gets the types of those events (nil when
+// another process changed something unknown). Caches of anonymous answers
+// use it: an editor saving drafts leaves them warm.
+func (d *DB) OnPublicChange(fn func(types []TypeName)) {
+	d.hub.mu.Lock()
+	defer d.hub.mu.Unlock()
+	d.hub.publicHooks = append(d.hub.publicHooks, fn)
+}
+
 // externalWrite passes on a write another process committed, known only
-// by the types it changed (nil: unknown): the row cache forgets those
-// types and the search cache everything, then listeners and hooks run as for a commit of this process.
+// by the types it changed (nil: unknown), as if public: the row cache
+// forgets those types and the search cache everything, then listeners
+// and hooks run as for a commit of this process.
 func (d *DB) externalWrite(types []TypeName) {
 	d.rows.flush(types)
-	d.searches.clear()
-	d.hub.broadcast(types)
+	d.searches.clear(true)
+	d.hub.broadcast(types, types)
 }
 
 // Listen returns a channel that receives a value (coalesced) after every

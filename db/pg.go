@@ -454,7 +454,7 @@ func (e *postgresEngine) watch(ctx context.Context, d *DB, interval time.Duratio
 		if err == nil && id != last {
 			last = id
 			d.externalWrite(nil)
-			d.deliveryHub.broadcast(nil)
+			d.deliveryHub.broadcast(nil, nil)
 		}
 	}
 	// seen notes the newest id after a notification, whose broadcast
@@ -526,9 +526,9 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 			// nothing a cache or a subscription reads: on its own replica
 			// it wakes no one either.
 			d.externalWrite(types)
-			d.deliveryHub.broadcast(nil)
+			d.deliveryHub.broadcast(nil, nil)
 		} else if slices.Contains(flags, "deliveries") {
-			d.deliveryHub.broadcast(nil)
+			d.deliveryHub.broadcast(nil, nil)
 		}
 		if slices.Contains(flags, "schedule") {
 			select {

@@ -89,7 +89,7 @@ func (r *Request) join(ctx context.Context) (*Tx, error) {
 	tx := &Tx{
 		tx: r.root.tx, db: r.d, ctx: ctx, Now: r.root.Now,
 		parent: r.root, savepoint: "w" + strconv.Itoa(r.n),
-		mark: txMark{events: len(r.root.events), txID: r.root.txID, parked: maps.Clone(r.root.parked), unique: maps.Clone(r.root.uniqueInPreview)},
+		mark: txMark{events: len(r.root.events), publicEvents: len(r.root.publicEvents), txID: r.root.txID, parked: maps.Clone(r.root.parked), unique: maps.Clone(r.root.uniqueInPreview)},
 	}
 	if _, err := tx.exec("SAVEPOINT " + tx.savepoint); err != nil {
 		return nil, err

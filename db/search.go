@@ -135,7 +135,7 @@ func (d *DB) rankedHits(ctx context.Context, sq searchQuery, idx string, codes [
 	var gen uint64
 	if d.usesSearchCache(ctx) {
 		key = searchCacheKey(sq, idx, codes, after, limit)
-		hits, g, ok := d.searches.get(key)
+		hits, g, ok := d.searches.get(idx, key)
 		if ok {
 			return hits, nil
 		}
@@ -149,7 +149,7 @@ func (d *DB) rankedHits(ctx context.Context, sq searchQuery, idx string, codes [
 		hits, err = d.searchFTS5(ctx, sq, idx, codes, after, limit)
 	}
 	if err == nil && key != "" {
-		d.searches.put(key, gen, hits)
+		d.searches.put(idx, key, gen, hits)
 	}
 	return hits, err
 }

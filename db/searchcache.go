@@ -20,17 +20,23 @@ const DefaultSearchCacheBytes = 4 << 20
 // again, with other fields, in another document or by another client,
 // costs a lookup here and the items' key read instead.
 //
-// Any commit that appended events empties it, as do writes by other
-// processes (PostgreSQL replicas, a second server on one SQLite file),
-// before the committing call returns. A search keeps what it ranked only
-// if no commit happened since it began (the generation is unchanged), so
-// hits from an old snapshot are never kept after a write. Previews and
-// searches inside a write transaction never use it.
+// Commits empty it before the committing call returns: the searches of
+// token holders (whose index and scores count drafts) at every commit that
+// appended events, anonymous searches (of the published items' index) only
+// at commits that appended public events, those that change what
+// anonymous callers can read. Writes by other processes (PostgreSQL
+// replicas, a second server on one SQLite file) empty it all as soon as
+// they are heard of. A search keeps what it ranked only if its half was
+// not emptied since it began (the generation is unchanged), so hits from
+// an old snapshot are never kept after a write. Previews and searches
+// inside a write transaction never use it.
 type searchCache struct {
 	budget int64
 
-	mu      sync.Mutex
-	gen     uint64
+	mu sync.Mutex
+	// gens are the generations of the two halves: anonymous searches
+	// (searchPublicIndex) and token holders' (searchAllIndex).
+	gens    [2]uint64
 	used    int64
 	entries map[string]*searchEntry
 
@@ -40,6 +46,15 @@ type searchCache struct {
 type searchEntry struct {
 	hits []SearchHit
 	size int64
+	half int // the index gens[half] guards
+}
+
+// searchHalf is the half of the cache a search of index idx is kept in.
+func searchHalf(idx string) int {
+	if idx == searchPublicIndex {
+		return 0
+	}
+	return 1
 }
 
 func newSearchCache(budget int64) *searchCache {
@@ -71,11 +86,11 @@ func searchCacheKey(sq searchQuery, idx string, codes []int, after *searchKey, l
 	return b.String()
 }
 
-// get returns a copy of the hits kept for key (without items), and the
-// generation to pass to put when there are none.
-func (c *searchCache) get(key string) ([]*SearchHit, uint64, bool) {
+// get returns a copy of the hits kept for key, a search of index idx
+// (without items), and the generation to pass to put when there are none.
+func (c *searchCache) get(idx, key string) ([]*SearchHit, uint64, bool) {
 	c.mu.Lock()
-	e, gen := c.entries[key], c.gen
+	e, gen := c.entries[key], c.gens[searchHalf(idx)]
 	c.mu.Unlock()
 	if e == nil {
 		c.misses.Add(1)
@@ -91,9 +106,10 @@ func (c *searchCache) get(key string) ([]*SearchHit, uint64, bool) {
 	return out, gen, true
 }
 
-// put keeps hits for key, unless a commit happened since gen.
-func (c *searchCache) put(key string, gen uint64, hits []*SearchHit) {
-	e := &searchEntry{hits: make([]SearchHit, len(hits)), size: int64(len(key)) + 64}
+// put keeps hits for key, a search of index idx, unless its half was
+// emptied since gen.
+func (c *searchCache) put(idx, key string, gen uint64, hits []*SearchHit) {
+	e := &searchEntry{hits: make([]SearchHit, len(hits)), size: int64(len(key)) + 64, half: searchHalf(idx)}
 	for i, h := range hits {
 		e.hits[i] = SearchHit{rowID: h.rowID, Score: h.Score, Snippet: h.Snippet}
 		e.size += int64(len(h.Snippet)) + 64
@@ -103,7 +119,7 @@ func (c *searchCache) put(key string, gen uint64, hits []*SearchHit) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
+	if c.gens[e.half] != gen {
 		return
 	}
 	if old := c.entries[key]; old != nil {
@@ -122,18 +138,24 @@ func (c *searchCache) put(key string, gen uint64, hits []*SearchHit) {
 	}
 }
 
-// clear forgets every search, for a commit (nothing when the cache is off).
-func (c *searchCache) clear() {
+// clear forgets the searches a commit may have changed: token holders',
+// and anonymous ones too when public (nothing when the cache is off).
+func (c *searchCache) clear(public bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	c.gen++
-	if len(c.entries) > 0 {
-		clear(c.entries)
-		c.used = 0
+	defer c.mu.Unlock()
+	c.gens[1]++
+	if public {
+		c.gens[0]++
 	}
-	c.mu.Unlock()
+	for k, e := range c.entries {
+		if public || e.half == 1 {
+			delete(c.entries, k)
+			c.used -= e.size
+		}
+	}
 }
 
 // usesSearchCache reports whether a search with ctx may use the search

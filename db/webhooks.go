@@ -301,7 +301,7 @@ func (d *DB) UpdateWebhook(ctx context.Context, id int64, in WebhookInput) (*Web
 		return nil, fmt.Errorf("update webhook: %w", err)
 	}
 	if in.Active != nil && *in.Active {
-		d.deliveryHub.broadcast(nil) // its queued deliveries may be due
+		d.deliveryHub.broadcast(nil, nil) // its queued deliveries may be due
 	}
 	return w, nil
 }
@@ -498,7 +498,7 @@ func (d *DB) PingWebhook(ctx context.Context, webhookID int64) (*WebhookDelivery
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("ping webhook: %w", err)
 	}
-	d.deliveryHub.broadcast(nil)
+	d.deliveryHub.broadcast(nil, nil)
 	return x, nil
 }
 
@@ -522,7 +522,7 @@ func (d *DB) RetryDelivery(ctx context.Context, id int64) (*WebhookDelivery, err
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("retry delivery: %w", err)
 	}
-	d.deliveryHub.broadcast(nil)
+	d.deliveryHub.broadcast(nil, nil)
 	return x, nil
 }
 
@@ -552,7 +552,7 @@ func (d *DB) EnqueueDeliveries(ctx context.Context, limit int) (int, error) {
 		return 0, fmt.Errorf("enqueue deliveries: %w", err)
 	}
 	if queued > 0 {
-		d.deliveryHub.broadcast(nil)
+		d.deliveryHub.broadcast(nil, nil)
 	}
 	return n, nil
 }

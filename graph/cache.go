@@ -22,9 +22,11 @@ import (
 // repeats without running any SQL. It is invalidated by the event log: a
 // cached response remembers, for each source it may have read (a content
 // type, or the event log itself), the generation of that source when it was
-// computed; every commit that appends events bumps the generations of its
-// types and of the event log synchronously (db.OnCommit), before the
-// mutation answers, so the next read after a write is always fresh.
+// computed; every commit that appends public events (those that change
+// what anonymous callers can read; a draft does not) bumps the generations
+// of their types and of the event log synchronously (db.OnPublicChange),
+// before the mutation answers, so the next read after a write is always
+// fresh, and saving drafts leaves the cache warm.
 //
 // What a response may have read is declared, not guessed: rootReads says it
 // for every root field of Query (a test fails when one is missing), and a
@@ -221,7 +223,7 @@ func newResponseCache(d *db.DB, entries int, reg prometheus.Registerer) *respons
 	}, func() float64 { return float64(c.entries.Len()) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "trendql_response_cache_bytes", Help: "Bytes of the responses held in the response cache.",
 	}, func() float64 { return float64(c.size.Load()) }))
-	d.OnCommit(c.invalidate)
+	d.OnPublicChange(c.invalidate)
 	return c
 }
 
@@ -235,7 +237,8 @@ func (c *responseCache) invalidate(types []db.TypeName) {
 			set |= typeBit(t)
 		}
 	}
-	// Every commit that runs this hook appended events.
+	// Every commit that runs this hook appended public events, which
+	// the anonymous changes feed shows.
 	set |= eventLog
 	for i := range cacheSources {
 		if set&(1<<i) != 0 {

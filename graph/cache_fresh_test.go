@@ -174,3 +174,65 @@ func TestResponseCache_EveryRootFieldIsFreshAfterAChange(t *testing.T) {
 		})
 	}
 }
+
+// TestResponseCache_DraftsLeaveAnonymousAnswersCached: saving a draft (an
+// edit of a published item, a new item not published) changes nothing an
+// anonymous caller can read, so it leaves their cached answers cached, for
+// every kind of root field; each answer is still the one a request that
+// misses the cache gets.
+func TestResponseCache_DraftsLeaveAnonymousAnswersCached(t *testing.T) {
+	queries := []string{
+		`{ trends(first: 3) { nodes { name summary companies { name } } } }`,
+		`{ trend(slug: "serverless-computing") { name summary } }`,
+		`{ frameworks(first: 100) { nodes { creator } } }`,
+		`{ company(slug: "uber") { name } }`,
+		`{ companies { totalCount } }`,
+		`{ faq(slug: "should-i-learn-backend-in-2024") { question } }`,
+		`{ search(query: "zanzibar serverless") { totalCount nodes { score snippet } } }`,
+		`{ search(query: "serverless") { totalCount nodes { score snippet } } }`,
+		`{ changesCursor }`,
+		`{ changes(first: 1000) { cursor changes { action } } }`,
+	}
+	drafts := map[string]string{
+		"a trend's draft":     `mutation($t: ID!) { updateTrend(id: $t, input: { summary: "Zanzibar" }) { id } }`,
+		"a framework's draft": `mutation($f: ID!) { updateFramework(id: $f, input: { creator: "Zanzibar" }) { id } }`,
+		"a company's draft":   `mutation($c: ID!) { updateCompany(id: $c, input: { name: "Uber Zanzibar" }) { id } }`,
+		"a FAQ's draft":       `mutation($q: ID!) { updateFAQ(id: $q, input: { question: "Zanzibar?" }) { id } }`,
+		"a new company":       `mutation { createCompany(input: { name: "Zanzibar Systems" }) { id } }`,
+	}
+	for name, m := range drafts {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			editor := token(t, e, db.RoleEditor)
+			ids := map[string]any{
+				"t": idOf(t, e, "trend", "serverless-computing"), "f": idOf(t, e, "framework", "go"),
+				"c": idOf(t, e, "company", "uber"), "q": idOf(t, e, "faq", "should-i-learn-backend-in-2024"),
+			}
+			before := map[string]string{}
+			for _, q := range queries {
+				e.post(t, q, nil)
+				before[q] = e.post(t, q, nil).Body
+			}
+			vars := map[string]any{}
+			for k, v := range ids {
+				if strings.Contains(m, "$"+k) {
+					vars[k] = v
+				}
+			}
+			mutate(t, e, editor, m, vars)
+			hits := e.metric(t, "trendql_response_cache_hits_total")
+			for i, q := range queries {
+				if got := e.post(t, q, nil).Body; got != before[q] {
+					t.Errorf("%s changed after a draft:\n%s\nwas\n%s", q, got, before[q])
+				}
+				// An unused variable makes another key: this one misses.
+				if fresh := e.post(t, q, map[string]any{"miss": i}).Body; fresh != before[q] {
+					t.Errorf("%s, uncached, after a draft:\n%s\nwant the cached\n%s", q, fresh, before[q])
+				}
+			}
+			if got := e.metric(t, "trendql_response_cache_hits_total"); got != hits+float64(len(queries)) {
+				t.Errorf("%v of %d anonymous answers were served from the cache after a draft, want all", got-hits, len(queries))
+			}
+		})
+	}
+}
