@@ -422,6 +422,31 @@ func TestReplicas_WriteInvalidatesEveryReplicasCache(t *testing.T) {
 		t.Error("setting a schedule on A emptied B's cached answers about companies")
 	}
 
+	// A draft of a published company changes nothing anonymous callers
+	// can read: the notification says its events were not public, so B
+	// keeps its cached answers about companies; publishing the draft
+	// empties them.
+	id := rs[0].createPublished(t, editor, "Drafted Later")
+	heard(rs[0])
+	cached(rs[1])
+	rs[0].must(t, editor, `mutation($id: ID!) { updateCompany(id: $id, input: {name: "Drafted Name"}) { id } }`, map[string]any{"id": id}, nil)
+	heard(rs[0])
+	hits = rs[1].metric(t, "trendql_response_cache_hits_total")
+	rs[1].anonymousCompanies(t)
+	if rs[1].metric(t, "trendql_response_cache_hits_total") != hits+1 {
+		t.Error("a draft on A emptied B's cached answers about companies")
+	}
+	nameOnB := func() string {
+		var out struct{ Node struct{ Name string } }
+		rs[1].must(t, "", `query($id: ID!) { node(id: $id) { ... on Company { name } } }`, map[string]any{"id": id}, &out)
+		return out.Node.Name
+	}
+	if strings.Contains(nameOnB(), "Drafted Name") {
+		t.Error("B shows the draft's name to anonymous callers")
+	}
+	rs[0].must(t, editor, `mutation($id: ID!) { publish(id: $id) { id } }`, map[string]any{"id": id}, nil)
+	waitFor(t, "B to show the published draft", func() bool { return strings.Contains(nameOnB(), "Drafted Name") })
+
 	t.Logf("a write's invalidation seen on the other replicas (%d samples, poll every 1 ms, includes one read): p50 %v, p99 %v, max %v",
 		len(lags), percentile(lags, 50), percentile(lags, 99), percentile(lags, 100))
 }

@@ -82,13 +82,18 @@ func (d *DB) OnPublicChange(fn func(types []TypeName)) {
 }
 
 // externalWrite passes on a write another process committed, known only
-// by the types it changed (nil: unknown), as if public: the row cache
-// forgets those types and the search cache everything, then listeners
-// and hooks run as for a commit of this process.
-func (d *DB) externalWrite(types []TypeName) {
+// by the types it changed (nil: unknown), as if public.
+func (d *DB) externalWrite(types []TypeName) { d.externalWriteOf(types, types) }
+
+// externalWriteOf passes on a write another process committed, known by
+// the types it changed (nil: unknown) and those of them whose events were
+// public: the row cache forgets the types, the search cache the searches
+// they may change, then listeners and hooks run as for a commit of this
+// process.
+func (d *DB) externalWriteOf(types, public []TypeName) {
 	d.rows.flush(types)
-	d.searches.clear(true)
-	d.hub.broadcast(types, types)
+	d.searches.clear(types == nil || len(public) > 0)
+	d.hub.broadcast(types, public)
 }
 
 // Listen returns a channel that receives a value (coalesced) after every

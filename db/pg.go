@@ -422,7 +422,7 @@ const pgChannel = "trendql"
 
 // beforeCommit queues a notification to the other replicas, delivered by
 // PostgreSQL at commit and only then: "events of these types were appended
-// (or a schedule set) by replica <instance>".
+// (those of these types public; or a schedule set) by replica <instance>".
 func (e *postgresEngine) beforeCommit(tx *Tx) error {
 	if len(tx.events) == 0 && !tx.scheduled && !tx.deliveries {
 		return nil
@@ -432,6 +432,17 @@ func (e *postgresEngine) beforeCommit(tx *Tx) error {
 		types[i] = string(t)
 	}
 	payload := e.instance + " " + strings.Join(types, ",")
+	if len(tx.events) > 0 {
+		// Which of those types had public events: the others' caches of
+		// anonymous answers stay warm after a draft. A replica of an
+		// older version ignores the flag, and a payload without it (from
+		// one) counts every type as public.
+		public := make([]string, len(tx.publicEvents))
+		for i, t := range tx.publicEvents {
+			public[i] = string(t)
+		}
+		payload += " public=" + strings.Join(public, ",")
+	}
 	if tx.scheduled {
 		payload += " schedule"
 	}
@@ -520,12 +531,23 @@ func (e *postgresEngine) listen(ctx context.Context, d *DB, interval time.Durati
 				types = append(types, TypeName(t))
 			}
 		}
+		public := types // unknown: as if every type's were public
+		for _, f := range flags {
+			if list, ok := strings.CutPrefix(f, "public="); ok {
+				public = []TypeName{}
+				for _, t := range strings.Split(list, ",") {
+					if t != "" {
+						public = append(public, TypeName(t))
+					}
+				}
+			}
+		}
 		seen()
 		if len(types) > 0 {
 			// A commit with no events (a schedule set, say) changed
 			// nothing a cache or a subscription reads: on its own replica
 			// it wakes no one either.
-			d.externalWrite(types)
+			d.externalWriteOf(types, public)
 			d.deliveryHub.broadcast(nil, nil)
 		} else if slices.Contains(flags, "deliveries") {
 			d.deliveryHub.broadcast(nil, nil)
