@@ -396,9 +396,8 @@ func (d *DB) prepareWrites(ctx context.Context) {
 func (d *DB) query(ctx context.Context, q string, args ...any) (rows, error) {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
-		if st := tx.stmt(q); st != nil {
-			return st.QueryContext(ctx, args...)
-		}
+		// Unprepared: the request's resolvers may read at once, and a
+		// statement shared between two open results would mix them.
 		return tx.tx.QueryContext(ctx, q, args...)
 	}
 	if r := d.eng.reader(); r != nil {
@@ -439,9 +438,6 @@ func (r row) Scan(dest ...any) error {
 func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
-		if st := tx.stmt(q); st != nil {
-			return row{r: st.QueryRowContext(ctx, args...)}
-		}
 		return row{r: tx.tx.QueryRowContext(ctx, q, args...)}
 	}
 	if r := d.eng.reader(); r != nil {
@@ -553,6 +549,10 @@ func (tx *Tx) appended(t TypeName, id int64, public bool) {
 // writer pool keeps no prepared statement for it (see writeStmt): then it
 // runs unprepared. The binding is made once per transaction; database/sql
 // closes it with the transaction, not the prepared statement.
+//
+// The statement is shared: it is for writes (one goroutine at a time) that
+// execute it or read one row at once (Exec, QueryRow(…).Scan), never for
+// results left open, which its next run would restart.
 func (tx *Tx) stmt(q string) *sql.Stmt {
 	root := tx.root()
 	root.stmtMu.Lock()
@@ -737,9 +737,8 @@ func (tx *Tx) query(q string, args ...any) (rows, error) {
 		return nil, err
 	}
 	tx.db.queries.Add(1)
-	if st := tx.stmt(q); st != nil {
-		return st.QueryContext(tx.ctx, args...)
-	}
+	// Unprepared: its rows stay open while the caller may run the same
+	// statement again, which a shared statement would restart.
 	return tx.tx.QueryContext(tx.ctx, q, args...)
 }
 
