@@ -396,9 +396,7 @@ func (d *DB) prepareWrites(ctx context.Context) {
 func (d *DB) query(ctx context.Context, q string, args ...any) (rows, error) {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
-		// Unprepared: the request's resolvers may read at once, and a
-		// statement shared between two open results would mix them.
-		return tx.tx.QueryContext(ctx, q, args...)
+		return tx.queryOn(ctx, q, false, args)
 	}
 	if r := d.eng.reader(); r != nil {
 		return r.query(ctx, q, args)
@@ -438,7 +436,7 @@ func (r row) Scan(dest ...any) error {
 func (d *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	d.queries.Add(1)
 	if tx := d.requestTx(ctx); tx != nil {
-		return row{r: tx.tx.QueryRowContext(ctx, q, args...)}
+		return tx.queryRowOn(ctx, q, false, args)
 	}
 	if r := d.eng.reader(); r != nil {
 		return row{r: r.queryRow(ctx, q, args)}
@@ -475,10 +473,12 @@ type Tx struct {
 	// removes them from the row cache.
 	changed []itemKey
 	// stmts are the root's statements bound to the transaction, by SQL
-	// text (see stmt); guarded by stmtMu, as a request's reads may run
-	// in its transaction from several resolvers at once.
+	// text, and busy those checked out (see take); guarded by stmtMu, as
+	// a request's reads may run in its transaction from several resolvers
+	// at once.
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+	busy   map[string]bool
 
 	// The root transaction's state: the id of its first event (the
 	// transaction id its events carry), and the rows holding a parked
@@ -545,69 +545,129 @@ func (tx *Tx) appended(t TypeName, id int64, public bool) {
 	tx.changed = append(tx.changed, itemKey{t, id})
 }
 
-// stmt returns q prepared and bound to the transaction, or nil when the
-// writer pool keeps no prepared statement for it (see writeStmt): then it
-// runs unprepared. The binding is made once per transaction; database/sql
-// closes it with the transaction, not the prepared statement.
-//
-// The statement is shared: it is for writes (one goroutine at a time) that
-// execute it or read one row at once (Exec, QueryRow(…).Scan), never for
-// results left open, which its next run would restart.
-func (tx *Tx) stmt(q string) *sql.Stmt {
+// take checks q's statement out for one use: the writer pool's prepared
+// statement bound to the transaction (see writeStmt), or, when the pool
+// keeps none and alone is set, one prepared for this transaction alone.
+// It returns nil (run q unprepared) when there is none, or when it is
+// checked out already: a result of it is still open, which its next run
+// would restart (a caller reading rows while it runs q again, or a
+// request's resolvers reading at once). release checks it back in once
+// its result is read. The binding is made once per transaction;
+// database/sql closes it with the transaction, not the prepared statement.
+func (tx *Tx) take(q string, alone bool) (st *sql.Stmt, release func()) {
 	root := tx.root()
 	root.stmtMu.Lock()
 	defer root.stmtMu.Unlock()
-	if st, ok := root.stmts[q]; ok {
-		return st
+	st, ok := root.stmts[q]
+	if !ok {
+		if p := tx.db.writeStmt(q); p != nil {
+			st = root.tx.StmtContext(tx.ctx, p)
+		} else if !alone {
+			return nil, nil
+		} else if ps, err := root.tx.PrepareContext(tx.ctx, q); err == nil {
+			st = ps
+		} else {
+			return nil, nil // the same error comes back unprepared
+		}
+		if root.stmts == nil {
+			root.stmts = map[string]*sql.Stmt{}
+		}
+		root.stmts[q] = st
 	}
-	p := tx.db.writeStmt(q)
-	if p == nil {
-		return nil
+	if root.busy[q] {
+		return nil, nil
 	}
-	st := root.tx.StmtContext(tx.ctx, p)
-	if root.stmts == nil {
-		root.stmts = map[string]*sql.Stmt{}
+	if root.busy == nil {
+		root.busy = map[string]bool{}
 	}
-	root.stmts[q] = st
-	return st
+	root.busy[q] = true
+	return st, func() {
+		root.stmtMu.Lock()
+		delete(root.busy, q)
+		root.stmtMu.Unlock()
+	}
 }
 
-// prepared is stmt for a statement the transaction runs many times (an
-// import's events): when the writer pool keeps none for q, it is prepared
-// for this transaction alone.
-func (tx *Tx) prepared(q string) (*sql.Stmt, error) {
-	if st := tx.stmt(q); st != nil {
-		return st, nil
+// execOn runs q in the transaction: prepared when take has its statement.
+func (tx *Tx) execOn(ctx context.Context, q string, alone bool, args []any) (sql.Result, error) {
+	if st, release := tx.take(q, alone); st != nil {
+		defer release()
+		return st.ExecContext(ctx, args...)
 	}
-	root := tx.root()
-	root.stmtMu.Lock()
-	defer root.stmtMu.Unlock()
-	if st, ok := root.stmts[q]; ok {
-		return st, nil
+	return tx.tx.ExecContext(ctx, q, args...)
+}
+
+// queryOn is execOn for a statement whose rows the caller reads; the
+// statement is checked back in when they are closed.
+func (tx *Tx) queryOn(ctx context.Context, q string, alone bool, args []any) (rows, error) {
+	st, release := tx.take(q, alone)
+	if st == nil {
+		return tx.tx.QueryContext(ctx, q, args...)
 	}
-	st, err := root.tx.PrepareContext(tx.ctx, q)
+	r, err := st.QueryContext(ctx, args...)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	if root.stmts == nil {
-		root.stmts = map[string]*sql.Stmt{}
-	}
-	root.stmts[q] = st
-	return st, nil
+	return &releasingRows{Rows: r, release: release}, nil
 }
 
-// execPrepared runs a statement the transaction runs many times, prepared
-// (see prepared).
+// queryRowOn is queryOn for one row, read as *sql.Row reads it.
+func (tx *Tx) queryRowOn(ctx context.Context, q string, alone bool, args []any) row {
+	st, release := tx.take(q, alone)
+	if st == nil {
+		return row{r: tx.tx.QueryRowContext(ctx, q, args...)}
+	}
+	r, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		release()
+		return row{err: err}
+	}
+	return row{r: &firstRow{rows: &releasingRows{Rows: r, release: release}}}
+}
+
+// releasingRows checks its statement back in when closed (once).
+type releasingRows struct {
+	*sql.Rows
+	release func()
+}
+
+func (r *releasingRows) Close() error {
+	err := r.Rows.Close()
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+	return err
+}
+
+// firstRow scans the first row of rows and closes them, as *sql.Row does:
+// sql.ErrNoRows when there is none.
+type firstRow struct{ rows *releasingRows }
+
+func (f *firstRow) Scan(dest ...any) error {
+	defer f.rows.Close()
+	if !f.rows.Next() {
+		if err := f.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := f.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return f.rows.Close()
+}
+
+// execPrepared runs a statement the transaction runs many times (an
+// import's events), prepared once for the writer pool or, on PostgreSQL,
+// for the transaction.
 func (tx *Tx) execPrepared(q string, args ...any) (sql.Result, error) {
 	if err := tx.flushCopies(); err != nil {
 		return nil, err
 	}
-	st, err := tx.prepared(q)
-	if err != nil {
-		return nil, err
-	}
 	tx.db.queries.Add(1)
-	return st.ExecContext(tx.ctx, args...)
+	return tx.execOn(tx.ctx, q, true, args)
 }
 
 // queryRowPrepared is execPrepared for a statement that returns a row.
@@ -616,12 +676,7 @@ func (tx *Tx) queryRowPrepared(q string, args ...any) scanner {
 		return row{err: err}
 	}
 	tx.db.queries.Add(1)
-	st, err := tx.prepared(q)
-	if err != nil {
-		// The statement fails again, with the same error, at Scan.
-		return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
-	}
-	return row{r: st.QueryRowContext(tx.ctx, args...)}
+	return tx.queryRowOn(tx.ctx, q, true, args)
 }
 
 // BeginTx starts an immediate write transaction; with a context from
@@ -726,10 +781,7 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 		return nil, err
 	}
 	tx.db.queries.Add(1)
-	if st := tx.stmt(q); st != nil {
-		return st.ExecContext(tx.ctx, args...)
-	}
-	return tx.tx.ExecContext(tx.ctx, q, args...)
+	return tx.execOn(tx.ctx, q, false, args)
 }
 
 func (tx *Tx) query(q string, args ...any) (rows, error) {
@@ -737,9 +789,7 @@ func (tx *Tx) query(q string, args ...any) (rows, error) {
 		return nil, err
 	}
 	tx.db.queries.Add(1)
-	// Unprepared: its rows stay open while the caller may run the same
-	// statement again, which a shared statement would restart.
-	return tx.tx.QueryContext(tx.ctx, q, args...)
+	return tx.queryOn(tx.ctx, q, false, args)
 }
 
 func (tx *Tx) queryRow(q string, args ...any) row {
@@ -747,10 +797,7 @@ func (tx *Tx) queryRow(q string, args ...any) row {
 		return row{err: err}
 	}
 	tx.db.queries.Add(1)
-	if st := tx.stmt(q); st != nil {
-		return row{r: st.QueryRowContext(tx.ctx, args...)}
-	}
-	return row{r: tx.tx.QueryRowContext(tx.ctx, q, args...)}
+	return tx.queryRowOn(tx.ctx, q, false, args)
 }
 
 // now formats the transaction's timestamp as stored.

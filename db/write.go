@@ -61,24 +61,9 @@ func (tx *Tx) writer() *writer {
 	return &writer{tx: tx, ids: map[TypeName]map[string]int64{}, complete: map[TypeName]bool{}, nextID: map[TypeName]int64{}}
 }
 
-func (w *writer) stmt(q string) (*sql.Stmt, error) {
-	if err := w.tx.flushCopies(); err != nil {
-		return nil, err
-	}
-	st, err := w.tx.prepared(q)
-	if err != nil {
-		return nil, err
-	}
-	w.tx.db.queries.Add(1)
-	return st, nil
-}
-
+// exec runs a write's statement, prepared once (see Tx.take).
 func (w *writer) exec(q string, args ...any) (sql.Result, error) {
-	st, err := w.stmt(q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(w.tx.ctx, args...)
+	return w.tx.execPrepared(q, args...)
 }
 
 // idOf returns the row id of the item of type t with the given slug, or 0.
@@ -434,14 +419,9 @@ func oldList[D any](o *D, get func(*D) []string) []string {
 	return get(o)
 }
 
-// queryRow runs a one-row statement; a failure to prepare it surfaces
-// through Scan.
+// queryRow runs a one-row statement, prepared once (see Tx.take).
 func (w *writer) queryRow(q string, args ...any) scanner {
-	st, err := w.stmt(q)
-	if err != nil {
-		return row{err: err}
-	}
-	return st.QueryRowContext(w.tx.ctx, args...)
+	return w.tx.queryRowPrepared(q, args...)
 }
 
 func (w *writer) remember(t TypeName, slug string, id int64) {
