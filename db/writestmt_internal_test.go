@@ -82,18 +82,19 @@ func TestWriteStmt_SharedStatementsAnswerAsApart(t *testing.T) {
 	// The first transaction runs q unprepared (the pool cannot prepare
 	// while it holds the connection); the second begins by preparing it
 	// and shares it.
+	// (PostgreSQL runs them unprepared: pgx keeps its own statements.)
 	first := run()
 	d.stmtMu.RLock()
 	pending := d.wpending[q]
 	d.stmtMu.RUnlock()
-	if !pending {
+	if !pending && d.eng.preparesReads() {
 		t.Fatal("the statement was not queued for preparing")
 	}
 	second := run()
 	d.stmtMu.RLock()
 	prepared := d.wstmts[q] != nil
 	d.stmtMu.RUnlock()
-	if !prepared {
+	if !prepared && d.eng.preparesReads() {
 		t.Fatal("the statement was not prepared for the writer pool")
 	}
 	if first != second || first == "" {
@@ -169,7 +170,7 @@ func TestWriteStmt_ConcurrentReadsInARequest(t *testing.T) {
 	d.stmtMu.RLock()
 	prepared := d.wstmts[q] != nil
 	d.stmtMu.RUnlock()
-	if !prepared {
+	if !prepared && d.eng.preparesReads() {
 		t.Error("the statement was never prepared for the writer pool: the test proves nothing")
 	}
 }
