@@ -15,8 +15,16 @@ import (
 
 // openPair opens one seeded database twice: with the row cache (at
 // cacheBytes; 0 is the default budget) and without it, so that every read
-// can be checked against the uncached one.
+// can be checked against the uncached one. The search cache is off in
+// both: a warm search would cost one statement less, which is not the row
+// cache's doing.
 func openPair(t *testing.T, cacheBytes int64) (cached, plain *db.DB) {
+	return openTwice(t, db.Options{RowCacheBytes: cacheBytes, SearchCacheBytes: -1}, db.Options{RowCacheBytes: -1, SearchCacheBytes: -1})
+}
+
+// openTwice creates and seeds a database and opens it twice, with the
+// options a and b.
+func openTwice(t *testing.T, a, b db.Options) (*db.DB, *db.DB) {
 	t.Helper()
 	dsn := dbtest.NewDSN(t)
 	mustOpen(t, dsn, true) // creates and seeds it
@@ -28,9 +36,7 @@ func openPair(t *testing.T, cacheBytes int64) (cached, plain *db.DB) {
 		t.Cleanup(func() { d.Close() })
 		return d
 	}
-	// The search cache is off in both: a warm search would cost one
-	// statement less, which is not the row cache's doing.
-	return open(db.Options{RowCacheBytes: cacheBytes, SearchCacheBytes: -1}), open(db.Options{RowCacheBytes: -1, SearchCacheBytes: -1})
+	return open(a), open(b)
 }
 
 // rowReads are the storage reads the row cache serves, as one value each

@@ -16,18 +16,7 @@ import (
 // (at its default budget) and without it (nor the row cache), so that
 // every search can be checked against an uncached one.
 func openSearchPair(t *testing.T) (cached, plain *db.DB) {
-	t.Helper()
-	dsn := dbtest.NewDSN(t)
-	mustOpen(t, dsn, true) // creates and seeds it
-	open := func(o db.Options) *db.DB {
-		d, _, err := db.Open(context.Background(), dsn, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		return d
-	}
-	return open(db.Options{}), open(db.Options{RowCacheBytes: -1, SearchCacheBytes: -1})
+	return openTwice(t, db.Options{}, db.Options{RowCacheBytes: -1, SearchCacheBytes: -1})
 }
 
 // searchWalk renders every page of a search (three hits a page, at most
