@@ -614,16 +614,11 @@ func (tx *Tx) queryOn(ctx context.Context, q string, alone bool, args []any) (ro
 
 // queryRowOn is queryOn for one row, read as *sql.Row reads it.
 func (tx *Tx) queryRowOn(ctx context.Context, q string, alone bool, args []any) row {
-	st, release := tx.take(q, alone)
-	if st == nil {
-		return row{r: tx.tx.QueryRowContext(ctx, q, args...)}
-	}
-	r, err := st.QueryContext(ctx, args...)
+	r, err := tx.queryOn(ctx, q, alone, args)
 	if err != nil {
-		release()
 		return row{err: err}
 	}
-	return row{r: &firstRow{rows: &releasingRows{Rows: r, release: release}}}
+	return row{r: firstRow{r}}
 }
 
 // releasingRows checks its statement back in when closed (once).
@@ -643,9 +638,9 @@ func (r *releasingRows) Close() error {
 
 // firstRow scans the first row of rows and closes them, as *sql.Row does:
 // sql.ErrNoRows when there is none.
-type firstRow struct{ rows *releasingRows }
+type firstRow struct{ rows rows }
 
-func (f *firstRow) Scan(dest ...any) error {
+func (f firstRow) Scan(dest ...any) error {
 	defer f.rows.Close()
 	if !f.rows.Next() {
 		if err := f.rows.Err(); err != nil {
