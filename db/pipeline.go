@@ -167,9 +167,10 @@ func getWithCached[T any](ctx context.Context, d *DB, tb *table[T], rels []With,
 	}
 	defer rows.Close()
 	found, hits := false, int64(0)
+	keys := newIntScanner()
 	for rows.Next() {
 		var n, from, id, version int64
-		if err := rows.Scan(&n, &from, &id, &version); err != nil {
+		if err := keys.scan(rows, &n, &from, &id, &version); err != nil {
 			return v, false, fmt.Errorf("scan %s: %w", tb.typ, err)
 		}
 		if n == 0 {

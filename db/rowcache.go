@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
@@ -244,12 +245,13 @@ func cachedRead[T any](ctx context.Context, d *DB, tb *table[T], prefix string, 
 		return nil, nil, fmt.Errorf("list %s: %w", tb.typ, err)
 	}
 	missed := false
+	keys := newIntScanner()
 	for rows.Next() {
 		var f, id, version int64
 		if prefix != "" {
-			err = rows.Scan(&f, &id, &version)
+			err = keys.scan(rows, &f, &id, &version)
 		} else {
-			err = rows.Scan(&id, &version)
+			err = keys.scan(rows, &id, &version)
 		}
 		if err != nil {
 			rows.Close()
@@ -307,6 +309,56 @@ func cachedRead[T any](ctx context.Context, d *DB, tb *table[T], prefix string, 
 		return nil, nil, fmt.Errorf("list %s: %w", tb.typ, err)
 	}
 	return items, from, nil
+}
+
+// intScanner scans rows of integer columns (a key read's ids and
+// versions). database/sql assigns an integer to *int64 by reflection, a
+// good part of a key read's Go time on SQLite; into *any it is a plain
+// copy, so SQLite's rows are scanned that way and asserted, through
+// destinations made once per read rather than once per row. Other
+// engines' readers (pgx) scan *int64 natively.
+type intScanner struct {
+	vals [4]any
+	ptrs [4]any
+	ints [4]int64
+}
+
+func newIntScanner() *intScanner {
+	s := &intScanner{}
+	for i := range s.vals {
+		s.ptrs[i] = &s.vals[i]
+	}
+	return s
+}
+
+// scan scans the current row of r into dst (at most four columns).
+func (s *intScanner) scan(r rows, dst ...*int64) error {
+	if len(dst) > len(s.vals) {
+		return fmt.Errorf("sql: %d integer columns, at most %d", len(dst), len(s.vals))
+	}
+	sr, ok := r.(*sql.Rows)
+	if !ok {
+		for i := range dst {
+			s.ptrs[i] = &s.ints[i]
+		}
+		err := r.Scan(s.ptrs[:len(dst)]...)
+		for i := range dst {
+			s.ptrs[i] = &s.vals[i]
+			*dst[i] = s.ints[i]
+		}
+		return err
+	}
+	if err := sr.Scan(s.ptrs[:len(dst)]...); err != nil {
+		return err
+	}
+	for i, p := range dst {
+		n, ok := s.vals[i].(int64)
+		if !ok {
+			return fmt.Errorf("sql: Scan column index %d: %T is not an integer", i, s.vals[i])
+		}
+		*p = n
+	}
+	return nil
 }
 
 // metaSize estimates the memory a row's Meta holds, with the row's own
