@@ -51,6 +51,9 @@ type DB struct {
 	// rows keeps decoded content rows between requests (nil: off); see
 	// rowcache.go.
 	rows *rowCache
+	// rels is the relation cache (SQLite, with the row cache; see
+	// relcache.go).
+	rels *relCache
 	// searches keeps ranked search hits until the next commit (nil: off);
 	// see searchcache.go.
 	searches *searchCache
@@ -158,6 +161,13 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 	created, err = d.migrate(ctx)
 	if err != nil {
 		return nil, false, err
+	}
+	if d.rows != nil {
+		seq, err := lastEventSeq(ctx, write)
+		if err != nil {
+			return nil, false, openError(path, err)
+		}
+		d.rels = newRelCache(d.rows.budget/8, seq)
 	}
 	n := opts.ReadConns
 	if n <= 0 {
@@ -736,11 +746,22 @@ func (tx *Tx) Commit() error {
 	// holds the writer, so no later write commits before they left, and
 	// again once committed, in case a reader kept one in between.
 	tx.db.rows.invalidate(tx.changed)
+	// The relation cache learns which event ids this commit wrote: from
+	// the transaction's first to the newest (one writer on SQLite).
+	var lastEvent int64
+	if tx.db.rels != nil && len(tx.events) > 0 && tx.txID > 0 {
+		if err := tx.queryRow(lastEventSeqSQL).Scan(&lastEvent); err != nil {
+			return err
+		}
+	}
 	tx.db.queries.Add(1)
 	if err := tx.tx.Commit(); err != nil {
 		return err
 	}
 	tx.db.rows.invalidate(tx.changed)
+	if lastEvent > 0 {
+		tx.db.rels.committed(tx.txID, lastEvent, tx.events)
+	}
 	if len(tx.events) > 0 {
 		tx.db.searches.clear(len(tx.publicEvents) > 0)
 		tx.db.hub.broadcast(tx.events, tx.publicEvents)

@@ -145,7 +145,12 @@ func (d *DB) WatchExternal(ctx context.Context, interval time.Duration) {
 }
 
 func (d *DB) pollExternal(ctx context.Context, interval time.Duration) {
-	last, _ := d.LastEventID(ctx)
+	last, err := d.LastEventID(ctx)
+	if err == nil {
+		// Another process may have written since this one opened the
+		// database: the relation cache learns of it here, not by a change.
+		d.rels.caughtUp(last)
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -164,6 +169,7 @@ func (d *DB) pollExternal(ctx context.Context, interval time.Duration) {
 		if id != last {
 			last = id
 			d.externalWrite(nil)
+			d.rels.caughtUp(id)
 		}
 	}
 }

@@ -526,7 +526,15 @@ func related[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int6
 	} else {
 		scan = func(s scanner, from *int64) (T, error) { return tb.scan(prefixScanner{s: s, first: from}) }
 		if tb.cached(ctx, d) {
-			items, from, err := cachedRead(ctx, d, tb, "l."+l.from, sel, args)
+			read := func() ([]T, []int64, error) { return cachedRead(ctx, d, tb, "l."+l.from, sel, args) }
+			if _, known := linkTypes[l.table]; known && d.usesRelCache(ctx) {
+				out, err := cachedRelated(ctx, d, tb, l, ids, read)
+				if err != nil {
+					return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
+				}
+				return out, nil
+			}
+			items, from, err := read()
 			if err != nil {
 				return nil, fmt.Errorf("load %s by %s: %w", tb.typ, l.table, err)
 			}

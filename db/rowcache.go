@@ -83,6 +83,9 @@ func newRowCache(budget int64) *rowCache {
 type RowCacheStats struct {
 	Budget, Bytes, Rows     int64
 	Hits, Misses, Evictions int64
+	// The relation cache's relation reads answered from memory and read
+	// from the database (SQLite only; see relcache.go).
+	RelationHits, RelationMisses int64
 }
 
 // RowCacheStats reports the row cache's size and counters (zero when it
@@ -98,8 +101,12 @@ func (d *DB) RowCacheStats() RowCacheStats {
 		n += int64(len(s.rows))
 		s.mu.RUnlock()
 	}
-	return RowCacheStats{Budget: c.budget, Bytes: c.used.Load(), Rows: n,
+	st := RowCacheStats{Budget: c.budget, Bytes: c.used.Load(), Rows: n,
 		Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load()}
+	if r := d.rels; r != nil {
+		st.RelationHits, st.RelationMisses = r.hits.Load(), r.misses.Load()
+	}
+	return st
 }
 
 func (c *rowCache) epoch(t TypeName) uint64 {

@@ -84,6 +84,14 @@ func newMetrics(d *db.DB) *Metrics {
 			Help: "Content rows the row cache holds.",
 		}, func() float64 { return float64(d.RowCacheStats().Rows) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_relation_cache_hits_total",
+			Help: "Anonymous relation reads answered from memory (the relation cache, SQLite) instead of reading their links.",
+		}, func() float64 { return float64(d.RowCacheStats().RelationHits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trendql_relation_cache_misses_total",
+			Help: "Anonymous relation reads the relation cache could not answer, which read their links and kept them.",
+		}, func() float64 { return float64(d.RowCacheStats().RelationMisses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "trendql_search_cache_hits_total",
 			Help: "Searches answered from the search cache instead of being ranked again.",
 		}, func() float64 { return float64(d.SearchCacheStats().Hits) }),
