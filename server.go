@@ -409,7 +409,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ef.int(&c.webhookConcurrency, "webhook-concurrency", "TRENDQL_WEBHOOK_CONCURRENCY", webhook.DefaultConcurrency, "webhook requests in flight at once")
 	ef.retention(&c.retention)
 	ef.size(&c.rowCacheMiB, "row-cache", "TRENDQL_ROW_CACHE", db.DefaultRowCacheBytes>>20,
-		"MiB of memory for decoded content rows, so uncached reads ask the database only for ids and versions (0: off)")
+		"MiB of memory for decoded content rows, so uncached reads ask the database only for ids and versions, and an eighth more on SQLite for anonymous relations (0: both off)")
 	ef.size(&c.searchCacheMiB, "search-cache", "TRENDQL_SEARCH_CACHE", db.DefaultSearchCacheBytes>>20,
 		"MiB of memory for ranked searches, kept until the next write, so a search asked again is not ranked again (0: off)")
 	if err := parseFlags(fs, args); err != nil {
