@@ -56,6 +56,9 @@ type relEntry struct {
 	ids, versns []int64
 }
 
+// maxPendingRanges bounds the commits kept while a gap in the log is open.
+const maxPendingRanges = 4096
+
 // relEntryOverhead estimates an entry's memory besides its ids: the key,
 // the entry, the map slot.
 const relEntryOverhead = 128
@@ -92,7 +95,18 @@ func (c *relCache) committed(first, last int64, types []TypeName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.touch(last, types)
+	if len(c.pending) >= maxPendingRanges {
+		// A gap nobody closes (no watcher runs): through stays where it
+		// is whatever is kept, so keep nothing rather than grow.
+		clear(c.pending)
+	}
 	c.pending[first] = last
+	c.advance()
+}
+
+// advance moves through over the reported commits contiguous with it,
+// and forgets those it has passed. c.mu is held.
+func (c *relCache) advance() {
 	for {
 		l, ok := c.pending[c.through+1]
 		if !ok {
@@ -121,11 +135,7 @@ func (c *relCache) caughtUp(id int64) {
 	}
 	c.touch(id, nil)
 	c.through = id
-	for f, l := range c.pending {
-		if l <= c.through {
-			delete(c.pending, f)
-		}
-	}
+	c.advance()
 }
 
 // touch marks the links with a side of these types (nil: all) changed at
