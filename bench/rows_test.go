@@ -118,9 +118,12 @@ func TestGrowthRowsAgainstTheServer(t *testing.T) {
 					t.Errorf("request %d: served by the compiled read path %v times (%v, %v), want 1", n, s1-s0, err0, err1)
 				}
 				// The row cache is cold at the first request: each level
-				// then reads its rows again in full, one statement more.
+				// then reads its rows again in full, one statement more,
+				// and each relation level reads the newest event id before
+				// its links, for the relation cache (SQLite), one more.
 				want := map[string]int64{"q2-100": 2, "nested3": 3, "q2-128": 2}[g.q.name]
-				if n == 0 && statements >= want && statements <= 2*want {
+				relations := map[string]int64{"q2-100": 1, "nested3": 2, "q2-128": 1}[g.q.name]
+				if n == 0 && statements >= want && statements <= 2*want+relations {
 					statements = want
 				}
 				if statements != want {
