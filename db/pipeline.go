@@ -73,6 +73,12 @@ type With interface {
 	take(c *rowCache, from, id, version int64) bool
 	// done hands what was taken to the caller.
 	done()
+	// fromCache hands the caller the owner's rows from the relation
+	// cache, for a read that sees the newest event id e, if it has them
+	// all (see relcache.go); false leaves dst as it was.
+	fromCache(d *DB, e, owner int64) bool
+	// link is the relation's link.
+	link() link
 }
 
 type with[C any] struct {
@@ -120,6 +126,28 @@ func (w *with[C]) take(c *rowCache, from, id, version int64) bool {
 	return true
 }
 
+func (w *with[C]) link() link { return w.r.l }
+
+func (w *with[C]) fromCache(d *DB, e, owner int64) bool {
+	got, ok := d.rels.get(relLinkName(w.r.l), []int64{owner}, e)
+	if !ok {
+		return false
+	}
+	r := got[owner]
+	m := map[int64][]C{}
+	for i, id := range r.ids {
+		v, ok := d.rows.get(w.r.tb.typ, id, r.versns[i])
+		if !ok {
+			return false
+		}
+		m[owner] = append(m[owner], w.r.tb.clone(v.(C)))
+	}
+	d.rels.hits.Add(1)
+	d.rows.hits.Add(int64(len(r.ids)))
+	*w.dst = m
+	return true
+}
+
 func (w *with[C]) done() {
 	if w.got == nil {
 		w.got = map[int64][]C{}
@@ -133,6 +161,12 @@ func (w *with[C]) done() {
 // it needs them (the compiled read path, only once every root field has
 // resolved).
 func getWith[T any](ctx context.Context, d *DB, tb *table[T], rels []With, cond string, args ...any) (T, error) {
+	if len(rels) > 0 && tb.cached(ctx, d) && d.usesRelCache(ctx) && knownLinks(rels) {
+		v, ok, err := getWithRelCache(ctx, d, tb, rels, cond, args)
+		if err != nil || ok {
+			return v, err
+		}
+	}
 	if len(rels) > 0 && tb.cached(ctx, d) {
 		v, ok, err := getWithCached(ctx, d, tb, rels, cond, args)
 		if err != nil || ok {
@@ -195,4 +229,51 @@ func getWithCached[T any](ctx context.Context, d *DB, tb *table[T], rels []With,
 		r.done()
 	}
 	return v, true, nil
+}
+
+func knownLinks(rels []With) bool {
+	for _, r := range rels {
+		if _, ok := linkTypes[r.link().table]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// getWithRelCache is getWith through the relation cache: one statement
+// for the item's key and the newest event id, then the item from the row
+// cache and each relation from the relation cache, with no link read. ok
+// is false when the item is not in the row cache at its version (the
+// caller reads as without it); a relation the cache cannot answer is left
+// to the caller, who reads it when it needs it (and fills the cache).
+func getWithRelCache[T any](ctx context.Context, d *DB, tb *table[T], rels []With, cond string, args []any) (v T, ok bool, err error) {
+	w := where{}
+	w.add(cond, args...)
+	visible(ctx, &w, tb.alias)
+	q := "SELECT " + tb.keyCols() + ", (SELECT coalesce(max(id), 0) FROM events) FROM " + tb.name + " " + tb.alias + " WHERE " + w.sql()
+	rows, err := d.query(ctx, q, w.args...)
+	if err != nil {
+		return v, false, fmt.Errorf("get %s: %w", tb.typ, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return v, false, fmt.Errorf("get %s: %w", tb.typ, err)
+		}
+		return v, true, Errorf(ENOTFOUND, "%s not found", tb.typ)
+	}
+	var id, version, e int64
+	if err := newIntScanner().scan(rows, &id, &version, &e); err != nil {
+		return v, false, fmt.Errorf("get %s: %w", tb.typ, err)
+	}
+	rows.Close()
+	got, hit := d.rows.get(tb.typ, id, version)
+	if !hit {
+		return v, false, nil
+	}
+	d.rows.hits.Add(1)
+	for _, r := range rels {
+		r.fromCache(d, e, id) // a miss is counted by the caller's read
+	}
+	return tb.clone(got.(T)), true, nil
 }

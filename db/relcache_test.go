@@ -60,6 +60,40 @@ func relationReads(ctx context.Context, d *db.DB) (map[string]any, error) {
 		}
 		out[name] = v
 	}
+	// Lookups given their relations, which read them with the item when
+	// they can and leave them to the caller otherwise (as the compiled
+	// read path does).
+	for _, x := range fw.Items {
+		var cos map[int64][]*db.Company
+		var trs map[int64][]*db.Trend
+		f, err := d.FrameworkBySlugWith(ctx, x.Slug, db.RelCompaniesOfFrameworks.With(&cos), db.RelTrendsOfFrameworks.With(&trs))
+		if err != nil {
+			return nil, fmt.Errorf("framework %s: %w", x.Slug, err)
+		}
+		if cos == nil {
+			cos, err = db.RelCompaniesOfFrameworks.Load(ctx, d, []int64{f.RowID})
+		}
+		if trs == nil && err == nil {
+			trs, err = db.RelTrendsOfFrameworks.Load(ctx, d, []int64{f.RowID})
+		}
+		if err != nil {
+			return nil, err
+		}
+		out["framework "+x.Slug+" with its relations"] = []any{f, cos, trs}
+	}
+	for _, x := range co.Items {
+		var fws map[int64][]*db.Framework
+		c, err := d.CompanyBySlugWith(ctx, x.Slug, db.RelFrameworksOfCompanies.With(&fws))
+		if err != nil {
+			return nil, fmt.Errorf("company %s: %w", x.Slug, err)
+		}
+		if fws == nil {
+			if fws, err = db.RelFrameworksOfCompanies.Load(ctx, d, []int64{c.RowID}); err != nil {
+				return nil, err
+			}
+		}
+		out["company "+x.Slug+" with its frameworks"] = []any{c, fws}
+	}
 	return out, nil
 }
 
@@ -165,7 +199,7 @@ func TestRelationCache_AnswersAsWithoutItThroughWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, round := range []string{"cold", "warm"} {
-			before := cached.RowCacheStats().RelationHits
+			before, missesBefore := cached.RowCacheStats().RelationHits, cached.RowCacheStats().RelationMisses
 			got, err := relationReads(anon, cached)
 			if err != nil {
 				t.Fatal(err)
@@ -175,8 +209,9 @@ func TestRelationCache_AnswersAsWithoutItThroughWrites(t *testing.T) {
 					t.Errorf("after %s, %s: %s differ:\n got %s\nwant %s", s.name, round, k, relString(got[k]), relString(want[k]))
 				}
 			}
-			if hits := cached.RowCacheStats().RelationHits - before; round == "warm" && hits != int64(len(want)) {
-				t.Errorf("after %s, warm: %d of %d relation reads from memory", s.name, hits, len(want))
+			st := cached.RowCacheStats()
+			if hits := st.RelationHits - before; round == "warm" && (hits < 10 || st.RelationMisses != missesBefore) {
+				t.Errorf("after %s, warm: %d relation reads from memory, %d not", s.name, hits, st.RelationMisses-missesBefore)
 			}
 		}
 	}
@@ -193,6 +228,20 @@ func TestRelationCache_AnswersAsWithoutItThroughWrites(t *testing.T) {
 // relString shows a relation map by its rows' ids, names and versions.
 func relString(m any) string {
 	v := reflect.ValueOf(m)
+	switch v.Kind() {
+	case reflect.Slice: // a lookup with its relations
+		out := "["
+		for i := 0; i < v.Len(); i++ {
+			out += " " + relString(v.Index(i).Interface())
+		}
+		return out + " ]"
+	case reflect.Pointer:
+		if v.IsNil() {
+			return "nil"
+		}
+		r := v.Elem()
+		return fmt.Sprintf("%d %q v%d", r.FieldByName("RowID").Int(), r.FieldByName("Name").String(), r.FieldByName("Version").Int())
+	}
 	out := "{"
 	for _, k := range v.MapKeys() {
 		out += fmt.Sprintf(" %d:[", k.Int())
