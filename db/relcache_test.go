@@ -210,8 +210,12 @@ func TestRelationCache_AnswersAsWithoutItThroughWrites(t *testing.T) {
 				}
 			}
 			st := cached.RowCacheStats()
-			if hits := st.RelationHits - before; round == "warm" && (hits < 10 || st.RelationMisses != missesBefore) {
-				t.Errorf("after %s, warm: %d relation reads from memory, %d not", s.name, hits, st.RelationMisses-missesBefore)
+			hits, misses := st.RelationHits-before, st.RelationMisses-missesBefore
+			switch {
+			case !relCacheOn(cached) && hits+misses != 0:
+				t.Errorf("after %s, %s: the relation cache is off on %s, yet %d hits and %d misses", s.name, round, cached.Engine(), hits, misses)
+			case relCacheOn(cached) && round == "warm" && (hits < 10 || misses != 0):
+				t.Errorf("after %s, warm: %d relation reads from memory, %d not", s.name, hits, misses)
 			}
 		}
 	}
@@ -224,6 +228,11 @@ func TestRelationCache_AnswersAsWithoutItThroughWrites(t *testing.T) {
 		t.Errorf("an editor's reads used the relation cache: %+v, then %+v", before, after)
 	}
 }
+
+// relCacheOn says whether d keeps a relation cache: on SQLite, not on
+// PostgreSQL, where event ids need not grow in commit order. The tests
+// check the answers on both engines, and the cache's use where it is on.
+func relCacheOn(d *db.DB) bool { return d.Engine() == "sqlite" }
 
 // relString shows a relation map by its rows' ids, names and versions.
 func relString(m any) string {
@@ -280,8 +289,8 @@ func TestRelationCache_OtherProcessesWritesAreSeenAtOnce(t *testing.T) {
 	linked := read()
 	read()
 	hits := a.RowCacheStats().RelationHits
-	if hits == 0 || len(linked) < 2 {
-		t.Fatalf("warm read: %d hits, %d companies", hits, len(linked))
+	if (hits == 0) == relCacheOn(a) || len(linked) < 2 {
+		t.Fatalf("warm read on %s: %d hits, %d companies", a.Engine(), hits, len(linked))
 	}
 	// b unpublishes django's first company, then drops its second from
 	// the links.
@@ -336,8 +345,8 @@ func TestRelationCache_OtherProcessesWritesAreSeenAtOnce(t *testing.T) {
 		if len(got) != len(rest)-1 || got[0].RowID != rest[1] {
 			t.Fatalf("after b unpublished %d: %d companies, want %d", rest[0], len(got), len(rest)-1)
 		}
-		if a.RowCacheStats().RelationHits > before {
-			break
+		if a.RowCacheStats().RelationHits > before || !relCacheOn(a) {
+			break // answered from memory again (or, without the cache, right)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("relation reads never answered from memory again after the watcher saw the log move")
@@ -403,7 +412,7 @@ func TestRelationCache_ReadersRacingWritesNeverLeaveItStale(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
-	if st := d.RowCacheStats(); st.RelationHits == 0 {
-		t.Errorf("no relation read was answered from memory: %+v", st)
+	if st := d.RowCacheStats(); (st.RelationHits == 0) == relCacheOn(d) {
+		t.Errorf("relation reads answered from memory on %s: %+v", d.Engine(), st)
 	}
 }
