@@ -163,8 +163,8 @@ func Open(ctx context.Context, path string, opts Options) (_ *DB, created bool, 
 		return nil, false, err
 	}
 	if d.rows != nil {
-		seq, err := lastEventSeq(ctx, write)
-		if err != nil {
+		var seq int64
+		if err := write.QueryRowContext(ctx, lastEventSeqSQL).Scan(&seq); err != nil {
 			return nil, false, openError(path, err)
 		}
 		d.rels = newRelCache(d.rows.budget/8, seq)
@@ -624,7 +624,11 @@ func (tx *Tx) queryOn(ctx context.Context, q string, alone bool, args []any) (ro
 
 // queryRowOn is queryOn for one row, read as *sql.Row reads it.
 func (tx *Tx) queryRowOn(ctx context.Context, q string, alone bool, args []any) row {
-	r, err := tx.queryOn(ctx, q, alone, args)
+	return rowOf(tx.queryOn(ctx, q, alone, args))
+}
+
+// rowOf is the first row of a query's result, or its error, as a *sql.Row.
+func rowOf(r rows, err error) row {
 	if err != nil {
 		return row{err: err}
 	}

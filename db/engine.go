@@ -106,9 +106,9 @@ func (sqliteEngine) isUniqueViolation(err error) bool { return isSQLiteUniqueVio
 // above the highest ever handed out (sqlite_sequence), and nobody else can
 // append while the writer is ours.
 func (sqliteEngine) nextEventID(tx *Tx) (int64, error) {
-	var id int64
-	err := tx.queryRow("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").Scan(&id)
-	return id, err
+	var seq int64
+	err := tx.queryRow(lastEventSeqSQL).Scan(&seq)
+	return seq + 1, err
 }
 
 // backup: VACUUM INTO reads one snapshot and writes a compact copy, while

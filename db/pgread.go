@@ -68,8 +68,7 @@ func (r *pgReader) query(ctx context.Context, q string, args []any) (rows, error
 func (r *pgReader) release() { <-r.slots }
 
 func (r *pgReader) queryRow(ctx context.Context, q string, args []any) scanner {
-	res, err := r.query(ctx, q, args)
-	return pgRow{rows: res, err: err}
+	return rowOf(r.query(ctx, q, args))
 }
 
 // pgParams applies pgConn.CheckNamedValue's rules to a statement's
@@ -122,30 +121,6 @@ func (r *pgRows) Close() error {
 		r.release()
 	}
 	return r.rows.Err()
-}
-
-// pgRow is a *sql.Row look-alike: ErrNoRows when the statement returned
-// none.
-type pgRow struct {
-	rows rows
-	err  error
-}
-
-func (r pgRow) Scan(dest ...any) error {
-	if r.err != nil {
-		return r.err
-	}
-	defer r.rows.Close()
-	if !r.rows.Next() {
-		if err := r.rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
-	}
-	if err := r.rows.Scan(dest...); err != nil {
-		return err
-	}
-	return r.rows.Close()
 }
 
 // scanCompat assigns the current row to dest with database/sql's rules.

@@ -133,17 +133,16 @@ func (w *with[C]) fromCache(d *DB, e, owner int64) bool {
 	if !ok {
 		return false
 	}
-	r := got[owner]
+	list, ok := relRows(d, w.r.tb, got[owner])
+	if !ok {
+		return false
+	}
 	m := map[int64][]C{}
-	for i, id := range r.ids {
-		v, ok := d.rows.get(w.r.tb.typ, id, r.versns[i])
-		if !ok {
-			return false
-		}
-		m[owner] = append(m[owner], w.r.tb.clone(v.(C)))
+	if len(list) > 0 {
+		m[owner] = list
 	}
 	d.rels.hits.Add(1)
-	d.rows.hits.Add(int64(len(r.ids)))
+	d.rows.hits.Add(int64(len(list)))
 	*w.dst = m
 	return true
 }

@@ -2,7 +2,7 @@ package db
 
 import (
 	"context"
-	"database/sql"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -141,40 +141,28 @@ func (c *relCache) caughtUp(id int64) {
 // touch marks the links with a side of these types (nil: all) changed at
 // id. c.mu is held.
 func (c *relCache) touch(id int64, types []TypeName) {
-	for table, sides := range linkTypes {
-		if types != nil && !containsType(types, sides[0]) && !containsType(types, sides[1]) {
+	for name, sides := range linkSides {
+		if types != nil && !slices.Contains(types, sides[0]) && !slices.Contains(types, sides[1]) {
 			continue
 		}
-		for _, name := range [...]string{table + "." + sideColumn(sides[0]), table + "." + sideColumn(sides[1])} {
-			if c.touched[name] < id {
-				c.touched[name] = id
-			}
+		if c.touched[name] < id {
+			c.touched[name] = id
 		}
 	}
 }
 
-func containsType(types []TypeName, t TypeName) bool {
-	for _, x := range types {
-		if x == t {
-			return true
+// linkSides are both sides of every link table (named as relLinkName
+// names them), each with the types of the table's two sides.
+var linkSides = func() map[string][2]TypeName {
+	column := map[TypeName]string{TypeFramework: "framework_id", TypeCompany: "company_id", TypeTrend: "trend_id", TypeFAQ: "faq_id"}
+	out := map[string][2]TypeName{}
+	for table, sides := range linkTypes {
+		for _, t := range sides {
+			out[table+"."+column[t]] = sides
 		}
 	}
-	return false
-}
-
-// sideColumn is a type's column in the link tables.
-func sideColumn(t TypeName) string {
-	switch t {
-	case TypeFramework:
-		return "framework_id"
-	case TypeCompany:
-		return "company_id"
-	case TypeTrend:
-		return "trend_id"
-	default:
-		return "faq_id"
-	}
-}
+	return out
+}()
 
 // get returns the related ids and versions of every owner, if it has all
 // of them usable by a read that sees the newest event id e.
@@ -239,34 +227,27 @@ func (d *DB) usesRelCache(ctx context.Context) bool {
 // cache has every row at its version, no other statement; otherwise the
 // row cache's read of the link, kept for the next.
 func cachedRelated[T any](ctx context.Context, d *DB, tb *table[T], l link, ids []int64, read func() ([]T, []int64, error)) (map[int64][]T, error) {
-	var e int64
-	if err := d.queryRow(ctx, "SELECT coalesce(max(id), 0) FROM events").Scan(&e); err != nil {
+	e, err := d.LastEventID(ctx)
+	if err != nil {
 		return nil, err
 	}
 	name := relLinkName(l)
 	c := d.rels
 	if got, ok := c.get(name, ids, e); ok {
 		out := make(map[int64][]T, len(ids))
-		hit := true
 		n := 0
-	owners:
 		for _, id := range ids {
-			r := got[id]
-			list := make([]T, 0, len(r.ids))
-			for i, rid := range r.ids {
-				v, ok := d.rows.get(tb.typ, rid, r.versns[i])
-				if !ok {
-					hit = false
-					break owners
-				}
-				list = append(list, tb.clone(v.(T)))
+			list, hit := relRows(d, tb, got[id])
+			if !hit {
+				out = nil
+				break
 			}
 			if len(list) > 0 { // as a read of the links answers
 				out[id] = list
 			}
 			n += len(list)
 		}
-		if hit {
+		if out != nil {
 			c.hits.Add(1)
 			d.rows.hits.Add(int64(n))
 			return out, nil
@@ -294,14 +275,20 @@ func cachedRelated[T any](ctx context.Context, d *DB, tb *table[T], l link, ids 
 	return out, nil
 }
 
+// relRows takes an entry's rows from the row cache at their versions
+// (nil for none); false when one is not there.
+func relRows[T any](d *DB, tb *table[T], r *relEntry) ([]T, bool) {
+	var out []T
+	for i, id := range r.ids {
+		v, ok := d.rows.get(tb.typ, id, r.versns[i])
+		if !ok {
+			return nil, false
+		}
+		out = append(out, tb.clone(v.(T)))
+	}
+	return out, true
+}
+
 // lastEventSeqSQL reads the newest event id ever given out (SQLite's
 // AUTOINCREMENT counter, which pruning never lowers).
 const lastEventSeqSQL = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"
-
-func lastEventSeq(ctx context.Context, db interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int64, error) {
-	var seq int64
-	err := db.QueryRowContext(ctx, lastEventSeqSQL).Scan(&seq)
-	return seq, err
-}
